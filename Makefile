@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything they
+# need is installed into .venv on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+OUT    ?= out
+
+.PHONY: venv demo test test-py test-gimp evaluate bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch and torchvision come together from the registry (a lone local
+	# torch wheel may not match the registry's torchvision).
+	$(PY) -m pip install --quiet "torch>=2.14" torchvision
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(PY) -m magic_engine demo --out $(OUT)/demo
+
+test: test-py test-gimp
+
+test-py: venv
+	$(PY) -m pytest -q
+
+test-gimp: venv
+	tests/gimp/run_gimp_tests.sh
+
+evaluate: venv
+	$(PY) -m magic_engine evaluate --cases examples/cases --out $(OUT)/evaluate --preset preview
+
+bench: venv
+	$(PY) -m magic_engine bench
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,1 @@
+"""Client library for the MAGIC server (filled in by issue 3)."""

@@ -1,0 +1,295 @@
+"""The frozen classifier MAGIC inverts, with its feature-map taps.
+
+`load_classifier(spec)` accepts:
+  "auto"            the installed quasi-robust ResNet-50 if present, else "random"
+  "random"          an untrained ResNet-50 (tests, offline use: no semantics!)
+  "random:ARCH"     an untrained torchvision architecture, e.g. random:resnet18
+  "ARCH"            a torchvision architecture with its pretrained weights,
+                    taken from the torch hub cache (downloads are not possible offline)
+  PATH              a checkpoint: robustness-library format (weights under
+                    "model" with "module.model." prefixes) or a plain state dict;
+                    the architecture is recognised from the weights' shapes.
+  an nn.Module      used as is (must take ImageNet-normalised input)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import warnings
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+
+from .errors import ClassifierError
+from .paths import checkpoint_manifest, default_checkpoint_path
+
+log = logging.getLogger(__name__)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+# Architectures tried, in order, when recognising a checkpoint's weights.
+# "wide_resnet50_4" (published robust WRN-50-4) is not in torchvision's registry.
+CHECKPOINT_ARCHS = (
+    "resnet50", "resnet18", "resnet34", "resnet101", "resnet152",
+    "wide_resnet50_2", "wide_resnet101_2", "wide_resnet50_4",
+)
+_IGNORED_PREFIXES = ("module.normalizer.", "module.attacker.", "normalizer.", "attacker.")
+_STRIPPED_PREFIXES = ("module.model.", "module.", "model.")
+
+
+class RandomClassifierWarning(UserWarning):
+    """Raised (as a warning) when results will carry no learned semantics."""
+
+
+def build_architecture(arch: str) -> nn.Module:
+    if arch == "wide_resnet50_4":
+        from torchvision.models.resnet import Bottleneck, ResNet
+
+        return ResNet(Bottleneck, [3, 4, 6, 3], width_per_group=64 * 4)
+    if arch not in torchvision.models.list_models(module=torchvision.models):
+        raise ClassifierError(
+            f"unknown classifier architecture {arch!r}; use a torchvision classification model name "
+            f"such as resnet50, or a checkpoint path"
+        )
+    return torchvision.models.get_model(arch, weights=None)
+
+
+class FeatureClassifier(nn.Module):
+    """Frozen classifier that returns logits and the feature maps MAGIC matches.
+
+    Input is in ImageNet-normalised space (MAGIC optimises there, as the
+    official code does); `normalize` maps [0,1] pixels into it. The taps are
+    the last feature map at each of the first four spatial resolutions, found
+    by a probe forward; for a ResNet they are the stem (before max-pool),
+    layer1, layer2 and layer3.
+    """
+
+    def __init__(self, model: nn.Module, description: str, warning: str | None = None):
+        super().__init__()
+        self.model = model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.description = description
+        self.warning = warning
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.tap_names = self._find_taps()
+        self._features: list = []
+        modules = dict(self.model.named_modules())
+        for name in self.tap_names:
+            modules[name].register_forward_hook(self._record)
+
+    def _record(self, module, inputs, output):
+        self._features.append(output)
+
+    def _find_taps(self) -> list:
+        calls = []  # (module name, spatial size), in the order modules finish
+
+        def hook(name):
+            def record(module, inputs, output):
+                if isinstance(output, torch.Tensor) and output.dim() == 4:
+                    calls.append((name, tuple(output.shape[-2:])))
+            return record
+
+        handles = [m.register_forward_hook(hook(n)) for n, m in self.model.named_modules() if n]
+        try:
+            with torch.no_grad():
+                self.model(torch.zeros(1, 3, 224, 224, device=self.mean.device))
+        except Exception as exc:  # noqa: BLE001 - any failure means unusable architecture
+            raise ClassifierError(f"classifier {self.description} cannot take a 224x224 image: {exc}") from exc
+        finally:
+            for h in handles:
+                h.remove()
+        last_at_size: dict = {}
+        for name, size in calls:
+            last_at_size[size] = name  # later calls overwrite: the last map at each size
+        sizes = sorted(last_at_size, key=lambda s: -s[0] * s[1])
+        if len(sizes) < 4:
+            raise ClassifierError(
+                f"classifier {self.description} has fewer than 4 feature-map resolutions; MAGIC needs a CNN"
+            )
+        taps = [last_at_size[s] for s in sizes[:4]]
+        if len(set(taps)) < 4:
+            raise ClassifierError(f"classifier {self.description}: could not find 4 distinct feature taps")
+        return taps
+
+    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
+        return (pixels - self.mean) / self.std
+
+    def denormalize(self, z: torch.Tensor) -> torch.Tensor:
+        return z * self.std + self.mean
+
+    def forward(self, z: torch.Tensor):
+        """z: normalised images -> (logits, [feature map per tap])."""
+        self._features = []
+        logits = self.model(z)
+        features, self._features = self._features, []
+        return logits, features
+
+    def train(self, mode: bool = True):
+        # Always eval: BatchNorm must use its running statistics.
+        return super().train(False)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_published_checkpoint(path: Path) -> bool:
+    known = {entry["sha256"] for entry in checkpoint_manifest().values() if entry.get("sha256")}
+    return _sha256(path) in known
+
+
+def _read_checkpoint(path: Path, trust: bool) -> object:
+    """torch.load, refusing arbitrary pickles unless the file is known or trusted."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError) as exc:
+        if not (trust or _is_published_checkpoint(path)):
+            raise ClassifierError(
+                f"{path} holds pickled Python objects besides weights ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}). Loading it could run code from the file. "
+                f"If you trust where it came from, pass --trust-checkpoint (trust_checkpoint=True)."
+            ) from exc
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001
+        raise ClassifierError(f"{path} could not be read as a torch checkpoint: {exc}") from exc
+
+
+def extract_state_dict(obj: object, path: Path) -> dict:
+    """The classifier's own weights from any supported checkpoint layout."""
+    if isinstance(obj, dict) and isinstance(obj.get("model"), dict):
+        obj = obj["model"]
+    elif isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ClassifierError(
+            f"{path} is not a classifier checkpoint: expected a state dict of tensors, or a dict with "
+            f"one under 'model' (robustness library) or 'state_dict'"
+        )
+    state = {}
+    for key, value in obj.items():
+        if key.startswith(_IGNORED_PREFIXES):
+            continue  # robustness library: input normaliser and the attacker's copy of the model
+        for prefix in _STRIPPED_PREFIXES:
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+                break
+        state[key] = value
+    return state
+
+
+def _mismatch(expected: dict, state: dict) -> tuple:
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    return missing, unexpected, wrong
+
+
+def recognise_architecture(state: dict, path: Path, arch: str | None = None) -> str:
+    """Name of the architecture whose weights have exactly these keys and shapes."""
+    candidates = (arch,) if arch else CHECKPOINT_ARCHS
+    best = None
+    for name in candidates:
+        with torch.device("meta"):
+            expected = build_architecture(name).state_dict()
+        missing, unexpected, wrong = _mismatch(expected, state)
+        if not (missing or unexpected or wrong):
+            return name
+        score = len(missing) + len(unexpected) + len(wrong)
+        if best is None or score < best[0]:
+            best = (score, name, missing, unexpected, wrong)
+    _, name, missing, unexpected, wrong = best
+    details = []
+    if missing:
+        details.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if unexpected:
+        details.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+    if wrong:
+        k = wrong[0]
+        details.append(f"{len(wrong)} with other shapes (e.g. {k}: {tuple(state[k].shape)})")
+    raise ClassifierError(
+        f"{path}: weights do not match {'architecture ' + arch if arch else 'any supported architecture'} "
+        f"({', '.join(candidates)}). Closest is {name}: {'; '.join(details)} keys."
+    )
+
+
+def _from_checkpoint(path: Path, trust: bool, arch: str | None) -> FeatureClassifier:
+    if not path.is_file():
+        hint = ""
+        if path == default_checkpoint_path():
+            hint = " Run `python installer/install.py` to download it, or use --classifier random."
+        raise ClassifierError(f"classifier weights not found: {path} (expected a .ckpt/.pt file).{hint}")
+    state = extract_state_dict(_read_checkpoint(path, trust), path)
+    name = recognise_architecture(state, path, arch)
+    model = build_architecture(name)
+    model.load_state_dict(state, strict=True)
+    return FeatureClassifier(model, f"{name} from {path}")
+
+
+def _random(arch: str, seed: int) -> FeatureClassifier:
+    message = (
+        f"using an UNTRAINED {arch}: results carry no learned semantics (texture statistics only). "
+        f"Install the quasi-robust weights with `python installer/install.py` for real results."
+    )
+    warnings.warn(message, RandomClassifierWarning, stacklevel=3)
+    log.warning(message)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_architecture(arch)
+    return FeatureClassifier(model, f"random {arch}", warning=message)
+
+
+def _pretrained(arch: str) -> FeatureClassifier:
+    build_architecture(arch)  # validates the name
+    try:
+        model = torchvision.models.get_model(arch, weights="DEFAULT")
+    except Exception as exc:  # noqa: BLE001 - network or cache failures
+        cache = Path(torch.hub.get_dir()) / "checkpoints"
+        raise ClassifierError(
+            f"pretrained weights for {arch} are not in the torch cache ({cache}) and could not be "
+            f"downloaded ({type(exc).__name__}: {exc}). Put the file there, or pass a checkpoint path."
+        ) from exc
+    return FeatureClassifier(model, f"{arch} (torchvision pretrained)")
+
+
+def load_classifier(spec="auto", device="cpu", *, trust_checkpoint: bool = False, seed: int = 0) -> FeatureClassifier:
+    """Build the frozen classifier named by `spec` (see module docstring) on `device`."""
+    if isinstance(spec, FeatureClassifier):
+        classifier = spec
+    elif isinstance(spec, nn.Module):
+        classifier = FeatureClassifier(spec, type(spec).__name__)
+    elif not isinstance(spec, (str, os.PathLike)):
+        raise ClassifierError(f"classifier must be a name, a path or a module, got {type(spec).__name__}")
+    else:
+        text = os.fspath(spec)
+        if text == "auto":
+            path = default_checkpoint_path()
+            classifier = _from_checkpoint(path, trust_checkpoint, None) if path.is_file() else _random("resnet50", seed)
+        elif text == "random":
+            classifier = _random("resnet50", seed)
+        elif text.startswith("random:"):
+            classifier = _random(text.split(":", 1)[1], seed)
+        elif _looks_like_path(text):
+            classifier = _from_checkpoint(Path(text).expanduser(), trust_checkpoint, None)
+        else:
+            classifier = _pretrained(text)
+    return classifier.to(device)
+
+
+def _looks_like_path(text: str) -> bool:
+    return os.sep in text or "/" in text or text.endswith((".ckpt", ".pt", ".pth", ".bin")) or Path(text).exists()

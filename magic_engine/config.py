@@ -1,0 +1,226 @@
+"""One config object for every weight and schedule of the MAGIC objective.
+
+The defaults are the official code's values (setting 2, 224 px, 18k steps).
+The three modes and the presets are just different values of these fields:
+`make_config(preset, mode, **overrides)` is the one way to build one.
+
+Schedules that the official code gives in absolute steps (critic starts at
+5,000 of 18,000, mask net trained for the first 10,000) are stored as
+fractions of `iterations`, so a shorter run keeps the same shape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .errors import ConfigError
+
+# Mode name -> the loss weights that differ between the official modes.
+# position = official "location", shape = official default (''),
+# scene = official "synthesis" (stronger TV prior suits repetitive textures).
+MODE_WEIGHTS = {
+    "position": {"tv_l1_weight": 0.0, "tv_l2_weight": 1e-4, "adversarial_weight": 0.1},
+    "shape": {"tv_l1_weight": 0.0, "tv_l2_weight": 1e-4, "adversarial_weight": 0.05},
+    "scene": {"tv_l1_weight": 1e-3, "tv_l2_weight": 1e-3, "adversarial_weight": 0.05},
+}
+MODES = tuple(MODE_WEIGHTS)
+
+# Preset name -> overrides of the defaults, plus a one-line summary for
+# `hello`, the CLI and the README. Costs are measured, see README "Presets".
+PRESETS = {
+    "paper": {
+        "summary": "official schedule: 5 variants, 224 px, 18k steps, full-width mask net",
+        "overrides": {},
+    },
+    "standard": {
+        "summary": "good quality on a GPU or a patient CPU: 3 variants, 224 px, 1,500 steps",
+        "overrides": {
+            "variants": 3,
+            "iterations": 1500,
+            "mask_net_width": 32,
+            "mask_net_training": "upfront",
+            "mask_net_steps": 400,
+        },
+    },
+    "preview": {
+        "summary": "quick look on a CPU: 3 variants, 128 px, 300 steps",
+        "overrides": {
+            "variants": 3,
+            "size": 128,
+            "iterations": 300,
+            "mask_net_width": 32,
+            "mask_net_training": "upfront",
+            "mask_net_steps": 200,
+        },
+    },
+    "tiny": {
+        "summary": "smoke tests only: 2 variants, 48 px, 12 steps (results are meaningless)",
+        "overrides": {
+            "variants": 2,
+            "size": 48,
+            "iterations": 12,
+            "warmup_steps": 2,
+            "mask_net_width": 8,
+            "mask_net_training": "upfront",
+            "mask_net_steps": 4,
+            "critic_width": 8,
+            "min_side": 32,
+        },
+    },
+}
+PRESET_NAMES = tuple(PRESETS)
+
+
+
+@dataclass(frozen=True)
+class MagicConfig:
+    """Every knob of one MAGIC run. Build with `make_config`."""
+
+    mode: str = "shape"
+    preset: str = "paper"
+
+    # Batch, resolution, schedule of the image optimisation.
+    variants: int = 5  # batch size: one run gives this many diverse results
+    size: int = 224  # working resolution: the region is resized to about size*size pixels
+    min_side: int = 64  # no side of the working image is smaller (ResNet needs room)
+    iterations: int = 18000
+    learning_rate: float = 0.2
+    adam_betas: tuple = (0.9, 0.999)
+    warmup_steps: int = 100  # linear warm-up, then cosine decay to 0
+    init_std: float = 1.0  # x' starts as N(0, init_std) in normalised space
+
+    # Loss weights (official values; the mode sets the TV and adversarial ones).
+    class_weight: float = 1.0
+    tv_l1_weight: float = 0.0
+    tv_l2_weight: float = 1e-4
+    l2_weight: float = 1e-5
+    feature_stats_weight: float = 500.0  # per layer (official: 5 * 100)
+    # Feature maps whose mean/std are matched: the last map at each of the
+    # classifier's first resolution levels. For a ResNet, levels 0-3 are the
+    # stem (before max-pool), layer1, layer2 and layer3, as in the official code.
+    feature_levels: tuple = (0, 1, 2, 3)
+    mask_weight: float = 30.0
+    adversarial_weight: float = 0.05
+
+    # Patch critic (WGAN-GP).
+    critic_start: float = 5000 / 18000  # fraction of iterations before it joins
+    critic_every: int = 5  # one critic update per this many image steps
+    critic_learning_rate: float = 5e-4
+    critic_betas: tuple = (0.5, 0.999)
+    gradient_penalty_weight: float = 0.1
+    critic_width: int = 32  # official nfc; layers use 2*w and 4*w channels
+
+    # Image-to-mask network ("Patch AE" in the paper).
+    mask_net_width: int = 64
+    mask_net_learning_rate: float = 5e-4
+    mask_net_betas: tuple = (0.5, 0.999)
+    # "interleaved": one update per image step while step < mask_net_steps
+    # (official). "upfront": all updates before the image optimisation starts.
+    mask_net_training: str = "interleaved"
+    mask_net_steps: int = 10000
+
+    # Region of the input that is worked on, and how results are blended back.
+    context_margin: float = 0.25  # margin around both masks, fraction of their box's long side
+    min_context: int = 16  # ... but at least this many pixels
+    edit_dilation: float = 0.02  # grow the edited region by this fraction of the region's diagonal
+    edit_feather: float = 0.03  # then blend over this fraction of the diagonal
+    max_image_pixels: int = 100_000_000  # refuse larger inputs (memory)
+
+    # Speed. "auto": bf16 where the device has fast bf16, else fp32.
+    precision: str = "auto"
+    channels_last: bool = True
+
+    # Reporting.
+    preview_every: int = 0  # 0: about 20 previews per run
+
+    @property
+    def critic_start_step(self) -> int:
+        return int(round(self.critic_start * self.iterations))
+
+    @property
+    def interleaved_mask_net_steps(self) -> int:
+        return self.mask_net_steps if self.mask_net_training == "interleaved" else 0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> "MagicConfig":
+        """A copy with some fields changed (checked). To switch mode or
+        preset, use `make_config`, which also applies their weights."""
+        cfg = dataclasses.replace(self, **changes)
+        _check(cfg)
+        return cfg
+
+
+def _check(cfg: MagicConfig) -> None:
+    problems = []
+    if cfg.mode not in MODE_WEIGHTS:
+        problems.append(f"mode {cfg.mode!r} is not one of {', '.join(MODES)}")
+    if cfg.preset not in PRESETS:
+        problems.append(f"preset {cfg.preset!r} is not one of {', '.join(PRESET_NAMES)}")
+    if not 1 <= cfg.variants <= 64:
+        problems.append(f"variants must be 1..64, got {cfg.variants}")
+    if not 32 <= cfg.size <= 2048:
+        problems.append(f"size must be 32..2048 px, got {cfg.size}")
+    if not 32 <= cfg.min_side <= cfg.size:
+        problems.append(f"min_side must be 32..size, got {cfg.min_side}")
+    if cfg.iterations < 1:
+        problems.append(f"iterations must be at least 1, got {cfg.iterations}")
+    if cfg.warmup_steps < 0:
+        problems.append("warmup_steps must be >= 0")
+    if cfg.critic_every < 1:
+        problems.append("critic_every must be >= 1")
+    if not 0.0 <= cfg.critic_start <= 1.0:
+        problems.append("critic_start is a fraction of iterations, 0..1")
+    if cfg.mask_net_training not in ("interleaved", "upfront"):
+        problems.append("mask_net_training must be 'interleaved' or 'upfront'")
+    if cfg.mask_net_steps < 1:
+        problems.append("mask_net_steps must be >= 1")
+    if cfg.mask_net_width < 1 or cfg.critic_width < 1:
+        problems.append("network widths must be >= 1")
+    if cfg.precision not in ("auto", "fp32", "bf16", "fp16"):
+        problems.append("precision must be auto, fp32, bf16 or fp16")
+    if any(not 0 <= level <= 3 for level in cfg.feature_levels):
+        problems.append(f"feature_levels must be within 0..3, got {cfg.feature_levels}")
+    if problems:
+        raise ConfigError("invalid MAGIC config: " + "; ".join(problems))
+
+
+def make_config(preset: str = "standard", mode: str = "shape", **overrides) -> MagicConfig:
+    """Config for `preset` and `mode`, with any field overridden by keyword.
+
+    Unknown field names are an error, so a typo never passes silently.
+    """
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}")
+    if mode not in MODE_WEIGHTS:
+        raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    names = {f.name for f in dataclasses.fields(MagicConfig)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+    values = dict(PRESETS[preset]["overrides"])
+    values.update(MODE_WEIGHTS[mode])
+    values.update({"preset": preset, "mode": mode})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    for key in ("adam_betas", "critic_betas", "mask_net_betas", "feature_levels"):
+        if key in values:
+            values[key] = tuple(values[key])
+    cfg = MagicConfig(**values)
+    _check(cfg)
+    return cfg
+
+
+def preset_summaries() -> dict:
+    """Preset name -> summary and the main numbers, for `hello` and --help."""
+    out = {}
+    for name in PRESET_NAMES:
+        cfg = make_config(name)
+        out[name] = {
+            "summary": PRESETS[name]["summary"],
+            "variants": cfg.variants,
+            "size": cfg.size,
+            "iterations": cfg.iterations,
+        }
+    return out

@@ -1,0 +1,152 @@
+"""Turn what callers hand us (paths, PIL images, numpy arrays) into checked
+arrays, with a clear error for everything MAGIC cannot use.
+
+Soft masks are thresholded at 50 % and the caller is told so through
+`notes`, which end up in the run's report.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from .errors import InputError
+
+MIN_IMAGE_SIDE = 16
+MIN_BACKGROUND_FRACTION = 0.01
+
+
+@dataclass
+class PreparedInput:
+    rgb: np.ndarray  # (H, W, 3) uint8
+    alpha: np.ndarray | None  # (H, W) uint8, or None for opaque inputs
+    source: np.ndarray  # (H, W) bool
+    target: np.ndarray  # (H, W) bool
+    notes: list = field(default_factory=list)
+
+    @property
+    def height(self) -> int:
+        return self.rgb.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.rgb.shape[1]
+
+
+def _open(path, what: str, max_pixels: int) -> Image.Image:
+    try:
+        img = Image.open(path)
+    except FileNotFoundError:
+        raise InputError(f"{what} file not found: {path}") from None
+    except Image.DecompressionBombError as exc:
+        raise InputError(f"{what} {path} is too large to open safely ({exc})") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{what} {path} is not an image Pillow can read ({exc})") from None
+    _check_pixel_count(img.width, img.height, what, max_pixels)
+    return img
+
+
+def _check_pixel_count(width: int, height: int, what: str, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise InputError(
+            f"{what} is {width}x{height} px ({width * height / 1e6:.0f} MP); the limit is "
+            f"{max_pixels / 1e6:.0f} MP. Crop it to the area around the object, or scale it down, first."
+        )
+
+
+def _to_array(value, what: str, max_pixels: int) -> np.ndarray:
+    if isinstance(value, (str, os.PathLike)):
+        value = _open(value, what, max_pixels)
+    if isinstance(value, Image.Image):
+        _check_pixel_count(value.width, value.height, what, max_pixels)
+        return _pil_to_array(value)
+    if isinstance(value, np.ndarray):
+        return value
+    raise InputError(f"{what} must be a path, a PIL image or a numpy array, not {type(value).__name__}")
+
+
+def _pil_to_array(img: Image.Image) -> np.ndarray:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img).astype(np.float64)
+        return arr / (65535.0 if img.mode.startswith("I") else 1.0)
+    if img.mode not in ("L", "LA", "RGB", "RGBA"):
+        img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
+    return np.asarray(img)
+
+
+def _to_uint8(arr: np.ndarray, what: str) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.uint16:
+        return (arr.astype(np.uint32) * 255 + 32767) // 65535
+    if arr.dtype == bool:
+        return arr.astype(np.uint8) * 255
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.isfinite(arr).all():
+            raise InputError(f"{what} contains NaN or infinite values")
+        return np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
+    raise InputError(f"{what} has unsupported pixel type {arr.dtype}; use uint8, uint16 or float in [0, 1]")
+
+
+def load_image(value, max_pixels: int = 100_000_000):
+    """-> (rgb uint8 (H,W,3), alpha uint8 (H,W) or None)."""
+    arr = _to_array(value, "image", max_pixels)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
+        raise InputError(f"image must be (H, W), (H, W, 3) or (H, W, 4), got shape {arr.shape}")
+    height, width = arr.shape[:2]
+    _check_pixel_count(width, height, "image", max_pixels)
+    if min(height, width) < MIN_IMAGE_SIDE:
+        raise InputError(f"image is {width}x{height} px; MAGIC needs at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} px")
+    arr = _to_uint8(arr, "image")
+    channels = arr.shape[2]
+    rgb = arr[:, :, :3] if channels >= 3 else np.repeat(arr[:, :, :1], 3, axis=2)
+    alpha = arr[:, :, -1] if channels in (2, 4) else None
+    if alpha is not None and (alpha == 255).all():
+        alpha = None
+    return np.ascontiguousarray(rgb), None if alpha is None else np.ascontiguousarray(alpha)
+
+
+def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = 100_000_000) -> np.ndarray:
+    """-> bool (H, W). Soft or colour masks are reduced and thresholded at 50 %."""
+    arr = _to_array(value, what, max_pixels)
+    if arr.ndim == 3:
+        if arr.shape[2] in (2, 4) and (arr[:, :, :-1] == arr[:, :, :1]).all() and arr[:, :, 0].min() == arr[:, :, 0].max():
+            arr = arr[:, :, -1]  # flat colour with a varying alpha: the alpha is the mask
+        else:
+            arr = arr[:, :, : min(3, arr.shape[2])].astype(np.float32).mean(axis=2).astype(arr.dtype)
+    if arr.ndim != 2:
+        raise InputError(f"{what} must be a single-channel (H, W) array or image, got shape {arr.shape}")
+    if arr.shape != tuple(shape):
+        raise InputError(
+            f"{what} is {arr.shape[1]}x{arr.shape[0]} px but the image is {shape[1]}x{shape[0]} px; "
+            f"masks must have the image's size"
+        )
+    values = _to_uint8(arr, what)
+    soft = np.count_nonzero((values > 0) & (values < 255))
+    if soft:
+        notes.append(f"{what} had {soft} soft (grey) pixels; thresholded at 50 %")
+    return values >= 128
+
+
+def prepare_inputs(image, source_mask, target_mask, max_pixels: int = 100_000_000) -> PreparedInput:
+    rgb, alpha = load_image(image, max_pixels)
+    shape = rgb.shape[:2]
+    notes: list = []
+    source = load_mask(source_mask, "source mask", shape, notes, max_pixels)
+    target = load_mask(target_mask, "target mask", shape, notes, max_pixels)
+    if not source.any():
+        raise InputError("source mask is empty: select the object (or area) to move or reshape")
+    if not target.any():
+        raise InputError("target mask is empty or lies outside the image: mark where the object should be")
+    background = 1.0 - np.count_nonzero(source) / source.size
+    if background < MIN_BACKGROUND_FRACTION:
+        raise InputError(
+            f"source mask covers {100 * (1 - background):.1f} % of the image; MAGIC needs some background "
+            f"around the object to learn from"
+        )
+    return PreparedInput(rgb=rgb, alpha=alpha, source=source, target=target, notes=notes)

@@ -1,0 +1,191 @@
+"""One MAGIC run: from an image and two masks to several composited variants."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import __version__
+from .classifier import FeatureClassifier, load_classifier
+from .config import MagicConfig, make_config
+from .devices import resolve_device, resolve_precision
+from .errors import Cancelled, MagicError
+from .inputs import PreparedInput, prepare_inputs
+from .objective import MagicObjective
+from .progress import Progress
+from .region import Region, choose_region, composite, edit_weights, resize_image, resize_mask
+from .schedule import cosine_with_warmup
+
+_PREVIEW_SIDE = 160
+
+
+@dataclass
+class SynthesisResult:
+    variants: list  # uint8 (h, w, 3) per variant, at working resolution
+    composites: list  # uint8 (H, W, 3|4) per variant, the full input with the edit blended in
+    edit_mask: np.ndarray  # uint8 (H, W): 255 where results replace the input, 0 where input is kept
+    region: Region
+    report: dict = field(default_factory=dict)
+
+
+def _cancel_requested(cancel) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, threading.Event) or hasattr(cancel, "is_set"):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+def _to_uint8_images(z: torch.Tensor, classifier: FeatureClassifier) -> np.ndarray:
+    pixels = classifier.denormalize(z.detach().float()).clamp(0, 1)
+    return (pixels * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def _preview(z: torch.Tensor, classifier: FeatureClassifier) -> np.ndarray:
+    first = z[:1].detach().float()
+    scale = _PREVIEW_SIDE / max(first.shape[-2:])
+    if scale < 1:
+        first = torch.nn.functional.interpolate(first, scale_factor=scale, mode="area")
+    return _to_uint8_images(first, classifier)[0]
+
+
+class _Clock:
+    """Elapsed time and an ETA from the recent step rate of each phase."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.phase_start = self.start
+
+    def begin_phase(self):
+        self.phase_start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def eta(self, done: int, total: int, later_phase_s: float | None = 0.0):
+        if done == 0 or later_phase_s is None:
+            return None
+        per_step = (time.perf_counter() - self.phase_start) / done
+        return per_step * (total - done) + later_phase_s
+
+
+def _device_tensors(inputs: PreparedInput, region: Region, classifier: FeatureClassifier, device):
+    ys, xs = region.slices
+    crop = resize_image(inputs.rgb[ys, xs], region.work_width, region.work_height)
+    pixels = torch.from_numpy(crop).permute(2, 0, 1)[None].float().div(255).to(device)
+
+    def mask_tensor(mask):
+        work = resize_mask(mask[ys, xs], region.work_width, region.work_height)
+        return torch.from_numpy(work.astype(np.float32))[None, None].to(device)
+
+    return classifier.normalize(pixels), mask_tensor(inputs.source), mask_tensor(inputs.target)
+
+
+def synthesize(image, source_mask, target_mask, config: MagicConfig | None = None, *,
+               classifier="auto", device="auto", seed: int = 0, progress=None, cancel=None,
+               trust_checkpoint: bool = False) -> SynthesisResult:
+    """Run MAGIC on `image` moving/reshaping what `source_mask` covers into `target_mask`.
+
+    image: path, PIL image or uint8 (H, W, 3|4) array; masks: path, PIL image
+    or (H, W) array, same size as the image (soft masks are thresholded).
+    classifier: "auto", "random", "random:ARCH", a torchvision name, a
+    checkpoint path, or a loaded FeatureClassifier (reuse it across runs).
+    progress: called with a `Progress` now and then. cancel: a
+    threading.Event or a callable; checked before every step, a cancelled run
+    raises `Cancelled`. The same seed on the same device gives the same result.
+    """
+    config = config or make_config("standard")
+    clock = _Clock()
+    inputs = prepare_inputs(image, source_mask, target_mask, config.max_image_pixels)
+    region = choose_region(inputs.source, inputs.target, config.size, config.min_side,
+                           config.context_margin, config.min_context)
+    notes = list(inputs.notes)
+    if region.aspect_changed:
+        notes.append(f"region {region.width}x{region.height} px is very elongated; worked on at "
+                     f"{region.work_width}x{region.work_height} px (aspect ratio not kept)")
+    torch_device = resolve_device(device)
+    autocast_dtype = resolve_precision(config.precision, torch_device)
+    clf = load_classifier(classifier, torch_device, trust_checkpoint=trust_checkpoint)
+
+    reference, source, target = _device_tensors(inputs, region, clf, torch_device)
+    if not target.any():
+        raise MagicError("target mask vanished at working resolution")  # _any_cover keeps thin masks; defensive
+    objective = MagicObjective(config, clf, reference, source, target, autocast_dtype, network_seed=seed)
+
+    init_generator = torch.Generator().manual_seed(seed)
+    x = torch.randn((config.variants, 3, region.work_height, region.work_width), generator=init_generator)
+    x = (x * config.init_std).to(torch_device).requires_grad_(True)
+    optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
+
+    report_every = max(1, config.iterations // 500)
+    preview_every = config.preview_every or max(1, config.iterations // 20)
+
+    def report(phase, step, total, losses, eta, preview=None):
+        if progress is not None:
+            values = {k: float(v) for k, v in losses.items()}
+            progress(Progress(phase, step, total, values, clock.elapsed(), eta, preview))
+
+    # Phase 1 (upfront schedule only): fit the image-to-mask network.
+    mask_net_seconds = 0.0
+    if config.mask_net_training == "upfront":
+        for step in range(config.mask_net_steps):
+            if _cancel_requested(cancel):
+                raise Cancelled("cancelled while training the mask network")
+            loss = objective.train_mask_net_step()
+            if (step + 1) % max(1, config.mask_net_steps // 50) == 0 or step + 1 == config.mask_net_steps:
+                report("mask_net", step + 1, config.mask_net_steps, {"mask_net_bce": loss},
+                       clock.eta(step + 1, config.mask_net_steps, None))
+        mask_net_seconds = clock.elapsed()
+
+    # Phase 2: optimise the pixels of x'.
+    clock.begin_phase()
+    critic_start = config.critic_start_step
+    terms = {}
+    for step in range(config.iterations):
+        if _cancel_requested(cancel):
+            raise Cancelled(f"cancelled at step {step} of {config.iterations}")
+        if step < config.interleaved_mask_net_steps:
+            objective.train_mask_net_step()
+        adversarial = step >= critic_start
+        if adversarial and (step - critic_start) % config.critic_every == 0:
+            objective.train_critic_step(x)
+        for group in optimizer.param_groups:
+            group["lr"] = cosine_with_warmup(step, config.iterations, config.warmup_steps, config.learning_rate)
+        grad, terms = objective.image_gradient(x, adversarial)
+        x.grad = grad
+        optimizer.step()
+        done = step + 1
+        if done % report_every == 0 or done == config.iterations:
+            preview = _preview(x, clf) if progress is not None and (done % preview_every == 0) else None
+            report("synthesis", done, config.iterations, terms, clock.eta(done, config.iterations), preview)
+
+    synthesis_seconds = clock.elapsed() - mask_net_seconds
+    variants = list(_to_uint8_images(x, clf))
+    weights = edit_weights(inputs.source, inputs.target, region, config.edit_dilation, config.edit_feather)
+    composites = [composite(inputs.rgb, inputs.alpha, v, region, weights) for v in variants]
+    final_losses = {k: float(v) for k, v in terms.items()}
+    report_dict = {
+        "engine_version": __version__,
+        "config": config.to_dict(),
+        "seed": seed,
+        "classifier": clf.description,
+        "classifier_warning": clf.warning,
+        "device": str(torch_device),
+        "precision": str(autocast_dtype).replace("torch.", "") if autocast_dtype else "fp32",
+        "image_size": [inputs.width, inputs.height],
+        "region": region.to_dict(),
+        "notes": notes,
+        "mask_net_seconds": round(mask_net_seconds, 3),
+        "seconds_per_step": round(synthesis_seconds / config.iterations, 4),
+        "total_seconds": round(clock.elapsed(), 3),
+        "final_losses": final_losses,
+        "edited_fraction": float(np.count_nonzero(weights) / (inputs.width * inputs.height)),
+    }
+    edit_mask = np.zeros((inputs.height, inputs.width), np.uint8)
+    edit_mask[region.slices] = np.rint(weights * 255).astype(np.uint8)
+    return SynthesisResult(variants=variants, composites=composites, edit_mask=edit_mask, region=region,
+                           report=report_dict)

@@ -1,0 +1,1 @@
+"""MAGIC job server (filled in by issue 3)."""
