@@ -242,15 +242,15 @@ def _from_checkpoint(path: Path, trust: bool, arch: str | None) -> FeatureClassi
 
 
 def _random(arch: str, seed: int) -> FeatureClassifier:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_architecture(arch)
     message = (
         f"using an UNTRAINED {arch}: results carry no learned semantics (texture statistics only). "
         f"Install the quasi-robust weights with `python installer/install.py` for real results."
     )
     warnings.warn(message, RandomClassifierWarning, stacklevel=3)
     log.warning(message)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = build_architecture(arch)
     return FeatureClassifier(model, f"random {arch}", warning=message)
 
 

@@ -1,0 +1,100 @@
+"""Bad input gets a clear error (or documented handling), never a crash or an OOM."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine_fixtures import disc_scene
+from magic_engine import InputError
+from magic_engine.inputs import prepare_inputs
+
+
+@pytest.fixture
+def scene():
+    return disc_scene(64, 80)
+
+
+def test_good_input_passes_through(scene):
+    rgb, src, tgt = scene
+    prepared = prepare_inputs(rgb, src, tgt)
+    assert prepared.rgb.shape == (64, 80, 3) and prepared.alpha is None and prepared.notes == []
+    assert (prepared.source == src).all() and (prepared.target == tgt).all()
+
+
+def test_mask_of_the_wrong_size(scene):
+    rgb, src, tgt = scene
+    with pytest.raises(InputError, match=r"target mask is 40x32 px but the image is 80x64 px"):
+        prepare_inputs(rgb, src, tgt[:32, :40])
+
+
+def test_empty_masks(scene):
+    rgb, src, tgt = scene
+    with pytest.raises(InputError, match="source mask is empty"):
+        prepare_inputs(rgb, np.zeros_like(src), tgt)
+    with pytest.raises(InputError, match="target mask is empty or lies outside the image"):
+        prepare_inputs(rgb, src, np.zeros_like(tgt))
+
+
+def test_soft_masks_are_thresholded_and_reported(scene):
+    rgb, src, tgt = scene
+    soft = src.astype(np.float32) * 0.9 + 0.05  # 5 % outside, 95 % inside
+    prepared = prepare_inputs(rgb, soft, (tgt * 200).astype(np.uint8))
+    assert (prepared.source == src).all() and (prepared.target == tgt).all()
+    assert any("source mask had" in n and "thresholded" in n for n in prepared.notes)
+
+
+def test_mask_images_in_rgb_and_alpha_form(scene, tmp_path):
+    rgb, src, tgt = scene
+    Image.fromarray(np.stack([src * 255] * 3, axis=2).astype(np.uint8)).save(tmp_path / "src.png")
+    alpha_only = np.zeros(tgt.shape + (4,), np.uint8)
+    alpha_only[..., 3] = tgt * 255  # black everywhere, the shape in the alpha channel
+    Image.fromarray(alpha_only).save(tmp_path / "tgt.png")
+    Image.fromarray(rgb).save(tmp_path / "img.png")
+    prepared = prepare_inputs(tmp_path / "img.png", tmp_path / "src.png", tmp_path / "tgt.png")
+    assert (prepared.source == src).all() and (prepared.target == tgt).all()
+
+
+def test_tiny_image_is_refused():
+    one = np.zeros((1, 1, 3), np.uint8)
+    with pytest.raises(InputError, match=r"image is 1x1 px; MAGIC needs at least 16x16"):
+        prepare_inputs(one, np.ones((1, 1), bool), np.ones((1, 1), bool))
+
+
+def test_huge_image_is_refused_before_any_copy():
+    # 20000 x 20000 x 3 as a zero-copy view: the check must happen before memory is touched
+    huge = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (20000, 20000, 3))
+    mask = np.broadcast_to(np.ones((1, 1), bool), (20000, 20000))
+    with pytest.raises(InputError, match=r"20000x20000 px \(400 MP\); the limit is 100 MP"):
+        prepare_inputs(huge, mask, mask)
+
+
+def test_huge_image_file_is_refused_from_its_header(tmp_path):
+    Image.new("1", (12000, 9000)).save(tmp_path / "big.png")  # 108 MP, tiny file
+    with pytest.raises(InputError, match=r"12000x9000 px"):
+        prepare_inputs(tmp_path / "big.png", tmp_path / "big.png", tmp_path / "big.png")
+
+
+def test_source_mask_covering_everything(scene):
+    rgb, _, tgt = scene
+    with pytest.raises(InputError, match="needs some background"):
+        prepare_inputs(rgb, np.ones(rgb.shape[:2], bool), tgt)
+
+
+def test_alpha_is_kept_and_16_bit_and_float_images_are_converted(scene):
+    rgb, src, tgt = scene
+    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 128, np.uint8)], axis=2)
+    assert prepare_inputs(rgba, src, tgt).alpha.max() == 128
+    wide = rgb.astype(np.uint16) * 257
+    assert (prepare_inputs(wide, src, tgt).rgb == rgb).all()
+    assert (prepare_inputs(rgb / 255.0, src, tgt).rgb == rgb).all()
+    with pytest.raises(InputError, match="NaN"):
+        prepare_inputs(np.full(rgb.shape, np.nan), src, tgt)
+
+
+def test_missing_and_unreadable_files(tmp_path, scene):
+    rgb, src, tgt = scene
+    with pytest.raises(InputError, match="image file not found"):
+        prepare_inputs(tmp_path / "nope.png", src, tgt)
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(InputError, match="not an image Pillow can read"):
+        prepare_inputs(tmp_path / "bad.png", src, tgt)

@@ -1,0 +1,165 @@
+"""Whole runs on small CPU settings: modes, progress, cancellation, seeds, CLI."""
+
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engine_fixtures import disc_scene
+from magic_engine import (MODES, Cancelled, ConfigError, load_classifier, make_config, synthesize)
+from magic_engine.objective import TERMS
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_classifier("random:resnet18", "cpu")
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return disc_scene(96, 128)
+
+
+def _run(scene, classifier, **kwargs):
+    rgb, src, tgt = scene
+    config = kwargs.pop("config", None) or make_config("tiny", kwargs.pop("mode", "position"))
+    kwargs.setdefault("device", "cpu")
+    return synthesize(rgb, src, tgt, config, classifier=classifier, **kwargs)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_mode_produces_variants_and_composites(scene, classifier, mode):
+    rgb, src, tgt = scene
+    result = _run(scene, classifier, mode=mode, seed=1)
+    cfg = make_config("tiny", mode)
+    assert len(result.variants) == len(result.composites) == cfg.variants
+    assert result.variants[0].shape == (result.region.work_height, result.region.work_width, 3)
+    assert result.composites[0].shape == rgb.shape and result.composites[0].dtype == np.uint8
+    assert result.report["config"]["mode"] == mode
+    assert set(result.report["final_losses"]) == set(TERMS) | {"total"}
+    assert all(np.isfinite(v) for v in result.report["final_losses"].values())
+    kept = result.edit_mask == 0
+    for comp in result.composites:
+        assert (comp[kept] == rgb[kept]).all()
+    assert (result.edit_mask[src | tgt] == 255).all()
+    # variants differ from each other (different noise starts)
+    assert not np.array_equal(result.variants[0], result.variants[1])
+
+
+def test_same_seed_same_result_other_seed_other_result(scene, classifier):
+    a = _run(scene, classifier, seed=5)
+    b = _run(scene, classifier, seed=5)
+    c = _run(scene, classifier, seed=6)
+    assert all(np.array_equal(x, y) for x, y in zip(a.variants, b.variants))
+    assert not np.array_equal(a.variants[0], c.variants[0])
+
+
+def test_progress_reports_every_phase_with_losses_eta_and_previews(scene, classifier):
+    seen = []
+    config = make_config("tiny", "shape", iterations=40, mask_net_steps=10, preview_every=10)
+    _run(scene, classifier, config=config, progress=seen.append)
+    phases = [p.phase for p in seen]
+    assert phases[0] == "mask_net" and phases[-1] == "synthesis"
+    synth = [p for p in seen if p.phase == "synthesis"]
+    assert [p.step for p in synth] == list(range(1, 41))
+    assert all(p.total == 40 for p in synth)
+    assert synth[-1].eta_s == pytest.approx(0, abs=1e-6) and synth[1].eta_s > 0
+    assert set(synth[-1].losses) == set(TERMS) | {"total"}
+    previews = [p.preview for p in synth if p.preview is not None]
+    assert len(previews) == 4 and previews[0].dtype == np.uint8 and previews[0].ndim == 3
+    assert all(b.elapsed_s >= a.elapsed_s for a, b in zip(seen, seen[1:]))
+
+
+def test_interleaved_mask_net_schedule_runs(scene, classifier):
+    config = make_config("tiny", "shape", mask_net_training="interleaved", mask_net_steps=6)
+    result = _run(scene, classifier, config=config)
+    assert result.report["mask_net_seconds"] == 0
+
+
+def test_cancel_takes_effect_within_one_step(scene, classifier):
+    cancel = threading.Event()
+    steps = []
+
+    def progress(p):
+        if p.phase == "synthesis":
+            steps.append(p.step)
+            if p.step == 7:
+                cancel.set()
+
+    config = make_config("tiny", "position", iterations=500)
+    with pytest.raises(Cancelled, match="step 7 of 500"):
+        _run(scene, classifier, config=config, progress=progress, cancel=cancel)
+    assert steps[-1] == 7
+
+
+def test_cancel_during_mask_net_training_and_by_callable(scene, classifier):
+    with pytest.raises(Cancelled, match="mask network"):
+        _run(scene, classifier, cancel=lambda: True)
+
+
+def test_unavailable_device_is_a_clear_error(scene, classifier):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ConfigError, match="no usable CUDA GPU"):
+        _run(scene, classifier, device="cuda")
+
+
+def test_config_rejects_typos_and_bad_values():
+    with pytest.raises(ConfigError, match="unknown config field"):
+        make_config("preview", "shape", iteratoins=5)
+    with pytest.raises(ConfigError, match="variants must be"):
+        make_config("preview", "shape", variants=0)
+    with pytest.raises(ConfigError, match="unknown mode 'move'"):
+        make_config("preview", "move")
+
+
+def test_cli_synthesize_writes_variants_composites_and_report(tmp_path, scene):
+    rgb, src, tgt = scene
+    Image.fromarray(rgb).save(tmp_path / "img.png")
+    Image.fromarray(src.astype(np.uint8) * 255).save(tmp_path / "src.png")
+    Image.fromarray(tgt.astype(np.uint8) * 255).save(tmp_path / "tgt.png")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "magic_engine", "synthesize", "--image", str(tmp_path / "img.png"),
+           "--source-mask", str(tmp_path / "src.png"), "--target-mask", str(tmp_path / "tgt.png"),
+           "--out", str(out), "--mode", "shape", "--preset", "tiny", "--variants", "3", "--iterations", "8",
+           "--seed", "4", "--device", "cpu", "--classifier", "random:resnet18"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "UNTRAINED" in done.stderr  # the loud warning reaches the terminal
+    for i in range(3):
+        assert Image.open(out / f"composite_{i}.png").size == (128, 96)
+        assert (out / f"variant_{i}.png").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["iterations"] == 8 and report["seed"] == 4 and report["device"] == "cpu"
+    assert report["classifier"] == "random resnet18" and report["total_seconds"] > 0
+    assert report["seconds_per_step"] > 0 and set(report["final_losses"]) == set(TERMS) | {"total"}
+
+
+def test_cli_reports_bad_input_without_a_traceback(tmp_path, scene):
+    rgb, src, _ = scene
+    Image.fromarray(rgb).save(tmp_path / "img.png")
+    Image.fromarray(src.astype(np.uint8) * 255).save(tmp_path / "src.png")
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "tgt.png")
+    cmd = [sys.executable, "-m", "magic_engine", "synthesize", "--image", str(tmp_path / "img.png"),
+           "--source-mask", str(tmp_path / "src.png"), "--target-mask", str(tmp_path / "tgt.png"),
+           "--out", str(tmp_path / "out"), "--preset", "tiny", "--classifier", "random:resnet18"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "error: target mask is 10x10 px but the image is 128x96 px" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_bench_prints_one_json_line():
+    cmd = [sys.executable, "-m", "magic_engine", "bench", "--size", "64", "--batch", "2", "--steps", "5",
+           "--rounds", "1", "--device", "cpu", "--preset", "tiny", "--classifier", "random:resnet18"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["full_s_per_step"] > figures["classifier_s_per_step"] > 0
+    assert figures["ratio"] == pytest.approx(figures["full_s_per_step"] / figures["classifier_s_per_step"], rel=0.01)
