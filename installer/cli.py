@@ -18,8 +18,8 @@ from typing import List, Optional
 
 from . import ui
 from .errors import InstallError
-from .locations import (CLIENT_SOURCE, DEFAULT_PLUGIN_SOURCE, default_venv_dir, record_path, short,
-                        venv_python)
+from .locations import (CLIENT_SOURCE, DEFAULT_PLUGIN_SOURCE, MANIFEST_PATH, default_venv_dir, record_path,
+                        short, venv_python)
 from .record import InstallRecord
 
 STEPS = ("server", "weights", "plugin", "service")
@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="copy weights from this file or folder instead of downloading (offline)")
     weights.add_argument("--allow-unverified", action="store_true",
                          help="accept weights that have no published sha256 (the computed hash is recorded)")
+    weights.add_argument("--manifest", type=Path, default=MANIFEST_PATH, metavar="FILE",
+                         help="weights manifest to use (default: magic_engine/checkpoints.json; same format "
+                              "for a private set of files)")
     weights.add_argument("--stall-timeout", type=float, default=30.0, metavar="SEC",
                          help="retry a download when no byte arrives for this long (default 30)")
     weights.add_argument("--retries", type=int, default=5, metavar="N", help="download retries (default 5)")
@@ -94,8 +97,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.list_checkpoints:
-            from .checkpoints import print_table
-            print_table()
+            from .checkpoints import load_manifest, print_table
+            print_table(load_manifest(args.manifest), args.manifest)
             return 0
         if args.check:
             from .doctor import run_doctor
@@ -133,11 +136,14 @@ def install(args) -> int:
         ui.say(f"The previous run did not finish ({record.get('running', '?')}); continuing. "
                "Finished work is kept.")
     venv = args.venv or default_venv_dir()
+    args.actions = []  # things only the user can do, repeated at the end
     for step in steps:
         {"server": step_server, "weights": step_weights, "plugin": step_plugin,
          "service": step_service}[step](args, venv, record)
     record.finish()
     ui.heading("Done")
+    for action in args.actions:
+        ui.say(f"ACTION NEEDED: {action}")
     ui.say(f"Install record: {short(record.path)} (used by --uninstall). Check with: "
            "python installer/install.py --check")
     return 0
@@ -192,6 +198,8 @@ def _ensure_zmq_for(args, profile, target: Path, venv: Path) -> None:
     outcome = ensure_zmq(target, profile, gimp_python, pip_command(venv_python(venv)), args.wheels)
     prefix = {"present": "pyzmq: OK.", "vendored": "pyzmq: installed.", "manual": "pyzmq: ACTION NEEDED."}
     ui.say(f"  {prefix[outcome.status]} {outcome.message}")
+    if outcome.status == "manual":
+        args.actions.append(f"pyzmq for {profile.describe()}: {outcome.message}")
 
 
 def step_weights(args, venv: Path, record: InstallRecord) -> None:
@@ -216,3 +224,5 @@ def step_service(args, venv: Path, record: InstallRecord) -> None:
         [str(venv_python(venv)), "-m", "magic_server"]
     for line in install_service(command, record):
         ui.say(line)
+        if line.startswith("could not enable"):
+            args.actions.append("enable the service: systemctl --user enable --now magic-gimp-server.service")

@@ -103,10 +103,13 @@ def ensure_zmq(plugin_dir: Path, profile: GimpProfile, gimp_python: GimpPython,
 
 def _manual_text(profile: GimpProfile, gimp_python: GimpPython, vendor: Path, pip: Optional[List[str]],
                  wheels_dir: Optional[Path], version: Optional[str] = None) -> str:
-    if profile.flavor in ("native", "custom") and sys.platform.startswith("linux"):
-        return f"Install pyzmq for the system Python GIMP uses ({LINUX_PACKAGES}), then run --check."
     shown = version or "X.Y"
     cmd = vendor_command(pip or ["python", "-m", "pip"], vendor, shown, gimp_python.wheel_platforms, wheels_dir)
-    hint = "" if version else (" Replace X.Y with GIMP's Python version (Help > About, or the python*.dll "
-                               "next to gimp); or re-run with --gimp-python-version X.Y.")
-    return "Run: " + subprocess.list2cmdline(cmd) + "." + hint
+    vendor_text = "put a matching pyzmq next to the plug-in: " + subprocess.list2cmdline(cmd)
+    if not version:
+        vendor_text += (" (X.Y = GIMP's Python version: GIMP's Python console prints it; or re-run the "
+                        "installer with --gimp-python-version X.Y)")
+    if profile.flavor in ("native", "custom") and sys.platform.startswith("linux"):
+        return (f"Install pyzmq for the system Python GIMP uses ({LINUX_PACKAGES}), or {vendor_text}. "
+                "Then run install.py --check.")
+    return f"To fix it, {vendor_text}. Then run install.py --check."

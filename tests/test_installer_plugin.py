@@ -136,3 +136,76 @@ def test_no_gimp_found_says_what_to_do(tmp_path):
     assert done.returncode == 1
     assert "No GIMP 3 user folder was found" in done.stderr
     assert "--gimp-dir" in done.stderr
+
+
+def _fake_pyzmq_wheel(folder: Path, version: str = "99.0.0") -> Path:
+    """A small pure-Python wheel named pyzmq: it exercises the real pip --target path offline."""
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"pyzmq-{version}-py3-none-any.whl"
+    info = f"pyzmq-{version}.dist-info"
+    files = {
+        "zmq/__init__.py": f"__version__ = {version!r}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: pyzmq\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    return wheel
+
+
+def test_pyzmq_is_vendored_for_a_gimp_python_without_it(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    src = make_plugin_source(tmp_path)
+    wheels = tmp_path / "wheels"
+    _fake_pyzmq_wheel(wheels)
+    gimp_dir = tmp_path / "GIMP" / "3.0"
+    # `python -S` cannot see this environment's pyzmq: it stands in for a GIMP Python without it.
+    args = ["--only", "plugin", "--gimp-dir", gimp_dir, "--plugin-source", src,
+            "--gimp-python", f"{sys.executable} -S", "--wheels", wheels]
+    env = installer_env(home, MAGIC_GIMP_HOME=str(tmp_path / "data"))
+
+    first = run_installer(args, env)
+    assert first.returncode == 0, first.stderr + first.stdout
+    vendor = gimp_dir / "plug-ins" / "magic-gimp" / "vendor"
+    assert "pyzmq: installed. Put pyzmq 99.0.0 into" in first.stdout
+    assert f"(for Python {sys.version_info[0]}.{sys.version_info[1]}, measured); GIMP's Python imports it" \
+        in first.stdout
+    assert (vendor / "zmq" / "__init__.py").is_file()
+
+    # Re-running keeps the vendored copy (no second fetch) and says so.
+    second = run_installer(args, env)
+    assert second.returncode == 0, second.stderr
+    assert "pyzmq 99.0.0 in" in second.stdout and "already works" in second.stdout
+
+    assert run_installer(["--uninstall"], env).returncode == 0
+    assert not (gimp_dir / "plug-ins").exists()
+
+
+def test_pyzmq_that_cannot_be_fetched_gives_the_exact_command(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    empty = tmp_path / "no-wheels"
+    empty.mkdir()
+    done = run_installer(["--only", "plugin", "--gimp-dir", tmp_path / "G", "--plugin-source",
+                          make_plugin_source(tmp_path), "--gimp-python", f"{sys.executable} -S", "--wheels", empty],
+                         installer_env(home, MAGIC_GIMP_HOME=str(tmp_path / "data")))
+    assert done.returncode == 0, done.stderr
+    assert "ACTION NEEDED" in done.stdout
+    assert "--only-binary=:all:" in done.stdout and "--target" in done.stdout and "pyzmq" in done.stdout
+
+
+def test_gimp_python_that_already_has_pyzmq_is_left_alone(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    gimp_dir = tmp_path / "G"
+    done = run_installer(["--only", "plugin", "--gimp-dir", gimp_dir, "--plugin-source",
+                          make_plugin_source(tmp_path), "--gimp-python", sys.executable],
+                         installer_env(home, MAGIC_GIMP_HOME=str(tmp_path / "data")))
+    assert done.returncode == 0, done.stderr
+    assert "pyzmq: OK." in done.stdout and "nothing to do" in done.stdout
+    assert not (gimp_dir / "plug-ins" / "magic-gimp" / "vendor").exists()

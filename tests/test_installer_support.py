@@ -20,6 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 INSTALL_PY = REPO / "installer" / "install.py"
+# The installer must run on any Python 3.9+: point this at an old interpreter to prove it.
+INSTALLER_PYTHON = os.environ.get("MAGIC_GIMP_INSTALLER_PYTHON", sys.executable)
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
@@ -43,7 +45,7 @@ def use_fake_home(monkeypatch, home: Path) -> None:
 
 
 def run_installer(args, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(INSTALL_PY), *map(str, args)], env=env, cwd=str(REPO),
+    return subprocess.run([INSTALLER_PYTHON, str(INSTALL_PY), *map(str, args)], env=env, cwd=str(REPO),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -81,7 +83,8 @@ class FileServer:
       stall[name]  = [(n, s)]   send n bytes, then go silent for s seconds
       ignore_range = {names}    always answer 200 with the whole file
       corrupt      = {names}    flip one byte in the middle of what is sent
-    `requests` logs (path, Range header or None, status, body bytes sent).
+    `requests` logs (path, Range header or None, status, body bytes sent); read it after the
+    `with` block, when every handler thread has finished.
     """
 
     def __init__(self, files: dict):
@@ -105,9 +108,12 @@ class FileServer:
                 server._serve(self)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        # Handler threads are joined on close, so the request log is complete after `with`.
+        self.httpd.daemon_threads = False
+        self.httpd.block_on_close = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
 
     def __enter__(self):
         self.thread.start()

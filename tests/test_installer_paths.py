@@ -1,0 +1,72 @@
+"""The installer (stdlib only) and the engine must agree on where weights live and what they are."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_installer_support import use_fake_home  # noqa: E402
+
+import magic_engine.paths as engine_paths  # noqa: E402
+from installer import checkpoints, locations  # noqa: E402
+
+
+@pytest.mark.parametrize("env", [
+    {},
+    {"XDG_DATA_HOME": "xdg-data"},
+    {"MAGIC_GIMP_HOME": "portable"},
+    {"MAGIC_GIMP_HOME": "portable", "XDG_DATA_HOME": "xdg-data"},
+])
+def test_data_and_weights_dirs_agree_with_the_engine(tmp_path, monkeypatch, env):
+    use_fake_home(monkeypatch, tmp_path / "home")
+    for name, value in env.items():
+        monkeypatch.setenv(name, str(tmp_path / value))
+    assert locations.data_dir() == engine_paths.data_dir()
+    assert locations.weights_dir() == engine_paths.weights_dir()
+    assert str(locations.data_dir()).startswith(str(tmp_path))
+
+
+def test_default_checkpoint_lands_where_the_engine_looks(tmp_path, monkeypatch):
+    use_fake_home(monkeypatch, tmp_path / "home")
+    manifest = checkpoints.load_manifest()
+    default = manifest[checkpoints.default_name()]
+    assert default.name == engine_paths.DEFAULT_CHECKPOINT
+    assert locations.weights_dir() / default.file == engine_paths.default_checkpoint_path()
+
+
+def test_manifest_is_complete_and_readable_by_both():
+    ours = checkpoints.load_manifest()
+    engine = engine_paths.checkpoint_manifest()
+    assert set(ours) == set(engine)
+    expected = {f"resnet50_l2_eps{e}" for e in ("0", "0.01", "0.03", "0.05", "0.1", "0.25", "0.5", "1", "3", "5")}
+    expected |= {f"resnet50_linf_eps{e}" for e in ("0.5", "1.0", "2.0", "4.0", "8.0")}
+    assert set(ours) == expected
+    for name, entry in engine.items():
+        assert entry["file"] == name + ".ckpt"
+        assert entry["arch"] == "resnet50"
+        assert entry["urls"] == ["https://huggingface.co/madrylab/robust-imagenet-models/resolve/main/"
+                                 + entry["file"]]
+        assert entry["sha256"] is None or (len(entry["sha256"]) == 64 and int(entry["sha256"], 16) >= 0)
+    assert engine["resnet50_l2_eps0.05"]["sha256"] == \
+        "e09d8763fcf825542f07389a1904adf15930451b8661a0de209c3bc39828c2ea"
+
+
+@pytest.mark.parametrize("spec, name", [
+    ("resnet50_l2_eps3", "resnet50_l2_eps3"),
+    ("resnet50_l2_eps3.ckpt", "resnet50_l2_eps3"),
+    ("l2:3", "resnet50_l2_eps3"),
+    ("eps0.05", "resnet50_l2_eps0.05"),
+    ("linf:4", "resnet50_linf_eps4.0"),
+    ("linf_eps0.5", "resnet50_linf_eps0.5"),
+])
+def test_checkpoint_short_names(spec, name):
+    assert checkpoints.resolve(spec, checkpoints.load_manifest()).name == name
+
+
+def test_mirror_replaces_the_url_base():
+    entry = checkpoints.load_manifest()["resnet50_l2_eps1"]
+    assert entry.urls_with_mirror("http://lan-box:8000/weights/") == \
+        ["http://lan-box:8000/weights/resnet50_l2_eps1.ckpt"]

@@ -1,0 +1,119 @@
+"""The server's venv: torch selection, a real venv, and installing this checkout into it offline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_installer_support import REPO, installer_env, run_installer, use_fake_home  # noqa: E402
+
+from installer import server_env  # noqa: E402
+from installer.errors import InstallError  # noqa: E402
+from installer.record import InstallRecord  # noqa: E402
+from installer.uninstall import uninstall  # noqa: E402
+
+
+@pytest.mark.parametrize("choice, index, platform, nvidia, build, url", [
+    ("auto", None, "linux", True, "CUDA", None),
+    ("auto", None, "linux", False, "CPU", server_env.CPU_INDEX),
+    ("auto", None, "win32", True, "CUDA", server_env.WINDOWS_CUDA_INDEX),
+    ("auto", None, "win32", False, "CPU", server_env.CPU_INDEX),
+    ("auto", None, "darwin", False, "default (MPS on Apple silicon)", None),
+    ("cpu", None, "linux", True, "CPU", server_env.CPU_INDEX),
+    ("cuda", None, "linux", False, "CUDA", None),
+    ("default", None, "win32", True, "default", None),
+    ("auto", "http://mirror/torch", "linux", True, "from --torch-index", "http://mirror/torch"),
+])
+def test_torch_build_for_the_machine(choice, index, platform, nvidia, build, url):
+    plan = server_env.plan_torch(choice, index, platform, nvidia)
+    assert (plan.build, plan.index_url) == (build, url)
+    assert plan.fallback_to_pypi == (url == server_env.CPU_INDEX)
+
+
+def test_no_cuda_on_macos():
+    with pytest.raises(InstallError, match="no CUDA builds of torch for macOS"):
+        server_env.plan_torch("cuda", None, "darwin", False)
+
+
+def test_server_dependencies_come_from_pyproject_without_torch():
+    deps = server_env.server_dependencies()
+    names = {d.split(">")[0].split("=")[0].lower() for d in deps}
+    assert names == {"numpy", "pillow", "pyzmq"}
+
+
+@pytest.mark.slow
+def test_venv_is_created_recorded_reused_and_uninstalled(tmp_path, monkeypatch):
+    use_fake_home(monkeypatch, tmp_path / "home")
+    record = InstallRecord.load(tmp_path / "data" / "install-record.json")
+    venv = tmp_path / "data" / "venv"
+    python = server_env.ensure_venv(venv, sys.executable, record)
+    assert python.exists() and (venv / "pyvenv.cfg").is_file()
+    assert record.has(venv)
+    assert server_env.ensure_venv(venv, sys.executable, record) == python  # reused, not rebuilt
+
+    assert uninstall(record.path) == 0
+    assert not venv.exists() and not (tmp_path / "data").exists()
+
+
+def test_broken_foreign_venv_is_not_deleted(tmp_path, monkeypatch):
+    use_fake_home(monkeypatch, tmp_path / "home")
+    record = InstallRecord.load(tmp_path / "data" / "install-record.json")
+    venv = tmp_path / "someone-elses-venv"
+    (venv / "lib").mkdir(parents=True)
+    with pytest.raises(InstallError, match="did not create it"):
+        server_env.ensure_venv(venv, sys.executable, record)
+    assert (venv / "lib").is_dir()
+
+
+def _venv_sharing_this_environment(tmp_path: Path) -> Path:
+    """A venv (without its own pip) that sees this test environment's packages except magic-gimp,
+    standing in for a venv where torch & co. are already installed."""
+    farm = tmp_path / "shared-packages"
+    farm.mkdir()
+    site = Path(sysconfig.get_paths()["purelib"])
+    for item in site.iterdir():
+        if item.name.startswith(("magic", "__editable__", "_magic")) or item.suffix == ".pth":
+            continue
+        (farm / item.name).symlink_to(item)
+    venv = tmp_path / "existing-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    probe = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                                                                "['purelib'])"], capture_output=True, text=True)
+    (Path(probe.stdout.strip()) / "shared.pth").write_text(str(farm) + "\n")
+    return venv
+
+
+@pytest.mark.slow
+def test_offline_server_install_into_an_existing_venv(tmp_path):
+    venv = _venv_sharing_this_environment(tmp_path)
+    wheels = tmp_path / "wheels"  # nothing in it: every requirement is already satisfied
+    wheels.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    env = installer_env(home, MAGIC_GIMP_HOME=str(tmp_path / "data"))
+
+    done = run_installer(["--only", "server", "--venv", venv, "--wheels", wheels, "--skip-torch"], env,
+                         timeout=300)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "already there, kept as is" in done.stdout
+
+    where = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import json, magic_client, magic_engine, magic_server; print(json.dumps("
+                            "[magic_client.__file__, magic_engine.__file__, magic_server.__file__]))"],
+                           capture_output=True, text=True, cwd=str(tmp_path))  # not the checkout
+    assert where.returncode == 0, where.stderr
+    for path in json.loads(where.stdout):
+        assert str(venv) in path, "the server venv must hold its own (non-editable) copy"
+    assert not (REPO / "build").exists(), "building must not litter the checkout"
+
+    record = json.loads((tmp_path / "data" / "install-record.json").read_text())
+    assert record["venv"] == str(venv)
+    assert all(item["path"] != str(venv) for item in record["items"]), "a venv we did not create is not ours"
+    assert run_installer(["--uninstall"], env).returncode == 0
+    assert (venv / "pyvenv.cfg").is_file()
