@@ -1,0 +1,446 @@
+"""MagicClient: talk to the local MAGIC server (standard library + pyzmq).
+
+    client = MagicClient.connect_or_start([python, "-m", "magic_server"])
+    job = client.submit(width, height, image_rgba=..., source_mask=..., target_mask=...,
+                        params={"mode": "position", "preset": "preview"})
+    result = client.wait(job, on_event=print)      # or client.poll(job) from a GUI timer
+    result.layers[0]                                # RGBA bytes, width*height*4
+
+One DEALER socket per client, with a routing id that survives reconnects
+(the server uses ROUTER_HANDOVER), so a client that reconnects keeps
+receiving its jobs' events. A client that lost them anyway (server
+restarted, process restarted) asks for `status`/`watch` and `result`.
+Not for concurrent use from several threads (calls are serialised by a lock).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import zmq
+
+from . import protocol
+from .errors import (JobCancelled, JobFailed, MagicClientError, ProtocolError, ServerError, ServerUnavailable,
+                     WaitTimeout)
+from .paths import default_log_file, default_runtime_file
+from .runtime import RuntimeInfo, pid_alive, read_runtime_file
+
+EXIT_ALREADY_RUNNING = 3  # magic_server's exit code when another server won the race to start
+MAX_EVENTS_PER_JOB = 1000
+BULK_TIMEOUT_S = 120.0  # submit and result move whole layers
+
+
+@dataclass
+class JobResult:
+    job_id: str
+    width: int
+    height: int
+    layers: list  # RGBA bytes (width*height*4) per variant: the whole image with the edit blended in
+    edit_mask: bytes  # width*height bytes: 255 where the layers differ from the input, 0 where they do not
+    report: dict = field(default_factory=dict)  # the engine's report (timings, config, notes)
+    params: dict = field(default_factory=dict)  # the submit params as the server checked them
+
+
+def _event_from_message(message: protocol.Message) -> dict:
+    event = {k: v for k, v in message.header.items() if k not in ("v", "buffers")}
+    for spec, data in message.buffers:
+        if spec.name == "preview":
+            event["preview"] = {"width": spec.width, "height": spec.height, "rgb": bytes(data)}
+    return event
+
+
+class MagicClient:
+    def __init__(self, runtime: RuntimeInfo, timeout: float = 5.0, heartbeat_timeout: float | None = None):
+        self.timeout = timeout
+        self.heartbeat_timeout = heartbeat_timeout
+        self.info: dict = {}  # the server's hello reply
+        self.started_process = None  # set by connect_or_start when it started the server
+        self._runtime = runtime
+        self._context = zmq.Context.instance()
+        self._routing_id = b"magic-client-" + secrets.token_hex(8).encode()
+        self._socket = None
+        self._ids = itertools.count(1)
+        self._replies: dict = {}
+        self._awaited: set = set()
+        self._events: dict = {}  # job id -> [event dict]
+        self._active: set = set()  # jobs this client follows that have not ended
+        self._last_heard = time.monotonic()
+        self._last_job_news: dict = {}  # job id -> monotonic time of its last event
+        self._last_keepalive = 0.0
+        self._keepalive_s = 2.0
+        self._lock = threading.RLock()
+        self._open_socket()
+
+    # --- connecting ------------------------------------------------------
+    @classmethod
+    def connect(cls, runtime_file=None, timeout: float = 5.0, heartbeat_timeout: float | None = None):
+        """Connect to the running server named by the runtime file; raises
+        ServerUnavailable with a message saying what is wrong."""
+        path = Path(runtime_file) if runtime_file else default_runtime_file()
+        runtime = read_runtime_file(path)
+        if runtime.protocol != protocol.PROTOCOL_VERSION:
+            raise ServerUnavailable(f"the server at {runtime.endpoint} speaks protocol {runtime.protocol}, this "
+                                    f"client speaks {protocol.PROTOCOL_VERSION}; update the plug-in and the server "
+                                    f"together", "bad_version")
+        if not runtime.alive:
+            raise ServerUnavailable(f"the MAGIC server (pid {runtime.pid}) is no longer running; its runtime file "
+                                    f"{path} is stale. Start the server again.")
+        client = cls(runtime, timeout, heartbeat_timeout)
+        try:
+            client.hello()
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    @classmethod
+    def connect_or_start(cls, server_command, runtime_file=None, start_timeout: float = 120.0,
+                         timeout: float = 5.0, log_file=None, heartbeat_timeout: float | None = None):
+        """Connect, or start `server_command` detached (it outlives this
+        process) and wait until it answers. Its output goes to `log_file`
+        (default: next to the runtime file)."""
+        path = Path(runtime_file) if runtime_file else default_runtime_file()
+        try:
+            return cls.connect(path, timeout, heartbeat_timeout)
+        except ServerUnavailable as exc:
+            if exc.code == "bad_version":
+                raise
+            try:
+                if read_runtime_file(path).alive:
+                    raise  # a live server that does not answer: starting another would not help
+            except ServerUnavailable:
+                pass
+        command = [str(part) for part in server_command]
+        if "--runtime-file" not in command:
+            command += ["--runtime-file", str(path)]
+        log_path = Path(log_file) if log_file else default_log_file(path)
+        process = _spawn_detached(command, log_path)
+        deadline = time.monotonic() + start_timeout
+        while time.monotonic() < deadline:
+            try:
+                if read_runtime_file(path).alive:
+                    client = cls.connect(path, timeout, heartbeat_timeout)
+                    client.started_process = process
+                    return client
+            except ServerUnavailable:
+                pass
+            code = process.poll()
+            if code is not None and code != EXIT_ALREADY_RUNNING:
+                raise ServerUnavailable(f"the MAGIC server exited with code {code} while starting:\n"
+                                        f"{_tail(log_path)}\n(command: {' '.join(command)}; log: {log_path})")
+            time.sleep(0.2)
+        raise ServerUnavailable(f"the MAGIC server did not become ready within {start_timeout:g} s; see {log_path}")
+
+    def _open_socket(self) -> None:
+        sock = self._context.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.ROUTING_ID, self._routing_id)
+        sock.setsockopt(zmq.RECONNECT_IVL, 100)
+        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+        sock.connect(self._runtime.endpoint)
+        self._socket = sock
+
+    def _reconnect(self, runtime: RuntimeInfo) -> None:
+        self._socket.close(linger=0)
+        self._runtime = runtime
+        self._replies.clear()
+        self._awaited.clear()
+        self._open_socket()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close(linger=0)
+                self._socket = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def endpoint(self) -> str:
+        return self._runtime.endpoint
+
+    @property
+    def server_pid(self) -> int:
+        return self._runtime.pid
+
+    # --- messages --------------------------------------------------------
+    def _send(self, op: str, fields: dict, buffers=()) -> str:
+        if self._socket is None:
+            raise MagicClientError("this client is closed")
+        request_id = str(next(self._ids))
+        header = dict(fields, token=self._runtime.token, op=op, id=request_id)
+        try:
+            self._socket.send_multipart(protocol.encode(header, buffers), zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            raise ServerUnavailable(f"cannot send to the MAGIC server at {self._runtime.endpoint} (not "
+                                    f"connected)") from None
+        return request_id
+
+    def _pump(self, timeout_ms: int) -> None:
+        """Receive whatever arrives within timeout_ms (then anything queued)."""
+        if not self._socket.poll(max(0, int(timeout_ms))):
+            return
+        while True:
+            try:
+                frames = self._socket.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            self._last_heard = time.monotonic()
+            try:
+                message = protocol.decode(frames, max_header_bytes=None)
+            except ProtocolError:
+                continue  # cannot happen with a v1 server; never let it break the caller
+            self._dispatch(message)
+
+    def _dispatch(self, message: protocol.Message) -> None:
+        header = message.header
+        kind = header.get("type")
+        if kind in (protocol.REPLY, protocol.ERROR):
+            if header.get("id") in self._awaited:
+                self._replies[header["id"]] = message
+            return
+        if kind == "heartbeat":
+            for job_id, state in (header.get("jobs") or {}).items():
+                if job_id in self._active:
+                    self._add_event(job_id, dict(state, type="heartbeat", job=job_id))
+            return
+        job_id = header.get("job")
+        if isinstance(job_id, str):
+            self._add_event(job_id, _event_from_message(message))
+            if kind in ("done", "failed", "cancelled"):
+                self._active.discard(job_id)
+
+    def _add_event(self, job_id: str, event: dict) -> None:
+        events = self._events.setdefault(job_id, [])
+        events.append(event)
+        if len(events) > MAX_EVENTS_PER_JOB:
+            del events[0]
+        self._last_job_news[job_id] = time.monotonic()
+
+    def _request(self, op: str, fields: dict | None = None, buffers=(), timeout: float | None = None,
+                 retry: bool = True) -> protocol.Message:
+        """Send and wait for the reply; raises ServerError on an error reply.
+        On silence, re-reads the runtime file (the server may have restarted
+        elsewhere) and, for requests safe to repeat, tries once more."""
+        with self._lock:
+            timeout = self.timeout if timeout is None else timeout
+            request_id = self._send(op, fields or {}, buffers)
+            self._awaited.add(request_id)
+            deadline = time.monotonic() + timeout
+            try:
+                while request_id not in self._replies:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._pump(min(left, 0.5) * 1000)
+            finally:
+                self._awaited.discard(request_id)
+            message = self._replies.pop(request_id, None)
+            if message is None:
+                self._recover(f"did not answer {op!r} within {timeout:g} s")
+                if not retry:
+                    raise ServerUnavailable(f"the MAGIC server did not answer {op!r} within {timeout:g} s")
+                return self._request(op, fields, buffers, timeout, retry=False)
+            header = message.header
+            if header.get("type") == protocol.ERROR:
+                if header.get("code") == "bad_token" and retry:
+                    self._recover("refused our token", force=True)
+                    return self._request(op, fields, buffers, timeout, retry=False)
+                raise ServerError(header.get("message", "error"), header.get("code"), header)
+            return message
+
+    def _recover(self, problem: str, force: bool = False) -> None:
+        """The server was silent or refused us: follow the runtime file to a
+        restarted server, or raise ServerUnavailable saying what happened."""
+        old = self._runtime
+        try:
+            new = read_runtime_file(old.path)
+        except ServerUnavailable:
+            new = None
+        if new is not None and new.alive and (force or (new.endpoint, new.token, new.pid) !=
+                                              (old.endpoint, old.token, old.pid)):
+            self._reconnect(new)
+            return
+        if not pid_alive(old.pid):
+            raise ServerUnavailable(f"the MAGIC server (pid {old.pid}) has stopped ({problem}); start it again")
+        if new is None:
+            raise ServerUnavailable(f"the MAGIC server (pid {old.pid}) {problem} and its runtime file is gone; "
+                                    f"it is probably shutting down")
+        self._reconnect(new)  # same server, alive: a fresh connection costs little
+
+    # --- operations ------------------------------------------------------
+    def hello(self) -> dict:
+        """Server description: protocol, server_version, devices, classifiers,
+        presets, modes, defaults, region_rule, limits, heartbeat_s."""
+        self.info = dict(self._request("hello").header)
+        heartbeat = float(self.info.get("heartbeat_s", 1.0))
+        if self.heartbeat_timeout is None:
+            self.heartbeat_timeout = max(10.0, 5 * heartbeat)
+        return self.info
+
+    def ping(self, jobs=()) -> dict:
+        return dict(self._request("ping", {"jobs": list(jobs)}).header)
+
+    def submit(self, width: int, height: int, image_rgba, source_mask, target_mask, params: dict | None = None,
+               cancel_if_silent_s: float | None = None, timeout: float = BULK_TIMEOUT_S) -> str:
+        """Queue a job -> job id (at once; the job runs in the background).
+        Buffers: bytes-like, row-major uint8; image RGBA (width*height*4),
+        masks one byte per pixel (>= 128 means inside). cancel_if_silent_s:
+        the server cancels the job if this client stays silent that long
+        (poll/wait send keepalives); None keeps it running regardless."""
+        specs = protocol.job_input_specs(width, height)
+        data = (image_rgba, source_mask, target_mask)
+        for spec, buf in zip(specs, data):
+            size = memoryview(buf).nbytes
+            if size != spec.nbytes:
+                raise ProtocolError(f"{spec.name} has {size} bytes; a {width}x{height} buffer with {spec.channels} "
+                                    f"channel(s) needs {spec.nbytes}", "buffer_mismatch")
+        max_pixels = (self.info.get("limits") or {}).get("max_pixels")
+        if max_pixels and width * height > max_pixels:
+            raise ServerError(f"the image is {width}x{height} px ({width * height / 1e6:.1f} MP); the server accepts "
+                              f"at most {max_pixels / 1e6:g} MP. Crop to the area around the object or scale it "
+                              f"down.", "too_large")
+        fields = {"params": dict(params or {})}
+        if cancel_if_silent_s is not None:
+            fields["cancel_if_silent_s"] = cancel_if_silent_s
+        with self._lock:
+            reply = self._request("submit", fields, list(zip(specs, data)), timeout=timeout, retry=False)
+            job_id = reply.header["job"]
+            self._active.add(job_id)
+            self._last_job_news[job_id] = time.monotonic()
+            if cancel_if_silent_s:
+                self._keepalive_s = min(self._keepalive_s, cancel_if_silent_s / 3)
+            return job_id
+
+    def status(self, job_id: str) -> dict:
+        return self._request("status", {"job": job_id}).header["job"]
+
+    def watch(self, job_id: str) -> dict:
+        """Subscribe this client to a job's events (e.g. after a restart) -> its status."""
+        with self._lock:
+            summary = self._request("watch", {"job": job_id}).header["job"]
+            if summary["state"] in protocol.FINAL_STATES:
+                self._active.discard(job_id)
+            else:
+                self._active.add(job_id)
+            self._last_job_news[job_id] = time.monotonic()
+            return summary
+
+    def cancel(self, job_id: str) -> dict:
+        return self._request("cancel", {"job": job_id}).header["job"]
+
+    def jobs(self) -> list:
+        return self._request("jobs").header["jobs"]
+
+    def result(self, job_id: str, timeout: float = BULK_TIMEOUT_S) -> JobResult:
+        """Fetch a finished job's layers; ServerError with code not_ready,
+        job_failed, job_cancelled or unknown_job otherwise."""
+        message = self._request("result", {"job": job_id}, timeout=timeout)
+        header = message.header
+        layers = [bytes(message.buffer(f"composite_{i}")) for i in range(header["variants"])]
+        return JobResult(job_id=job_id, width=header["width"], height=header["height"], layers=layers,
+                         edit_mask=bytes(message.buffer("edit_mask")), report=header.get("report") or {},
+                         params=header.get("params") or {})
+
+    def shutdown(self) -> None:
+        self._request("shutdown", retry=False)
+
+    # --- following a job -------------------------------------------------
+    def poll(self, job_id: str, timeout_ms: int = 0) -> list:
+        """Events for `job_id` received so far (accepted, progress, heartbeat,
+        done, failed, cancelled), oldest first. Returns at once with
+        timeout_ms=0, so it suits a GUI timer. Sends keepalives; raises
+        ServerUnavailable if the server stopped."""
+        with self._lock:
+            self._pump(timeout_ms)
+            now = time.monotonic()
+            if self._active and now - self._last_keepalive >= self._keepalive_s:
+                self._last_keepalive = now
+                self._send("ping", {"jobs": sorted(self._active)})  # reply ignored
+            if self._active and now - self._last_heard > (self.heartbeat_timeout or 10.0):
+                self._recover(f"sent no heartbeat for {now - self._last_heard:.0f} s")
+                self._last_heard = time.monotonic()
+                for active in list(self._active):
+                    self._resync(active)
+            elif job_id in self._active and now - self._last_job_news.get(job_id, now) > 5.0:
+                self._resync(job_id)  # heartbeats do not list it: we are no longer subscribed
+            return self._events.pop(job_id, [])
+
+    def _resync(self, job_id: str) -> None:
+        """Re-subscribe; if the job ended meanwhile, report that as its event."""
+        try:
+            summary = self.watch(job_id)
+        except ServerError as exc:
+            if exc.code != "unknown_job":
+                raise
+            self._active.discard(job_id)
+            self._add_event(job_id, {"type": "failed", "job": job_id, "code": "unknown_job", "message": str(exc)})
+            return
+        state = summary["state"]
+        if state in protocol.FINAL_STATES:
+            event = {"type": state, "job": job_id, "message": summary.get("message", ""),
+                     "code": summary.get("code"), "from_status": True}
+            self._add_event(job_id, event)
+
+    def wait(self, job_id: str, on_event=None, should_cancel=None, timeout: float | None = None) -> JobResult:
+        """Block until the job ends -> its JobResult. Raises JobFailed,
+        JobCancelled, ServerUnavailable (server stopped or silent) or
+        WaitTimeout. `should_cancel()` returning true cancels the job."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        cancel_sent = False
+        self._resync(job_id)
+        while True:
+            for event in self.poll(job_id, timeout_ms=100):
+                if on_event is not None:
+                    on_event(event)
+                kind = event["type"]
+                if kind == "done":
+                    if cancel_sent:
+                        raise JobCancelled(job_id, "the job finished before the cancel took effect; its result "
+                                                   "was not fetched")
+                    return self.result(job_id)
+                if kind == "failed":
+                    raise JobFailed(job_id, event.get("message") or "the job failed", event.get("code"))
+                if kind == "cancelled":
+                    raise JobCancelled(job_id, event.get("message") or "the job was cancelled")
+            if not cancel_sent and should_cancel is not None and should_cancel():
+                self.cancel(job_id)
+                cancel_sent = True
+            if deadline is not None and time.monotonic() > deadline:
+                raise WaitTimeout(f"job {job_id} did not finish within {timeout:g} s (it keeps running; "
+                                  f"fetch it later)", "timeout")
+
+
+def _spawn_detached(command: list, log_path: Path) -> subprocess.Popen:
+    """Start the server in its own session, so neither a terminal's Ctrl-C
+    nor GIMP killing the plug-in's process group stops it."""
+    log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}  # GIMP's, not ours
+    kwargs = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = (subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+                                   | subprocess.CREATE_NO_WINDOW)
+    else:
+        kwargs["start_new_session"] = True
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                env=env, close_fds=True, **kwargs)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

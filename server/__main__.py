@@ -1,0 +1,133 @@
+"""`python -m magic_server`: start the job server.
+
+Exit codes: 0 stopped normally, 2 bad arguments, 3 another server already
+runs for this runtime file or spool, 4 the engine could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import logging
+import sys
+
+from magic_client import protocol
+from magic_client.paths import default_runtime_file, default_spool_dir
+
+from . import __version__
+from .endpoint import DEFAULT_ENDPOINT, EndpointError, check_endpoint
+from .runtime_file import AlreadyRunning, RuntimeFile
+
+EXIT_ALREADY_RUNNING = 3
+EXIT_ENGINE_FAILED = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m magic_server", description=(
+        "Local MAGIC job server: runs engine jobs for the GIMP plug-in, scripts and other clients "
+        "(ZeroMQ protocol v1, see server/PROTOCOL.md)."))
+    p.add_argument("--endpoint", default=DEFAULT_ENDPOINT,
+                   help="tcp://127.0.0.1:PORT (0 picks a free port) or ipc://PATH (default %(default)s)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a tcp endpoint that is not loopback (the token travels in clear text)")
+    p.add_argument("--device", action="append", dest="devices", metavar="DEVICE",
+                   help="auto, cpu, cuda, cuda:N or mps; repeat for one worker per device (default auto)")
+    p.add_argument("--classifier", default="auto",
+                   help="classifier loaded once per device: auto (installed weights, else random), random:ARCH, "
+                        "a torchvision name or a checkpoint path (default %(default)s)")
+    p.add_argument("--runtime-file", default=None,
+                   help=f"where to publish endpoint, pid and token (default {default_runtime_file()})")
+    p.add_argument("--spool", default=None, help=f"job state, inputs and results (default {default_spool_dir()})")
+    p.add_argument("--max-queue", type=int, default=32, help="queued jobs accepted at most (default %(default)s)")
+    p.add_argument("--max-megapixels", type=float, default=protocol.DEFAULT_MAX_PIXELS / 1e6,
+                   help="largest image accepted, in MP; also sizes ZMQ_MAXMSGSIZE (default %(default)g)")
+    p.add_argument("--keep-results", type=float, default=24.0, metavar="HOURS",
+                   help="keep results that were never fetched this long (default %(default)g)")
+    p.add_argument("--keep-fetched", type=float, default=600.0, metavar="SECONDS",
+                   help="keep results this long after their first fetch (default %(default)g)")
+    p.add_argument("--idle-exit", type=float, default=0.0, metavar="SECONDS",
+                   help="stop after this long with no jobs and no requests (default 0: never)")
+    p.add_argument("--heartbeat", type=float, default=1.0, metavar="SECONDS",
+                   help="heartbeat period to clients waiting on jobs (default %(default)g)")
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument("--version", action="version", version=f"magic_server {__version__}, protocol "
+                                                          f"{protocol.PROTOCOL_VERSION}")
+    return p
+
+
+def _check_numbers(parser, args) -> None:
+    if args.max_queue < 1:
+        parser.error("--max-queue must be at least 1")
+    if not 0.01 <= args.max_megapixels <= 1000:
+        parser.error("--max-megapixels must be within 0.01..1000")
+    if args.keep_results <= 0 or args.keep_fetched < 0 or args.idle_exit < 0:
+        parser.error("--keep-results must be > 0, --keep-fetched and --idle-exit >= 0")
+    if not 0.05 <= args.heartbeat <= 60:
+        parser.error("--heartbeat must be within 0.05..60 seconds")
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_numbers(parser, args)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s magic_server %(levelname)s %(message)s")
+    log = logging.getLogger("magic_server")
+    try:
+        endpoint = check_endpoint(args.endpoint, args.allow_remote)
+    except EndpointError as exc:
+        parser.error(str(exc))
+
+    # Claim the runtime file and spool before the slow engine start, so a
+    # second server says "already running" at once.
+    from .spool import Spool
+
+    runtime_file = RuntimeFile(args.runtime_file or default_runtime_file())
+    spool = Spool(args.spool or default_spool_dir())
+    try:
+        runtime_file.claim()
+        try:
+            spool.claim()
+        except BaseException:
+            runtime_file.remove()
+            raise
+    except AlreadyRunning as exc:
+        print(f"magic_server: {exc}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
+    if runtime_file.stale_pid:
+        log.info("taking over the stale runtime file of pid %d (no longer running)", runtime_file.stale_pid)
+
+    try:
+        from .app import Server, Settings
+        from .engine import Engine
+
+        engine = Engine(args.classifier, args.devices or ["auto"])
+    except Exception as exc:  # noqa: BLE001 - report any engine start failure in words, then exit
+        runtime_file.remove()
+        spool.release()
+        print(f"magic_server: the engine could not start: {exc}", file=sys.stderr)
+        return EXIT_ENGINE_FAILED
+
+    settings = Settings(endpoint=endpoint, runtime_file=str(runtime_file.path), spool=str(spool.root),
+                        max_queue=args.max_queue, max_pixels=int(args.max_megapixels * 1e6),
+                        keep_results_s=args.keep_results * 3600.0, keep_fetched_s=args.keep_fetched,
+                        idle_exit_s=args.idle_exit, heartbeat_s=args.heartbeat)
+    server = Server(settings, engine, runtime_file, spool)
+    server.install_signal_handlers()
+    try:
+        counts = server.start()
+    except Exception as exc:  # noqa: BLE001 - e.g. the endpoint is taken
+        runtime_file.remove()
+        spool.release()
+        print(f"magic_server: could not start on {endpoint}: {exc}", file=sys.stderr)
+        return 1
+    log.info("restored spool %s: %s", spool.root, counts)
+    print(f"magic_server {__version__} ready on {server.endpoint} (pid {os.getpid()}, devices "
+          f"{', '.join(engine.devices)}, classifier {engine.classifier_info['description']}, runtime file "
+          f"{runtime_file.path})", flush=True)
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,423 @@
+"""The server's ZeroMQ loop: answers requests, pushes job events to the
+clients watching them, sends heartbeats, and runs the timers (silent
+clients, result expiry, idle exit). It never runs the engine itself.
+
+A request that fails any check gets an error reply and the loop goes on;
+an unexpected exception while handling one is logged and answered with
+code "internal". Nothing a client sends can stop the loop except a valid
+`shutdown`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import queue
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import zmq
+
+from magic_client import protocol
+from magic_client.errors import ProtocolError
+
+from . import __version__
+from .endpoint import prepare_ipc_path
+from .engine import Engine
+from .jobs import Job, JobBoard, QueueFull, new_job_id
+from .results import ResultCache
+from .runtime_file import RuntimeFile
+from .spool import Spool, SpoolError
+from .validation import (RequestError, check_envelope, check_job_id, check_params, check_ping_jobs,
+                         check_submit, request_id)
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+TIMER_PERIOD_S = 0.25  # how often timers run and stop requests are noticed
+EXPIRY_PERIOD_S = 30.0
+
+
+@dataclass
+class Settings:
+    endpoint: str
+    runtime_file: str
+    spool: str
+    max_queue: int = 32
+    max_pixels: int = protocol.DEFAULT_MAX_PIXELS
+    keep_results_s: float = 24 * 3600.0
+    keep_fetched_s: float = 600.0
+    idle_exit_s: float = 0.0  # 0: never
+    heartbeat_s: float = 1.0
+    progress_interval_s: float = 0.25
+    preview_interval_s: float = 2.0
+    result_cache_bytes: int = 512 * 2**20
+    extra_hello: dict = field(default_factory=dict)
+
+
+class Outbox:
+    """Events from any thread to the loop: a queue, plus a one-byte wake-up
+    on an inproc socket so the loop does not wait for its poll timeout."""
+
+    def __init__(self, context: zmq.Context):
+        self.address = f"inproc://magic-outbox-{secrets.token_hex(4)}"
+        self.items = queue.SimpleQueue()
+        self.pull = context.socket(zmq.PULL)
+        self.pull.bind(self.address)
+        self._context = context
+        self._local = threading.local()
+        self._sockets = []
+        self._sockets_lock = threading.Lock()
+
+    def put(self, job_id: str, header: dict, buffers=()) -> None:
+        self.items.put((job_id, header, list(buffers)))
+        sock = getattr(self._local, "push", None)
+        if sock is None:
+            sock = self._context.socket(zmq.PUSH)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.connect(self.address)
+            self._local.push = sock
+            with self._sockets_lock:
+                self._sockets.append(sock)
+        try:
+            sock.send(b"", zmq.NOBLOCK)
+        except zmq.Again:
+            pass  # the loop is already behind on wake-ups; it will drain the queue anyway
+
+    def drain(self) -> list:
+        while True:
+            try:
+                self.pull.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+        items = []
+        while True:
+            try:
+                items.append(self.items.get_nowait())
+            except queue.Empty:
+                return items
+
+    def close(self) -> None:
+        with self._sockets_lock:
+            for sock in self._sockets:
+                sock.close(linger=0)
+        self.pull.close(linger=0)
+
+
+class Server:
+    def __init__(self, settings: Settings, engine: Engine, runtime_file: RuntimeFile, spool: Spool):
+        self.settings = settings
+        self.engine = engine
+        self.runtime_file = runtime_file
+        self.spool = spool
+        self.token = secrets.token_urlsafe(32)
+        self.context = zmq.Context()
+        self.outbox = Outbox(self.context)
+        self.board = JobBoard(spool, settings.max_queue, self.outbox.put)
+        self.cache = ResultCache(settings.result_cache_bytes)
+        self.watchers: dict = {}  # job id -> set of routing ids
+        self.stop_reason = None
+        self.endpoint = None
+        self.router = None
+        self.workers = []
+        self._last_positions = {}
+        self._last_activity = time.monotonic()
+        self._next_heartbeat = 0.0
+        self._next_expiry = 0.0
+        self.handlers = {
+            "hello": self.op_hello, "ping": self.op_ping, "submit": self.op_submit, "status": self.op_status,
+            "watch": self.op_watch, "cancel": self.op_cancel, "result": self.op_result, "jobs": self.op_jobs,
+            "shutdown": self.op_shutdown,
+        }
+
+    # --- life cycle ------------------------------------------------------
+    def bind(self) -> str:
+        router = self.context.socket(zmq.ROUTER)
+        # libzmq drops the connection of a peer that sends a bigger frame.
+        router.setsockopt(zmq.MAXMSGSIZE, protocol.max_frame_bytes(self.settings.max_pixels))
+        router.setsockopt(zmq.ROUTER_MANDATORY, 1)  # unknown peer: an error we catch, not a silent drop
+        router.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a reconnecting client keeps its routing id
+        router.setsockopt(zmq.LINGER, 1000)
+        prepare_ipc_path(self.settings.endpoint)
+        old_umask = os.umask(0o077)  # an ipc socket file is then private to this user
+        try:
+            router.bind(self.settings.endpoint)
+        finally:
+            os.umask(old_umask)
+        self.router = router
+        self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
+        return self.endpoint
+
+    def start(self) -> dict:
+        """Bind, restore the spool, start the workers, publish the runtime file."""
+        self.bind()
+        counts = self.board.restore()
+        self._last_positions = self.board.queue_positions()
+        for device in self.engine.devices:
+            worker = Worker(device, self.board, self.engine, self.spool, self.cache, self.outbox.put,
+                            self.settings.progress_interval_s, self.settings.preview_interval_s)
+            worker.start()
+            self.workers.append(worker)
+        self.runtime_file.write({
+            "protocol": protocol.PROTOCOL_VERSION, "server_version": __version__, "endpoint": self.endpoint,
+            "pid": os.getpid(), "token": self.token, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "spool": str(self.spool.root),
+        })
+        return counts
+
+    def request_stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum, _frame):
+            self.request_stop(f"signal {signal.Signals(signum).name}")
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def serve(self) -> None:
+        poller = zmq.Poller()
+        poller.register(self.router, zmq.POLLIN)
+        poller.register(self.outbox.pull, zmq.POLLIN)
+        while self.stop_reason is None:
+            ready = dict(poller.poll(int(TIMER_PERIOD_S * 1000)))
+            if self.router in ready:
+                self._receive_all()
+            self._flush_events()
+            self._run_timers()
+        self._stop()
+
+    def _stop(self) -> None:
+        log.info("stopping: %s", self.stop_reason)
+        self.board.stop()
+        for worker in self.workers:
+            worker.join(timeout=60)
+            if worker.is_alive():
+                log.warning("worker %s did not stop within 60 s; its job will read as interrupted", worker.name)
+        self._flush_events()
+        self.runtime_file.remove()
+        self.router.close(linger=1000)
+        self.outbox.close()
+        self.context.term()
+        self.spool.release()
+        log.info("stopped")
+
+    # --- receiving -------------------------------------------------------
+    def _receive_all(self, limit: int = 200) -> None:
+        for _ in range(limit):
+            try:
+                frames = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            self._handle(frames)
+
+    def _handle(self, frames) -> None:
+        identity = frames[0].bytes
+        body = frames[1:]
+        header = {}
+        try:
+            if not body:
+                raise ProtocolError("empty message", "bad_header")
+            header = protocol.parse_header(protocol.frame_bytes(body[0]))
+            op = check_envelope(header, self.token)
+            buffers = protocol.decode_buffers(header, body[1:], self.settings.max_pixels)
+            self._touch(identity, header)
+            reply, reply_buffers = self.handlers[op](identity, header, buffers)
+            reply.update({"type": protocol.REPLY, "ok": True, "id": header["id"], "op": op})
+            self._send(identity, reply, reply_buffers)
+        except (ProtocolError, RequestError) as exc:
+            extra = getattr(exc, "extra", {})
+            self._send_error(identity, header, exc.code, str(exc), extra)
+        except Exception as exc:  # noqa: BLE001 - no request may stop the server
+            log.exception("error handling a request")
+            self._send_error(identity, header, "internal", f"the server failed on this request "
+                                                            f"({type(exc).__name__}: {exc}); see its log")
+
+    def _send_error(self, identity: bytes, header: dict, code: str, message: str, extra=None) -> None:
+        reply = {"type": protocol.ERROR, "ok": False, "id": request_id(header) if header else None,
+                 "code": code, "message": message}
+        if code != "bad_token":
+            reply.update(extra or {})
+        log.info("refused a request: %s: %s", code, message)
+        self._send(identity, reply)
+
+    def _send(self, identity: bytes, header: dict, buffers=()) -> bool:
+        try:
+            self.router.send_multipart([identity] + protocol.encode(header, buffers), zmq.NOBLOCK, copy=False)
+            return True
+        except zmq.ZMQError as exc:
+            if exc.errno in (errno.EHOSTUNREACH, errno.EAGAIN):
+                return False  # the peer went away, or is not reading: it can ask for status later
+            raise
+
+    def _touch(self, identity: bytes, header: dict) -> None:
+        """Any authenticated message is a sign of life from its sender, and
+        for the jobs it names."""
+        now = time.monotonic()
+        self._last_activity = now
+        named = set(header.get("jobs") or []) | {header.get("job")}
+        for job in self.board.active():
+            if job.owner == identity or job.id in named:
+                job.last_seen = now
+
+    # --- operations: each returns (reply fields, reply buffers) -----------
+    def op_hello(self, identity, header, buffers):
+        info = dict(self.engine.hello_info())
+        info.update({
+            "protocol": protocol.PROTOCOL_VERSION, "server_version": __version__, "pid": os.getpid(),
+            "heartbeat_s": self.settings.heartbeat_s,
+            "limits": {"max_pixels": self.settings.max_pixels, "max_side": protocol.MAX_IMAGE_SIDE,
+                       "min_side": protocol.MIN_IMAGE_SIDE, "max_frame_bytes":
+                       protocol.max_frame_bytes(self.settings.max_pixels), "max_queue": self.settings.max_queue,
+                       "max_request_header_bytes": protocol.MAX_REQUEST_HEADER_BYTES},
+            "queue": {"queued": len(self.board.queue_positions()),
+                      "running": sum(1 for job in self.board.active() if job.state == "running")},
+        })
+        info.update(self.settings.extra_hello)
+        return info, []
+
+    def op_ping(self, identity, header, buffers):
+        jobs = {}
+        for job_id in check_ping_jobs(header):
+            job = self.board.get(job_id)
+            jobs[job_id] = job.state if job else None
+        return {"time": time.time(), "jobs": jobs}, []
+
+    def op_submit(self, identity, header, buffers):
+        if self.stop_reason is not None:
+            raise RequestError("shutting_down", "the server is stopping and takes no new jobs")
+        request = check_submit(header, buffers)
+        params = check_params(request.params, self.engine.choices())
+        self.engine.make_config(params)  # the engine's own checks, now rather than when the job starts
+        job = Job(id=new_job_id(), width=request.width, height=request.height, params=params,
+                  cancel_if_silent_s=request.cancel_if_silent_s, owner=identity)
+        inputs = {"image": request.image, "source_mask": request.source_mask, "target_mask": request.target_mask}
+        try:
+            position = self.board.add(job, inputs)
+        except QueueFull as exc:
+            raise RequestError("queue_full", str(exc)) from None
+        except OSError as exc:
+            raise RequestError("internal", f"the job could not be saved to the spool: {exc}") from None
+        self.watchers.setdefault(job.id, set()).add(identity)
+        self._last_positions[job.id] = position
+        log.info("job %s queued at position %d (%dx%d, %s)", job.id, position, job.width, job.height, params)
+        # The reply answers the request; "accepted" starts the job's event stream.
+        self.outbox.put(job.id, {"type": "accepted", "job": job.id, "queue_position": position,
+                                 "params": params, "width": job.width, "height": job.height})
+        return {"job": job.id, "queue_position": position}, []
+
+    def _job(self, header) -> Job:
+        job_id = check_job_id(header.get("job"))
+        job = self.board.get(job_id)
+        if job is None:
+            raise RequestError("unknown_job", f"no job {job_id} on this server (never submitted here, or its "
+                                              f"results expired)")
+        return job
+
+    def op_status(self, identity, header, buffers):
+        job = self._job(header)
+        return {"job": job.summary(self.board.queue_position(job.id))}, []
+
+    def op_watch(self, identity, header, buffers):
+        job = self._job(header)
+        if not job.final:
+            self.watchers.setdefault(job.id, set()).add(identity)
+        return {"job": job.summary(self.board.queue_position(job.id))}, []
+
+    def op_cancel(self, identity, header, buffers):
+        job = self._job(header)
+        self.board.cancel(job, "cancelled by a client")
+        return {"job": job.summary(self.board.queue_position(job.id))}, []
+
+    def op_result(self, identity, header, buffers):
+        job = self._job(header)
+        if job.state != "done":
+            code = {"failed": "job_failed", "cancelled": "job_cancelled"}.get(job.state, "not_ready")
+            message = {"job_failed": f"job {job.id} failed: {job.message}",
+                       "job_cancelled": f"job {job.id} was cancelled",
+                       "not_ready": f"job {job.id} is {job.state}; its result is not ready"}[code]
+            raise RequestError(code, message, state=job.state, job_code=job.code)
+        cached = self.cache.get(job.id)
+        if cached is None:
+            try:
+                cached = self.spool.load_result(job.id, job.width, job.height, job.variants)
+            except SpoolError as exc:
+                raise RequestError("internal", str(exc)) from None
+        layers, edit_mask = cached
+        self.board.mark_fetched(job)
+        out = [(protocol.BufferSpec(f"composite_{i}", job.width, job.height, 4), layer)
+               for i, layer in enumerate(layers)]
+        out.append((protocol.BufferSpec("edit_mask", job.width, job.height, 1), edit_mask))
+        return {"job": job.id, "width": job.width, "height": job.height, "variants": len(layers),
+                "params": job.params, "report": job.report}, out
+
+    def op_jobs(self, identity, header, buffers):
+        positions = self.board.queue_positions()
+        return {"jobs": [job.summary(positions.get(job.id)) for job in self.board.all()]}, []
+
+    def op_shutdown(self, identity, header, buffers):
+        self.request_stop("shutdown requested by a client")
+        return {"message": "the server is stopping"}, []
+
+    # --- events and timers -----------------------------------------------
+    def _flush_events(self) -> None:
+        for job_id, header, buffers in self.outbox.drain():
+            for identity in list(self.watchers.get(job_id, ())):
+                self._send(identity, header, buffers)
+            if header["type"] in ("done", "failed", "cancelled"):
+                self.watchers.pop(job_id, None)
+                self._last_positions.pop(job_id, None)
+        self._announce_queue_positions()
+
+    def _announce_queue_positions(self) -> None:
+        positions = self.board.queue_positions()
+        for job_id, position in positions.items():
+            if self._last_positions.get(job_id) != position:
+                header = {"type": "progress", "job": job_id, "phase": "queued", "step": 0, "total": 0,
+                          "eta_s": None, "elapsed_s": 0.0, "queue_position": position, "losses": {}}
+                for identity in list(self.watchers.get(job_id, ())):
+                    self._send(identity, header)
+        self._last_positions = positions
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        active = self.board.active()
+        if active:
+            self._last_activity = now
+        for job in active:
+            limit = job.cancel_if_silent_s
+            if limit and not job.cancel_event.is_set() and now - job.last_seen > limit:
+                log.info("job %s: no word from its client for %.0f s, cancelling", job.id, limit)
+                self.board.cancel(job, f"cancelled: no word from the client for {limit:g} s "
+                                       f"(it was probably closed)")
+        if now >= self._next_heartbeat:
+            self._next_heartbeat = now + self.settings.heartbeat_s
+            self._send_heartbeats(active)
+        if now >= self._next_expiry:
+            self._next_expiry = now + EXPIRY_PERIOD_S
+            self.expire()
+        idle = self.settings.idle_exit_s
+        if idle and not active and now - self._last_activity >= idle:
+            self.request_stop(f"idle for {idle:g} s")
+
+    def _send_heartbeats(self, active: list) -> None:
+        positions = self.board.queue_positions()
+        per_peer = {}
+        for job in active:
+            for identity in self.watchers.get(job.id, ()):
+                per_peer.setdefault(identity, {})[job.id] = {
+                    "state": job.state, "queue_position": positions.get(job.id),
+                    "step": job.progress.get("step"), "total": job.progress.get("total")}
+        for identity, jobs in per_peer.items():
+            self._send(identity, {"type": "heartbeat", "time": time.time(), "jobs": jobs})
+
+    def expire(self) -> None:
+        for job_id in self.board.expire(self.settings.keep_results_s, self.settings.keep_fetched_s):
+            self.cache.drop(job_id)
+            self.watchers.pop(job_id, None)
+            log.info("job %s expired and was removed from the spool", job_id)

@@ -1,0 +1,66 @@
+"""Which ZeroMQ endpoints the server may bind, and the checks before binding."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from pathlib import Path
+
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:0"
+
+
+class EndpointError(ValueError):
+    pass
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint: str, allow_remote: bool = False) -> str:
+    """tcp://HOST:PORT (loopback unless allow_remote) or ipc://PATH (not on Windows)."""
+    if endpoint.startswith("tcp://"):
+        host, sep, port = endpoint[len("tcp://"):].rpartition(":")
+        if not sep or not host:
+            raise EndpointError(f"{endpoint!r}: expected tcp://HOST:PORT, e.g. {DEFAULT_ENDPOINT}")
+        if port != "*" and not (port.isdigit() and int(port) <= 65535):
+            raise EndpointError(f"{endpoint!r}: port must be 0..65535 (0 picks a free port)")
+        if not _is_loopback(host) and not allow_remote:
+            raise EndpointError(
+                f"{endpoint!r} is reachable from other machines; the server binds loopback only "
+                f"(127.0.0.1) unless you pass --allow-remote. The token is sent in clear text, so only "
+                f"do that on a network you trust.")
+        return endpoint
+    if endpoint.startswith("ipc://"):
+        if sys.platform == "win32":
+            raise EndpointError("ipc:// endpoints are not available on Windows; use tcp://127.0.0.1:0")
+        if not endpoint[len("ipc://"):]:
+            raise EndpointError("ipc:// needs a path, e.g. ipc:///run/user/1000/magic-gimp/server.sock")
+        return endpoint
+    raise EndpointError(f"{endpoint!r}: the server binds tcp://HOST:PORT or ipc://PATH")
+
+
+def prepare_ipc_path(endpoint: str) -> None:
+    """Create the socket's folder (0700) and refuse a path where a live
+    server listens: libzmq would silently unlink its socket and take over."""
+    if not endpoint.startswith("ipc://"):
+        return
+    path = Path(endpoint[len("ipc://"):])
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if path.exists():
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(os.fspath(path))
+        except OSError:
+            return  # left behind by a server that died: libzmq replaces it
+        finally:
+            probe.close()
+        raise EndpointError(f"{endpoint}: another process is listening on this socket")

@@ -1,0 +1,128 @@
+"""The server's view of magic_engine: what it offers (for `hello` and for
+checking submit params) and one call that runs a job on raw buffers.
+
+This is the only server module that imports torch (through magic_engine).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import magic_engine
+from magic_engine import Cancelled, ConfigError, MagicError  # noqa: F401 - re-exported for the worker
+
+from .validation import RequestError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODE = "position"
+DEFAULT_PRESET = "preview"
+
+
+@dataclass
+class EngineOutput:
+    layers: list  # RGBA bytes per variant, at the submitted size
+    edit_mask: bytes
+    report: dict
+
+
+def classifier_name(spec: str) -> str:
+    """The name clients use to pick the classifier: the spec, or a
+    checkpoint's file stem (clients never send paths)."""
+    if "/" in spec or "\\" in spec or spec.endswith((".pt", ".pth", ".ckpt", ".bin")):
+        return Path(spec).stem
+    return spec
+
+
+def _json_safe(value):
+    """Tuples -> lists, numpy scalars -> Python numbers, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _rgba_bytes(composite: np.ndarray) -> bytes:
+    if composite.shape[2] == 4:
+        return np.ascontiguousarray(composite).tobytes()
+    height, width = composite.shape[:2]
+    out = np.empty((height, width, 4), np.uint8)
+    out[:, :, :3] = composite
+    out[:, :, 3] = 255  # the engine drops alpha when the input was opaque
+    return out.tobytes()
+
+
+class Engine:
+    """Classifiers loaded once per device, reused for every job."""
+
+    def __init__(self, classifier_spec: str = "auto", devices=("auto",)):
+        self.devices = []
+        for name in devices:
+            device = str(magic_engine.resolve_device(name))
+            if device in self.devices:
+                raise ConfigError(f"device {device} was given twice")
+            self.devices.append(device)
+        self.classifier_name = classifier_name(classifier_spec)
+        self.classifiers = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", magic_engine.RandomClassifierWarning)  # it is logged and announced
+            for device in self.devices:
+                self.classifiers[device] = magic_engine.load_classifier(classifier_spec, device)
+        first = self.classifiers[self.devices[0]]
+        self.classifier_info = {"name": self.classifier_name, "description": first.description,
+                                "warning": first.warning}
+        defaults = magic_engine.make_config()
+        self.region_rule = {"context_margin": defaults.context_margin, "min_context": defaults.min_context}
+
+    def hello_info(self) -> dict:
+        known = {d["name"]: d for d in magic_engine.available_devices()}
+        devices = []
+        for name in self.devices:
+            info = dict(known.get(name, known.get(name + ":0", {"description": name})))
+            info["name"] = name
+            devices.append(info)
+        return {
+            "engine_version": magic_engine.__version__,
+            "devices": devices,
+            "classifiers": [self.classifier_info],
+            "presets": magic_engine.preset_summaries(),
+            "modes": list(magic_engine.MODES),
+            "defaults": {"mode": DEFAULT_MODE, "preset": DEFAULT_PRESET, "classifier": self.classifier_name},
+            "region_rule": self.region_rule,
+        }
+
+    def choices(self) -> dict:
+        return {
+            "mode": list(magic_engine.MODES),
+            "preset": list(magic_engine.PRESET_NAMES),
+            "classifier": [self.classifier_name],
+            "device": ["auto"] + self.devices,
+        }
+
+    def make_config(self, params: dict):
+        try:
+            return magic_engine.make_config(params.get("preset", DEFAULT_PRESET), params.get("mode", DEFAULT_MODE),
+                                            variants=params.get("variants"), iterations=params.get("iterations"),
+                                            size=params.get("size"))
+        except ConfigError as exc:
+            raise RequestError("invalid_param", str(exc)) from None
+
+    def run(self, width: int, height: int, inputs: dict, params: dict, device: str, progress, cancel) -> EngineOutput:
+        """Raises magic_engine.Cancelled, or MagicError with a human message."""
+        image = np.frombuffer(inputs["image"], np.uint8).reshape(height, width, 4)
+        source = np.frombuffer(inputs["source_mask"], np.uint8).reshape(height, width)
+        target = np.frombuffer(inputs["target_mask"], np.uint8).reshape(height, width)
+        result = magic_engine.synthesize(image, source, target, self.make_config(params),
+                                         classifier=self.classifiers[device], device=device,
+                                         seed=params.get("seed", 0), progress=progress, cancel=cancel)
+        return EngineOutput(layers=[_rgba_bytes(c) for c in result.composites],
+                            edit_mask=np.ascontiguousarray(result.edit_mask).tobytes(),
+                            report=_json_safe(result.report))

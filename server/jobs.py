@@ -1,0 +1,273 @@
+"""Jobs and the job board: the bounded queue, the state machine, and the
+only place that changes a job's state (and saves it to the spool).
+
+    queued -> running -> done | failed | cancelled
+    queued -> cancelled
+
+The ZeroMQ loop and the device workers both call the board; a lock keeps
+them apart. Every change is written to the spool before the matching event
+is handed to `emit`, so what a client is told is always on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from magic_client.protocol import FINAL_STATES
+
+from .spool import Spool
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_MESSAGE = "interrupted (server stopped during the job)"
+
+
+def new_job_id() -> str:
+    """Sortable by submit time, unguessable enough to not collide."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(4)
+
+
+class QueueFull(RuntimeError):
+    pass
+
+
+@dataclass
+class Job:
+    id: str
+    width: int
+    height: int
+    params: dict
+    created: float = field(default_factory=time.time)
+    cancel_if_silent_s: float | None = None
+    state: str = "queued"
+    started: float | None = None
+    finished: float | None = None
+    device: str | None = None  # the worker that ran it
+    message: str = ""
+    code: str | None = None
+    variants: int = 0  # number of result layers, once done
+    report: dict | None = None
+    fetched_at: float | None = None
+    # Live only (not saved):
+    progress: dict = field(default_factory=dict)  # phase, step, total, eta_s
+    cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
+    interrupted: bool = False  # cancelled because the server is stopping
+    last_seen: float = field(default_factory=time.monotonic)  # last sign of life from a client
+    owner: bytes | None = None  # ZeroMQ routing id of the submitter
+
+    SAVED = ("id", "width", "height", "params", "created", "cancel_if_silent_s", "state", "started",
+             "finished", "device", "message", "code", "variants", "report", "fetched_at")
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def pinned_device(self):
+        device = self.params.get("device")
+        return None if device in (None, "auto") else device
+
+    def input_sizes(self) -> dict:
+        pixels = self.width * self.height
+        return {"image": 4 * pixels, "source_mask": pixels, "target_mask": pixels}
+
+    def to_state(self) -> dict:
+        return {name: getattr(self, name) for name in self.SAVED}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Job":
+        return cls(**{name: state[name] for name in cls.SAVED if name in state})
+
+    def summary(self, queue_position=None) -> dict:
+        out = {name: getattr(self, name) for name in ("id", "state", "width", "height", "params", "created",
+                                                     "started", "finished", "device", "message", "code")}
+        out["queue_position"] = queue_position
+        out["cancel_requested"] = self.cancel_event.is_set() and not self.final
+        out.update({k: self.progress.get(k) for k in ("phase", "step", "total", "eta_s")})
+        if self.state == "done":
+            out["variants"] = self.variants
+            out["fetched"] = self.fetched_at is not None
+        return out
+
+
+class JobBoard:
+    def __init__(self, spool: Spool, max_queue: int, emit):
+        self.spool = spool
+        self.max_queue = max_queue
+        self.emit = emit  # emit(job_id, header_dict, buffers=()) -> thread-safe
+        self.jobs: dict = {}
+        self.queue: list = []  # ids of queued jobs, in order
+        self.cond = threading.Condition()
+        self.stopping = False
+
+    # --- start-up --------------------------------------------------------
+    def restore(self) -> dict:
+        """Load the spool after a (re)start. Running jobs were interrupted;
+        queued ones go back in the queue in their old order."""
+        counts = {"interrupted": 0, "resumed": 0, "kept": 0, "lost": 0}
+        for state in self.spool.load_states():
+            try:
+                job = Job.from_state(state)
+            except TypeError as exc:
+                log.warning("skipping job %s: bad state (%s)", state.get("id"), exc)
+                continue
+            if job.state == "running":
+                self._set_final(job, "failed", INTERRUPTED_MESSAGE, "interrupted")
+                counts["interrupted"] += 1
+            elif job.state == "queued":
+                if self._inputs_present(job):
+                    self.queue.append(job.id)
+                    counts["resumed"] += 1
+                else:
+                    self._set_final(job, "failed", "the job's inputs were lost from the spool", "input_lost")
+                    counts["lost"] += 1
+            elif job.state == "done" and not self.spool.has_result(job.id, job.variants):
+                self._set_final(job, "failed", "the job's results were lost from the spool", "input_lost")
+                counts["lost"] += 1
+            else:
+                counts["kept"] += 1
+            self.jobs[job.id] = job
+        return counts
+
+    def _inputs_present(self, job: Job) -> bool:
+        try:
+            self.spool.load_inputs(job.id, job.input_sizes())
+        except Exception:  # noqa: BLE001 - any failure means the inputs are unusable
+            return False
+        return True
+
+    # --- queue -----------------------------------------------------------
+    def add(self, job: Job, inputs: dict) -> int:
+        """Save the job's inputs and state, queue it -> queue position."""
+        with self.cond:
+            if len(self.queue) >= self.max_queue:
+                raise QueueFull(f"the queue is full ({self.max_queue} jobs waiting); try again when some finish")
+            try:
+                self.spool.save_inputs(job.id, inputs)
+                self.spool.save_state(job.id, job.to_state())
+            except BaseException:
+                self.spool.delete(job.id)
+                raise
+            self.jobs[job.id] = job
+            self.queue.append(job.id)
+            self.cond.notify_all()
+            return len(self.queue) - 1
+
+    def queue_position(self, job_id: str):
+        with self.cond:
+            try:
+                return self.queue.index(job_id)
+            except ValueError:
+                return None
+
+    def queue_positions(self) -> dict:
+        with self.cond:
+            return {job_id: i for i, job_id in enumerate(self.queue)}
+
+    def take(self, device: str, timeout: float = 0.5):
+        """Next queued job this device may run, marked running; None if none
+        came within `timeout` or the board is stopping."""
+        with self.cond:
+            deadline = time.monotonic() + timeout
+            while not self.stopping:
+                for job_id in self.queue:
+                    job = self.jobs[job_id]
+                    if job.pinned_device in (None, device):
+                        self.queue.remove(job_id)
+                        job.state, job.started, job.device = "running", time.time(), device
+                        self.spool.save_state(job.id, job.to_state())
+                        return job
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            return None
+
+    # --- endings ---------------------------------------------------------
+    def _set_final(self, job: Job, state: str, message: str = "", code: str | None = None) -> None:
+        job.state, job.message, job.code, job.finished = state, message, code, time.time()
+        self.spool.save_state(job.id, job.to_state())
+        if state != "done":
+            self.spool.drop_inputs(job.id)
+
+    def finish_done(self, job: Job, variants: int, report: dict) -> None:
+        """Results are already in the spool; record that, then tell watchers."""
+        with self.cond:
+            job.variants, job.report = variants, report
+            self._set_final(job, "done")
+            self.spool.drop_inputs(job.id)
+        self.emit(job.id, {"type": "done", "job": job.id, "width": job.width, "height": job.height,
+                           "variants": variants, "report": report})
+
+    def finish_failed(self, job: Job, message: str, code: str) -> None:
+        with self.cond:
+            self._set_final(job, "failed", message, code)
+        self.emit(job.id, {"type": "failed", "job": job.id, "code": code, "message": message})
+
+    def finish_cancelled(self, job: Job, message: str) -> None:
+        with self.cond:
+            self._set_final(job, "cancelled", message)
+        self.emit(job.id, {"type": "cancelled", "job": job.id, "message": message})
+
+    def cancel(self, job: Job, reason: str) -> None:
+        """Queued: cancelled now. Running: the worker stops at the next step."""
+        with self.cond:
+            if job.final:
+                return
+            if job.state == "queued":
+                self.queue.remove(job.id)
+                queued = True
+            else:
+                job.message = reason
+                job.cancel_event.set()
+                queued = False
+        if queued:
+            self.finish_cancelled(job, reason)
+
+    def stop(self) -> None:
+        """Stop handing out jobs and interrupt running ones; queued jobs stay
+        queued in the spool and resume at the next start."""
+        with self.cond:
+            self.stopping = True
+            for job in self.jobs.values():
+                if job.state == "running":
+                    job.interrupted = True
+                    job.cancel_event.set()
+            self.cond.notify_all()
+
+    def mark_fetched(self, job: Job) -> None:
+        with self.cond:
+            if job.fetched_at is None:
+                job.fetched_at = time.time()
+                self.spool.save_state(job.id, job.to_state())
+
+    def expire(self, keep_results_s: float, keep_fetched_s: float) -> list:
+        """Forget finished jobs whose time is up -> their ids."""
+        now = time.time()
+        gone = []
+        with self.cond:
+            for job in list(self.jobs.values()):
+                if not job.final:
+                    continue
+                fetched_expired = job.fetched_at is not None and now - job.fetched_at > keep_fetched_s
+                if fetched_expired or now - (job.finished or job.created) > keep_results_s:
+                    del self.jobs[job.id]
+                    self.spool.delete(job.id)
+                    gone.append(job.id)
+        return gone
+
+    def active(self) -> list:
+        with self.cond:
+            return [job for job in self.jobs.values() if not job.final]
+
+    def get(self, job_id: str):
+        with self.cond:
+            return self.jobs.get(job_id)
+
+    def all(self) -> list:
+        with self.cond:
+            return sorted(self.jobs.values(), key=lambda job: job.created)

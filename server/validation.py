@@ -1,0 +1,166 @@
+"""Checks of every request field before the server acts on it.
+
+Each check raises `RequestError(code, message)`; the server turns that into
+an error reply and carries on. Nothing here trusts the client: types are
+checked exactly (a JSON `true` is not an integer), ranges are bounded, job
+ids must have the server's own format, and no field is ever used as a path.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+
+from magic_client import protocol
+from magic_client.protocol import is_int, is_number
+
+ENVELOPE_FIELDS = frozenset({"v", "token", "op", "id", "buffers"})
+OP_FIELDS = {
+    "hello": frozenset(),
+    "ping": frozenset({"jobs"}),
+    "submit": frozenset({"params", "cancel_if_silent_s"}),
+    "status": frozenset({"job"}),
+    "watch": frozenset({"job"}),
+    "cancel": frozenset({"job"}),
+    "result": frozenset({"job"}),
+    "jobs": frozenset(),
+    "shutdown": frozenset(),
+}
+assert set(OP_FIELDS) == set(protocol.OPS)
+
+JOB_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")  # see jobs.new_job_id
+REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # printable ASCII, no spaces
+MAX_PING_JOBS = 64
+SILENCE_RANGE = (1.0, 3600.0)
+
+# Submit parameter -> (check, human description of the allowed values).
+INT_PARAMS = {
+    "variants": (1, 16),
+    "iterations": (1, 100_000),
+    "size": (32, 1024),
+    "seed": (0, 2**63 - 1),
+}
+CHOICE_PARAMS = ("mode", "preset", "classifier", "device")
+
+
+class RequestError(Exception):
+    """-> an error reply {"code", "message", **extra}."""
+
+    def __init__(self, code: str, message: str, **extra):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def request_id(header: dict):
+    """The client's request id if it is well formed, else None (still usable
+    to address an error reply)."""
+    value = header.get("id")
+    return value if isinstance(value, str) and REQUEST_ID_RE.match(value) else None
+
+
+def check_envelope(header: dict, token: str) -> str:
+    """Token, id, op and the set of fields -> op. The token is checked first
+    and a wrong one is refused without saying what was wrong."""
+    given = header.get("token")
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode("utf-8", "replace"),
+                                                            token.encode("utf-8")):
+        raise RequestError("bad_token", "request refused")
+    if request_id(header) is None:
+        raise RequestError("bad_header", "'id' must be a string of 1 to 64 printable ASCII characters")
+    op = header.get("op")
+    if not isinstance(op, str):
+        raise RequestError("bad_header", "'op' must be a string")
+    if op not in OP_FIELDS:
+        shown = op if len(op) <= 40 else op[:40] + "..."
+        raise RequestError("unknown_op", f"unknown op {shown!r}; this server knows {', '.join(protocol.OPS)}")
+    unexpected = sorted(set(header) - ENVELOPE_FIELDS - OP_FIELDS[op])
+    if unexpected:
+        raise RequestError("bad_header", f"unexpected field(s) for op {op!r}: {', '.join(unexpected[:8])}")
+    if op != "submit" and header.get("buffers"):
+        raise RequestError("buffer_mismatch", f"op {op!r} takes no buffers")
+    return op
+
+
+def check_job_id(value) -> str:
+    if not isinstance(value, str) or not JOB_ID_RE.match(value):
+        raise RequestError("bad_header", "'job' must be a job id as returned by submit (e.g. 20250101-120000-0123abcd)")
+    return value
+
+
+def check_ping_jobs(header: dict) -> list:
+    jobs = header.get("jobs", [])
+    if not isinstance(jobs, list) or len(jobs) > MAX_PING_JOBS:
+        raise RequestError("bad_header", f"'jobs' must be a list of at most {MAX_PING_JOBS} job ids")
+    return [check_job_id(job) for job in jobs]
+
+
+@dataclass
+class SubmitRequest:
+    width: int
+    height: int
+    image: object  # bytes-like, RGBA
+    source_mask: object
+    target_mask: object
+    params: dict  # raw, checked by check_params
+    cancel_if_silent_s: float | None
+
+
+def check_submit(header: dict, buffers: list) -> SubmitRequest:
+    """Shape of a submit: exactly the three job buffers, same size, big enough."""
+    names = [spec.name for spec, _ in buffers]
+    expected = [name for name, _ in protocol.JOB_INPUTS]
+    if names != expected:
+        raise RequestError("buffer_mismatch", f"submit needs the buffers {', '.join(expected)} in this order, "
+                                              f"got {', '.join(names) or 'none'}")
+    image_spec = buffers[0][0]
+    width, height = image_spec.width, image_spec.height
+    for (spec, _), (name, channels) in zip(buffers, protocol.JOB_INPUTS):
+        if spec.channels != channels:
+            raise RequestError("buffer_mismatch", f"buffer {name!r} must have {channels} channel(s), "
+                                                  f"got {spec.channels}")
+        if (spec.width, spec.height) != (width, height):
+            raise RequestError("buffer_mismatch", f"buffer {name!r} is {spec.width}x{spec.height} but the image "
+                                                  f"is {width}x{height}; masks must match the image")
+    if min(width, height) < protocol.MIN_IMAGE_SIDE:
+        raise RequestError("invalid_param", f"image is {width}x{height} px; each side must be at least "
+                                            f"{protocol.MIN_IMAGE_SIDE} px")
+    params = header.get("params", {})
+    if not isinstance(params, dict):
+        raise RequestError("bad_header", "'params' must be a JSON object")
+    silence = header.get("cancel_if_silent_s")
+    if silence is not None:
+        low, high = SILENCE_RANGE
+        if not is_number(silence) or not low <= silence <= high:
+            raise RequestError("invalid_param", f"cancel_if_silent_s must be a number of seconds in "
+                                                f"{low:g}..{high:g}, or null")
+        silence = float(silence)
+    return SubmitRequest(width, height, buffers[0][1], buffers[1][1], buffers[2][1], params, silence)
+
+
+def check_params(params: dict, choices: dict) -> dict:
+    """Submit params -> the same dict, checked. `choices`: param name ->
+    allowed string values (modes, presets, classifiers, devices)."""
+    known = set(INT_PARAMS) | set(CHOICE_PARAMS)
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise RequestError("invalid_param", f"unknown parameter(s) {', '.join(map(repr, unknown[:8]))}; "
+                                            f"known: {', '.join(sorted(known))}")
+    checked = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        if name in INT_PARAMS:
+            low, high = INT_PARAMS[name]
+            if not is_int(value) or not low <= value <= high:
+                raise RequestError("invalid_param", f"{name} must be an integer in {low}..{high}, got {value!r}")
+        else:
+            allowed = choices[name]
+            if not isinstance(value, str) or value not in allowed:
+                shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:60] + "..."
+                raise RequestError("invalid_param", f"{name} {shown} is not offered by this server; choose one of "
+                                                    f"{', '.join(allowed)}")
+        checked[name] = value
+    return checked

@@ -1,0 +1,119 @@
+"""One worker thread per device: takes jobs from the board, runs the engine,
+writes results to the spool, reports progress (throttled) and the ending.
+
+torch releases the GIL in its kernels, so the ZeroMQ loop in the main
+thread keeps answering while a job runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+import numpy as np
+
+from magic_client.protocol import BufferSpec
+
+from .engine import Cancelled, Engine, MagicError
+from .jobs import INTERRUPTED_MESSAGE, Job, JobBoard
+from .results import ResultCache
+from .spool import Spool, SpoolError
+
+log = logging.getLogger(__name__)
+
+
+def _finite_or_none(value):
+    return round(value, 6) if isinstance(value, float) and math.isfinite(value) else None
+
+
+class ProgressReporter:
+    """Engine progress callback -> `progress` events, at most one per
+    `interval` seconds (plus each phase's last step), with a preview image
+    at most every `preview_interval` seconds."""
+
+    def __init__(self, job: Job, emit, interval: float, preview_interval: float):
+        self.job, self.emit = job, emit
+        self.interval, self.preview_interval = interval, preview_interval
+        self.last_sent = self.last_preview = -math.inf
+
+    def __call__(self, p) -> None:
+        now = time.monotonic()
+        eta = None if p.eta_s is None else round(p.eta_s, 2)
+        self.job.progress = {"phase": p.phase, "step": p.step, "total": p.total, "eta_s": eta}
+        preview_due = p.preview is not None and now - self.last_preview >= self.preview_interval
+        if not (preview_due or p.step >= p.total or now - self.last_sent >= self.interval):
+            return
+        self.last_sent = now
+        header = {"type": "progress", "job": self.job.id, "phase": p.phase, "step": p.step, "total": p.total,
+                  "eta_s": eta, "elapsed_s": round(p.elapsed_s, 2), "queue_position": None,
+                  "losses": {k: _finite_or_none(float(v)) for k, v in p.losses.items()}}
+        buffers = []
+        if preview_due:
+            self.last_preview = now
+            pixels = np.ascontiguousarray(p.preview, dtype=np.uint8)
+            height, width = pixels.shape[:2]
+            buffers.append((BufferSpec("preview", width, height, 3), pixels.tobytes()))
+        self.emit(self.job.id, header, buffers)
+
+
+class Worker(threading.Thread):
+    def __init__(self, device: str, board: JobBoard, engine: Engine, spool: Spool, cache: ResultCache, emit,
+                 progress_interval: float = 0.25, preview_interval: float = 2.0):
+        super().__init__(name=f"magic-worker-{device}", daemon=True)
+        self.device, self.board, self.engine, self.spool, self.cache = device, board, engine, spool, cache
+        self.emit = emit
+        self.progress_interval, self.preview_interval = progress_interval, preview_interval
+
+    def run(self) -> None:
+        while not self.board.stopping:
+            job = self.board.take(self.device)
+            if job is not None:
+                self.run_job(job)
+
+    def run_job(self, job: Job) -> None:
+        log.info("job %s started on %s (%dx%d, %s)", job.id, self.device, job.width, job.height, job.params)
+        self.emit(job.id, {"type": "progress", "job": job.id, "phase": "starting", "step": 0, "total": 0,
+                           "eta_s": None, "elapsed_s": 0.0, "queue_position": None, "losses": {}})
+        try:
+            inputs = self.spool.load_inputs(job.id, job.input_sizes())
+        except SpoolError as exc:
+            self.board.finish_failed(job, str(exc), "input_lost")
+            return
+        reporter = ProgressReporter(job, self.emit, self.progress_interval, self.preview_interval)
+        try:
+            out = self.engine.run(job.width, job.height, inputs, job.params, self.device, reporter,
+                                  job.cancel_event)
+        except Cancelled:
+            if job.interrupted:
+                self.board.finish_failed(job, INTERRUPTED_MESSAGE, "interrupted")
+            else:
+                self.board.finish_cancelled(job, job.message or "cancelled")
+            log.info("job %s stopped: %s", job.id, job.message)
+            return
+        except MagicError as exc:
+            self.board.finish_failed(job, str(exc), "engine_error")
+            log.info("job %s failed: %s", job.id, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a job must never take the server down
+            log.exception("job %s crashed", job.id)
+            self.board.finish_failed(job, _describe_crash(exc, self.device), "engine_error")
+            return
+        del inputs
+        try:
+            self.spool.save_result(job.id, job.width, job.height, out.layers, out.edit_mask, out.report)
+        except OSError as exc:
+            self.board.finish_failed(job, f"the results could not be written to the spool: {exc}", "internal")
+            return
+        self.cache.put(job.id, out.layers, out.edit_mask)
+        self.board.finish_done(job, len(out.layers), out.report)
+        log.info("job %s done in %.1f s", job.id, out.report.get("total_seconds", float("nan")))
+
+
+def _describe_crash(exc: Exception, device: str) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if "out of memory" in text.lower():
+        return (f"out of memory on {device}: use a smaller preset, fewer variants or a smaller working size, "
+                f"or crop the image closer to the object ({text[:200]})")
+    return f"the engine failed unexpectedly on {device} ({text[:300]}); see the server log"
