@@ -18,8 +18,8 @@ from typing import List, Optional
 
 from . import ui
 from .errors import InstallError
-from .locations import (CLIENT_SOURCE, DEFAULT_PLUGIN_SOURCE, MANIFEST_PATH, default_venv_dir, record_path,
-                        short, venv_python)
+from .locations import (CLIENT_SOURCE, DEFAULT_PLUGIN_SOURCE, MANIFEST_PATH, data_dir, default_venv_dir,
+                        record_path, short, venv_python)
 from .record import InstallRecord
 
 STEPS = ("server", "weights", "plugin", "service")
@@ -152,10 +152,20 @@ def install(args) -> int:
 # ---------------------------------------------------------------- steps
 
 
-def server_command(args, venv: Path) -> List[str]:
+def server_command(args, venv: Path, runtime_file: Optional[str] = None) -> List[str]:
+    """How the plug-in starts the server (idle exit: a server GIMP started goes away by itself)."""
     if args.server_command:
         return shlex.split(args.server_command)
-    return [str(venv_python(venv, windowless=True)), "-m", "magic_server", "--idle-exit", str(IDLE_EXIT_SECONDS)]
+    command = [str(venv_python(venv, windowless=True)), "-m", "magic_server"]
+    if runtime_file:
+        command += ["--runtime-file", runtime_file]
+    return command + ["--idle-exit", str(IDLE_EXIT_SECONDS)]
+
+
+def flatpak_runtime_file() -> str:
+    # The sandbox has its own XDG_RUNTIME_DIR, so the client's default place is not shared with
+    # the host: use a file in the data folder, which the GIMP flatpak sees (it has host file access).
+    return str(data_dir() / "server.json")
 
 
 def step_plugin(args, venv: Path, record: InstallRecord) -> None:
@@ -169,23 +179,24 @@ def step_plugin(args, venv: Path, record: InstallRecord) -> None:
             "No GIMP 3 user folder was found (looked in the usual places for this system and flatpak).",
             "Install GIMP 3 and start it once, or name the folder: --gimp-dir ~/.config/GIMP/3.0",
         )
-    command = server_command(args, venv)
     if not args.server_command and not venv_python(venv).exists():
         ui.warn(f"The server is not installed yet ({short(venv)} has no Python); the plug-in will find it "
                 "once you run the installer without --only, or with --only server.")
     for profile in profiles:
-        this_command = command
-        if profile.flavor == "flatpak" and not args.server_command:
+        flatpak = profile.flavor == "flatpak"
+        runtime_file = args.runtime_file or (flatpak_runtime_file() if flatpak else None)
+        command = server_command(args, venv, runtime_file)
+        if flatpak and not args.server_command:
             # A sandboxed plug-in can only start a host program through flatpak-spawn.
-            this_command = ["flatpak-spawn", "--host"] + command
-        config = plugin_config(this_command, args.runtime_file)
+            command = ["flatpak-spawn", "--host"] + command
+        config = plugin_config(command, runtime_file)
         target = install_plugin(profile.plugins_dir, args.plugin_source, CLIENT_SOURCE, config, record)
         ui.say(f"{profile.describe()}")
         ui.say(f"  installed {short(target)} (entry point magic-gimp.py, config magic-gimp.json)")
-        if profile.flavor == "flatpak" and not args.server_command:
+        if flatpak and not args.server_command:
             ui.say("  flatpak GIMP starts the server through flatpak-spawn; allow that once with:")
             ui.say("    flatpak override --user --talk-name=org.freedesktop.Flatpak org.gimp.GIMP")
-            ui.say("  (or keep the server always on with --service and it never needs starting)")
+            ui.say(f"  (or keep the server always on: --service --runtime-file {runtime_file})")
         if not args.no_vendor_zmq:
             _ensure_zmq_for(args, profile, target, venv)
 
@@ -220,8 +231,12 @@ def step_service(args, venv: Path, record: InstallRecord) -> None:
     from .service import install_service
 
     ui.heading("Background service")
-    command = shlex.split(args.server_command) if args.server_command else \
-        [str(venv_python(venv)), "-m", "magic_server"]
+    if args.server_command:
+        command = shlex.split(args.server_command)
+    else:
+        command = [str(venv_python(venv)), "-m", "magic_server"]
+        if args.runtime_file:
+            command += ["--runtime-file", args.runtime_file]
     for line in install_service(command, record):
         ui.say(line)
         if line.startswith("could not enable"):

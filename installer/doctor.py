@@ -66,7 +66,7 @@ def check_record(record: Optional[InstallRecord]) -> List[Line]:
     return [Line("OK", "install record", short(record.path))]
 
 
-def check_gimp(args) -> tuple:
+def check_gimp(args, record: Optional[InstallRecord] = None) -> tuple:
     lines = []
     binaries = [(b, binary_version(b)) for b in gimp_binaries()]
     gimp3 = [(b, v) for b, v in binaries if v]
@@ -80,6 +80,13 @@ def check_gimp(args) -> tuple:
                           "Install GIMP 3 (gimp.org, your distribution, or: flatpak install flathub "
                           "org.gimp.GIMP). Ignore this if GIMP lives somewhere unusual."))
     profiles = [profile_for_dir(d) for d in args.gimp_dir] if args.gimp_dir else find_profiles()
+    if not args.gimp_dir and record is not None:
+        # Folders the plug-in was installed into with --gimp-dir are checked too.
+        known = {p.plugin_dir for p in profiles}
+        for entry in record.plugins():
+            plugin_dir = Path(entry["dir"])
+            if plugin_dir not in known and plugin_dir.parent.name == "plug-ins":
+                profiles.append(profile_for_dir(plugin_dir.parent.parent))
     if not profiles:
         lines.append(Line("MISSING", "GIMP user folder", "no GIMP 3.x user folder found",
                           f"Start GIMP 3 once, then run {INSTALL} --only plugin (or pass --gimp-dir DIR)."))
@@ -237,7 +244,8 @@ def check_server_start(venv: Path, profiles) -> List[Line]:
                     return [Line("FAIL", "server start", f"`{' '.join(command)}` did not come up: "
                                                          f"{_last_line(log.read()) or 'no output'}",
                                  f"Run that command in a terminal to see why; then {INSTALL} --only server")]
-            hello = _run([str(vpy), "-m", "magic_client", "hello", "--runtime-file", str(runtime)], timeout=60)
+            hello = _run([str(vpy), "-m", "magic_client", "--runtime-file", str(runtime), "--timeout", "30",
+                          "hello"], timeout=90)
             if hello.returncode == 0:
                 return [Line("OK", "server start", f"answers hello: {_last_line(hello.stdout)}")]
             if "No module named" in hello.stderr:
@@ -268,7 +276,7 @@ def run_doctor(args) -> int:
             lines.append(Line("FAIL", "install record", exc.message, exc.fix))
     venv = args.venv or (Path(record.get("venv")) if record and record.get("venv") else default_venv_dir())
     lines += check_record(record) if not lines else []
-    gimp_lines, profiles = check_gimp(args)
+    gimp_lines, profiles = check_gimp(args, record)
     lines += gimp_lines
     for profile in profiles:
         lines += check_plugin(profile)

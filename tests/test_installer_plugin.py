@@ -83,7 +83,11 @@ def test_finds_native_and_flatpak_gimp_and_rerun_is_idempotent(tmp_path):
     flatpak = _assert_good_plugin(dirs["flatpak"] / "plug-ins" / "magic-gimp")
     venv_py = str(home / ".local" / "share" / "magic-gimp" / "venv" / "bin" / "python")
     assert native["server_command"][0] == venv_py
-    assert flatpak["server_command"][:3] == ["flatpak-spawn", "--host", venv_py]
+    runtime = str(home / ".local" / "share" / "magic-gimp" / "server.json")
+    assert flatpak["server_command"] == ["flatpak-spawn", "--host", venv_py, "-m", "magic_server",
+                                         "--runtime-file", runtime, "--idle-exit", "1800"]
+    assert flatpak["runtime_file"] == runtime  # the sandbox cannot see the host's XDG_RUNTIME_DIR
+    assert native["runtime_file"] is None
     assert "flatpak override --user --talk-name=org.freedesktop.Flatpak org.gimp.GIMP" in first.stdout
 
     # A second run replaces the folder in place: same result, nothing stale, other plug-ins untouched.

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_installer_support import REPO, installer_env, run_installer, use_fake_home  # noqa: E402
+from test_installer_support import (REPO, installer_env, make_plugin_source, run_installer, sha256,  # noqa: E402
+                                    use_fake_home)
 
 from installer import server_env  # noqa: E402
 from installer.errors import InstallError  # noqa: E402
@@ -90,13 +91,14 @@ def _venv_sharing_this_environment(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_offline_server_install_into_an_existing_venv(tmp_path):
+def test_offline_server_install_into_an_existing_venv_then_check_starts_it(tmp_path):
     venv = _venv_sharing_this_environment(tmp_path)
     wheels = tmp_path / "wheels"  # nothing in it: every requirement is already satisfied
     wheels.mkdir()
     home = tmp_path / "home"
     home.mkdir()
-    env = installer_env(home, MAGIC_GIMP_HOME=str(tmp_path / "data"))
+    (tmp_path / "run").mkdir()
+    env = installer_env(home, MAGIC_GIMP_HOME=str(tmp_path / "data"), XDG_RUNTIME_DIR=str(tmp_path / "run"))
 
     done = run_installer(["--only", "server", "--venv", venv, "--wheels", wheels, "--skip-torch"], env,
                          timeout=300)
@@ -111,6 +113,26 @@ def test_offline_server_install_into_an_existing_venv(tmp_path):
     for path in json.loads(where.stdout):
         assert str(venv) in path, "the server venv must hold its own (non-editable) copy"
     assert not (REPO / "build").exists(), "building must not litter the checkout"
+
+    # With the plug-in and weights in place too, the doctor finds nothing wrong, and the server
+    # starts the way the plug-in would start it and answers hello.
+    plugin_src = make_plugin_source(tmp_path)
+    gimp_dir = tmp_path / "GIMP" / "3.0"
+    assert run_installer(["--only", "plugin", "--gimp-dir", gimp_dir, "--plugin-source", plugin_src,
+                          "--venv", venv, "--no-vendor-zmq"], env).returncode == 0
+    weights = tmp_path / "resnet50_l2_eps0.05.ckpt"
+    weights.write_bytes(b"tiny stand-in weights")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"checkpoints": {"resnet50_l2_eps0.05": {
+        "file": "tiny.ckpt", "arch": "resnet50", "urls": [], "sha256": sha256(weights.read_bytes()), "size": None}}}))
+    assert run_installer(["--only", "weights", "--manifest", manifest, "--weights-from", weights], env).returncode == 0
+    check = run_installer(["--check", "--start-server", "--manifest", manifest, "--gimp-dir", gimp_dir,
+                           "--gimp-python", sys.executable], env, timeout=300)
+    assert "OK       server                 " in check.stdout
+    assert "OK       server start           answers hello: MAGIC server" in check.stdout
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "Everything needed is in place." in check.stdout
+    assert not list((tmp_path / "run").rglob("server.json")), "the server the check started was stopped"
 
     record = json.loads((tmp_path / "data" / "install-record.json").read_text())
     assert record["venv"] == str(venv)

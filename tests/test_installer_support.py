@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,7 +24,7 @@ INSTALLER_PYTHON = os.environ.get("MAGIC_GIMP_INSTALLER_PYTHON", sys.executable)
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-_REDIRECTING_VARS = ("MAGIC_GIMP_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "GIMP3_DIRECTORY",
+_REDIRECTING_VARS = ("MAGIC_GIMP_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR", "GIMP3_DIRECTORY",
                      "APPDATA", "LOCALAPPDATA", "PIP_INDEX_URL", "PIP_FIND_LINKS")
 
 
