@@ -10,6 +10,7 @@ so it cannot be fooled by the engine optimising against itself.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +20,21 @@ from torch import nn
 from .features import FEATURE_COUNT, pixel_features
 
 HIDDEN_UNITS = 32
-TRAINING_STEPS = 300
-MAX_TRAINING_PIXELS = 20_000  # a fixed-seed subset above this: same fit, a third of the time
+TRAINING_STEPS = 250
+MAX_TRAINING_PIXELS = 8_000  # half object, half background: the same fit in a fraction of the time
 LEARNING_RATE = 0.01
+
+
+@contextmanager
+def single_thread():
+    """Run torch on one thread: these tensors are tiny, and on a busy CPU
+    thread hand-offs cost ten times the arithmetic (measured: 0.5 s vs 6 s per fit)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @dataclass
@@ -32,8 +45,8 @@ class PixelClassifier:
 
     def object_probability(self, rgb: np.ndarray) -> np.ndarray:
         """uint8 (H, W, 3) -> float32 (H, W): probability that each pixel is object."""
-        features = (pixel_features(rgb) - self.feature_mean) / self.feature_std
-        with torch.no_grad():
+        with single_thread(), torch.no_grad():
+            features = (pixel_features(rgb) - self.feature_mean) / self.feature_std
             logits = self.network(features)[:, 0]
         return torch.sigmoid(logits).reshape(rgb.shape[:2]).numpy()
 
@@ -49,6 +62,11 @@ def fit_pixel_classifier(rgb: np.ndarray, object_mask: np.ndarray, seed: int = 0
     Both classes weigh the same in the loss, so a small object is not
     drowned by a large background.
     """
+    with single_thread():
+        return _fit(rgb, object_mask, seed, steps)
+
+
+def _fit(rgb, object_mask, seed, steps) -> PixelClassifier:
     labels = torch.from_numpy(np.asarray(object_mask, bool).reshape(-1).astype(np.float32))
     positives = float(labels.sum())
     if positives == 0 or positives == labels.numel():
@@ -58,13 +76,9 @@ def fit_pixel_classifier(rgb: np.ndarray, object_mask: np.ndarray, seed: int = 0
     std = features.std(0).clamp_min(1e-6)
     features = (features - mean) / std
     generator = torch.Generator().manual_seed(seed)
-    if len(labels) > MAX_TRAINING_PIXELS:
-        keep = torch.randperm(len(labels), generator=generator)[:MAX_TRAINING_PIXELS]
-        features, labels = features[keep], labels[keep]
-        positives = float(labels.sum())
-        if positives == 0:  # a tiny object missed by the subset: put its pixels back
-            features, labels = _with_all_positives(features, labels, pixel_features(rgb), mean, std, object_mask)
-            positives = float(labels.sum())
+    keep = _balanced_subset(labels, MAX_TRAINING_PIXELS // 2, generator)
+    features, labels = features[keep], labels[keep]
+    positives = float(labels.sum())
 
     network = nn.Sequential(nn.Linear(FEATURE_COUNT, HIDDEN_UNITS), nn.ReLU(), nn.Linear(HIDDEN_UNITS, 1))
     with torch.no_grad():
@@ -85,10 +99,16 @@ def fit_pixel_classifier(rgb: np.ndarray, object_mask: np.ndarray, seed: int = 0
     return PixelClassifier(network, mean, std)
 
 
-def _with_all_positives(features, labels, all_features, mean, std, object_mask):
-    inside = torch.from_numpy(np.asarray(object_mask, bool).reshape(-1))
-    extra = (all_features[inside] - mean) / std
-    return torch.cat([features, extra]), torch.cat([labels, torch.ones(len(extra))])
+def _balanced_subset(labels: torch.Tensor, per_class: int, generator: torch.Generator) -> torch.Tensor:
+    """Indices of at most `per_class` object and `per_class` background pixels (fixed seed):
+    a small object keeps all its pixels, and training stays fast on large crops."""
+    chosen = []
+    for value in (1.0, 0.0):
+        indices = torch.nonzero(labels == value)[:, 0]
+        if len(indices) > per_class:
+            indices = indices[torch.randperm(len(indices), generator=generator)[:per_class]]
+        chosen.append(indices)
+    return torch.cat(chosen)
 
 
 def iou(predicted: np.ndarray, expected: np.ndarray) -> float:

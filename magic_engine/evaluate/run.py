@@ -163,6 +163,10 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
     }
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _fmt(value, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -206,7 +210,7 @@ def markdown_table(report: dict) -> str:
     lines = [
         f"Preset `{settings['preset']}`, classifier `{settings['classifier']}`, device `{settings['device']}`, "
         f"seed {settings['seed']}, engine {report['engine_version']}; "
-        f"{len(report['cases'])} cases in {report['total_seconds'] / 60:.1f} min.",
+        f"{_count(len(report['cases']), 'case')} in {report['total_seconds'] / 60:.1f} min.",
         "",
         "| case | method | mask IoU ↑ | patch SWD object ↓ | patch SWD background ↓ | diversity | seconds |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -260,10 +264,9 @@ def run_evaluation(cases: list, out_dir, preset: str = "preview", classifier: st
     started = time.perf_counter()
     device = str(resolve_device(device))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomClassifierWarning)  # told once below instead
+        # The engine also logs this warning; it goes into the report and table instead of twice on screen.
+        warnings.simplefilter("ignore", RandomClassifierWarning)
         engine_classifier = load_classifier(classifier, device=device)
-    if engine_classifier.warning:
-        log(f"warning: {engine_classifier.warning}")
     report = {
         "engine_version": __version__,
         "settings": {"preset": preset, "classifier": engine_classifier.description,
@@ -286,6 +289,6 @@ def run_evaluation(cases: list, out_dir, preset: str = "preview", classifier: st
         report["total_seconds"] = round(time.perf_counter() - started, 2)
         write_outputs(report, rows, out_dir)
         log(f"  case done in {entry['seconds']:.1f} s")
-    log(f"{len(cases)} cases in {report['total_seconds'] / 60:.1f} min; wrote {out_dir / 'report.json'}, "
+    log(f"{_count(len(cases), 'case')} in {report['total_seconds'] / 60:.1f} min; wrote {out_dir / 'report.json'}, "
         f"{out_dir / 'table.md'}, {out_dir / 'sheet.png'}")
     return report

@@ -1,0 +1,169 @@
+"""Known-answer tests of the evaluation figures, on the bundled photos and on
+synthetic scenes whose right answer is obvious."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from magic_engine import make_config
+from magic_engine.evaluate import (copy_paste, find_cases, fit_pixel_classifier, iou, mask_adherence,
+                                   mean_pairwise_difference, patch_distance, sliced_wasserstein,
+                                   uniform_noise)
+from magic_engine.evaluate.fidelity import patches_in_mask
+from magic_engine.evaluate.run import make_reference, score_results
+from magic_engine.region import choose_region, edit_weights
+
+CASES = Path(__file__).resolve().parents[1] / "examples" / "cases"
+
+
+def engine_region(case, target):
+    """The region and edit mask the engine would use (preview preset), without running it."""
+    cfg = make_config("preview", case.mode)
+    region = choose_region(case.source, target, cfg.size, cfg.min_side, cfg.context_margin, cfg.min_context)
+    weights = edit_weights(case.source, target, region, cfg.edit_dilation, cfg.edit_feather)
+    edit_mask = np.zeros(case.source.shape, np.uint8)
+    edit_mask[region.slices] = np.rint(weights * 255).astype(np.uint8)
+    return region, edit_mask
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return find_cases(CASES)
+
+
+def test_iou_known_values():
+    a = np.zeros((10, 10), bool)
+    b = np.zeros((10, 10), bool)
+    a[:, :5] = True  # 50 px
+    b[:, 3:8] = True  # 50 px, 20 shared
+    assert iou(a, b) == pytest.approx(20 / 80)
+    assert iou(a, a) == 1.0
+    assert iou(a, ~a) == 0.0
+
+
+def test_result_equal_to_input_with_target_equal_source_has_iou_near_1(bundled):
+    for case in bundled:
+        case = dataclasses.replace(case, target=case.source)
+        region, edit_mask = engine_region(case, case.target)
+        reference = make_reference(case, region, edit_mask)
+        scores = score_results(reference, [case.image])
+        assert scores["mask_iou"] > 0.8, case.name
+        assert scores["swd_object"] < 0.01, case.name
+        assert scores["swd_background"] < 0.01, case.name
+
+
+def test_classifier_learns_object_colour_and_texture():
+    rng = np.random.default_rng(1)
+    rgb = np.full((64, 64, 3), 120, np.uint8)
+    rgb[:, 32:] = rng.integers(60, 180, (64, 32, 3))  # same mean colour, strong texture
+    mask = np.zeros((64, 64), bool)
+    mask[:, 32:] = True
+    classifier = fit_pixel_classifier(rgb, mask)
+    assert mask_adherence(classifier, rgb, mask) > 0.9
+    flipped = rgb[:, ::-1]  # texture moved to the left half
+    assert mask_adherence(classifier, flipped, mask[:, ::-1]) > 0.9
+    assert mask_adherence(classifier, flipped, mask) < 0.1
+
+
+def test_noise_scores_worst(bundled):
+    for case in bundled:
+        region, edit_mask = engine_region(case, case.target)
+        reference = make_reference(case, region, edit_mask)
+        weights = edit_mask.astype(np.float32) / 255
+        pasted = score_results(reference, [copy_paste(case.image, case.source, case.target)])
+        unchanged = score_results(reference, [case.image])
+        noise = score_results(reference, [uniform_noise(case.image, weights, seed=s) for s in range(2)])
+        assert noise["swd_object"] > 2 * pasted["swd_object"], case.name
+        for other in (pasted, unchanged):  # (doing nothing can be worse on object patches: sky is no rocket)
+            assert noise["swd_background"] > 2 * other["swd_background"], case.name
+        assert noise["mask_iou"] < pasted["mask_iou"], case.name
+
+
+def test_copy_paste_beats_doing_nothing_on_a_move(bundled):
+    case = next(c for c in bundled if c.mode == "position")
+    region, edit_mask = engine_region(case, case.target)
+    reference = make_reference(case, region, edit_mask)
+    pasted = score_results(reference, [copy_paste(case.image, case.source, case.target)])
+    unchanged = score_results(reference, [case.image])
+    assert pasted["mask_iou"] > unchanged["mask_iou"] + 0.2
+    assert pasted["swd_object"] < unchanged["swd_object"]
+
+
+def test_patch_distance_of_input_to_itself_is_zero_and_grows_with_noise(bundled):
+    case = bundled[0]
+    image, mask = case.image, case.source
+    assert patch_distance(image, mask, image, mask) == pytest.approx(0.0, abs=0.01)
+    rng = np.random.default_rng(0)
+    distances = []
+    for sigma in (0, 5, 15, 40, 90):
+        noisy = np.clip(image + rng.normal(0, sigma, image.shape), 0, 255).astype(np.uint8)
+        distances.append(patch_distance(noisy, mask, image, mask))
+    assert all(a < b for a, b in zip(distances, distances[1:])), distances
+
+
+def test_sliced_wasserstein_of_flat_images_is_their_value_gap():
+    # A flat patch is the vector v*(1,...,1); its projection on a random unit
+    # direction u is v*sum(u), and E[sum(u)^2] = 1, so the distance is ~|v - w|.
+    mask = np.ones((32, 32), bool)
+    dark = np.full((32, 32, 3), 50, np.uint8)
+    light = np.full((32, 32, 3), 150, np.uint8)
+    distance = patch_distance(dark, mask, light, mask)
+    assert distance == pytest.approx(100 / 255, rel=0.2)
+    assert sliced_wasserstein(np.zeros((5, 4)), np.zeros((9, 4))) == 0.0
+
+
+def test_patches_are_reproducible_and_centred_in_the_mask():
+    rgb = np.random.default_rng(0).integers(0, 256, (200, 200, 3)).astype(np.uint8)
+    mask = np.zeros((200, 200), bool)
+    mask[50:150, 50:150] = True
+    a = patches_in_mask(rgb, mask, max_patches=500, seed=3)
+    b = patches_in_mask(rgb, mask, max_patches=500, seed=3)
+    assert a.shape == (500, 147)
+    np.testing.assert_array_equal(a, b)
+    single = np.zeros((200, 200), bool)
+    single[10, 20] = True
+    patch = patches_in_mask(rgb, single)[0].reshape(3, 7, 7)
+    np.testing.assert_allclose(patch[:, 3, 3], rgb[10, 20] / 255, atol=1e-6)
+
+
+def test_diversity_zero_for_identical_variants_and_grows_with_difference():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
+    area = np.ones((40, 40), bool)
+    assert mean_pairwise_difference([image, image.copy(), image.copy()], area) == 0.0
+    assert mean_pairwise_difference([image], area) is None
+    shifted = np.clip(image.astype(int) + 51, 0, 255).astype(np.uint8)
+    small = mean_pairwise_difference([image, shifted], area)
+    other = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
+    assert 0 < small <= 0.2 + 1e-6
+    assert mean_pairwise_difference([image, other], area) > small
+    outside = image.copy()
+    outside[:, :20] = 0
+    half = np.zeros((40, 40), bool)
+    half[:, 20:] = True
+    assert mean_pairwise_difference([image, outside], half) == 0.0  # differences outside the area ignored
+
+
+def test_copy_paste_puts_object_in_target_box_and_leaves_the_hole():
+    rgb = np.full((60, 80, 3), 30, np.uint8)
+    rgb[10:20, 10:20] = (250, 0, 0)  # the object: a red 10x10 square
+    source = np.zeros((60, 80), bool)
+    source[10:20, 10:20] = True
+    target = np.zeros((60, 80), bool)
+    target[30:50, 40:60] = True  # twice as large
+    out = copy_paste(rgb, source, target)
+    red = (out[..., 0] > 200) & (out[..., 1] < 50)
+    assert red[30:50, 40:60].mean() > 0.9  # the object fills the target box
+    np.testing.assert_array_equal(out[~target], rgb[~target])  # source area and all else untouched
+
+
+def test_uniform_noise_changes_only_weighted_pixels():
+    rgb = np.full((30, 30, 3), 100, np.uint8)
+    weights = np.zeros((30, 30), np.float32)
+    weights[5:15, 5:15] = 1.0
+    out = uniform_noise(rgb, weights, seed=1)
+    np.testing.assert_array_equal(out[weights == 0], rgb[weights == 0])
+    assert out[weights == 1].std() > 50  # uniform 0..255 has std ~74
+    np.testing.assert_array_equal(out, uniform_noise(rgb, weights, seed=1))
