@@ -117,6 +117,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again to continue.", file=sys.stderr)
         return 130
+    except OSError as exc:  # full disk, permissions, a file held open by GIMP on Windows...
+        print(f"\nerror: {exc}", file=sys.stderr)
+        print("Nothing finished so far is lost: fix the cause and run the same command again.", file=sys.stderr)
+        return 1
 
 
 def chosen_steps(args) -> List[str]:
