@@ -1,0 +1,69 @@
+"""The procedure's arguments: one set for the dialog and for scripts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+from gi.repository import GObject, Gimp  # noqa: E402
+
+from magic_gimp_core import choices  # noqa: E402
+from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
+
+RW = GObject.ParamFlags.READWRITE
+
+
+def _choice(options: dict) -> "Gimp.Choice":
+    choice = Gimp.Choice.new()
+    for i, (name, (label, help_text)) in enumerate(options.items()):
+        choice.add(name, i, label, help_text)
+    return choice
+
+
+def add_arguments(procedure) -> None:
+    procedure.add_channel_argument(
+        "source-mask", "_Source mask",
+        "Channel marking the object to use; none = the current selection", True, RW)
+    procedure.add_channel_argument(
+        "target-mask", "_Target mask",
+        f"Channel marking where the result goes (e.g. a saved selection); none = the channel named "
+        f"'{choices.TARGET_CHANNEL_NAME}'", True, RW)
+    procedure.add_choice_argument("mode", "_Mode", "What to do with the object", _choice(choices.MODES),
+                                  choices.DEFAULT_MODE, RW)
+    procedure.add_choice_argument("preset", "_Preset", "Quality against time", _choice(choices.PRESETS),
+                                  choices.DEFAULT_PRESET, RW)
+    procedure.add_int_argument("variants", "_Variants", "How many different results; 0 = the preset's number",
+                               0, choices.MAX_VARIANTS, 0, RW)
+    procedure.add_int_argument("seed", "S_eed", f"Random seed; {SEED_RANDOM} = a new one each run (it is "
+                               "written in the layer names)", SEED_RANDOM, SEED_MAX, SEED_RANDOM, RW)
+    procedure.add_string_argument(
+        "server", "Server (_runtime file)",
+        "The MAGIC server's runtime file (it holds the endpoint and access token); empty = the installed "
+        "default, starting the server when none runs", "", RW)
+    procedure.add_group_layer_return_value("results", "Results", "The layer group holding the results", True, RW)
+
+
+@dataclass
+class Options:
+    source_mask: Optional["Gimp.Channel"]
+    target_mask: Optional["Gimp.Channel"]
+    mode: str
+    preset: str
+    variants: int
+    seed: int
+    server: str
+
+
+def read_options(config) -> Options:
+    return Options(
+        source_mask=config.get_property("source-mask"),
+        target_mask=config.get_property("target-mask"),
+        mode=config.get_property("mode"),
+        preset=config.get_property("preset"),
+        variants=config.get_property("variants"),
+        seed=config.get_property("seed"),
+        server=(config.get_property("server") or "").strip(),
+    )

@@ -1,0 +1,67 @@
+"""Putting a finished job into the image: one group above the source layer,
+one layer per variant, in a single undo step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+from gi.repository import Gimp  # noqa: E402
+
+from magic_gimp_core.masks import binary_layer_mask  # noqa: E402
+from magic_gimp_core.naming import group_name, layer_name  # noqa: E402
+
+from . import pixels  # noqa: E402
+
+
+@dataclass
+class Placement:
+    mode: str
+    preset: str
+    seed: int
+    x: int  # image position of the crop's top-left corner
+    y: int
+    width: int
+    height: int
+
+
+def result_layer_type(image) -> "Gimp.ImageType":
+    """RGB images get RGBA layers, grey images GRAYA (indexed images are
+    refused before anything is sent)."""
+    if image.get_base_type() == Gimp.ImageBaseType.GRAY:
+        return Gimp.ImageType.GRAYA_IMAGE
+    return Gimp.ImageType.RGBA_IMAGE
+
+
+def insert_results(image, source_layer, place: Placement, layers: List[bytes], edit_mask: bytes):
+    """-> the new group. Each result layer shows the engine's composite
+    inside the edited area only (a layer mask hides the rest), so the image
+    looks unchanged outside it whatever the layers below are."""
+    mask_bytes = binary_layer_mask(edit_mask)
+    layer_type = result_layer_type(image)
+    image.undo_group_start()
+    group = None
+    try:
+        group = Gimp.GroupLayer.new(image, group_name(place.mode, place.preset, place.seed))
+        image.insert_layer(group, source_layer.get_parent(), image.get_item_position(source_layer))
+        for index, data in enumerate(layers):
+            layer = Gimp.Layer.new(image, layer_name(place.mode, place.preset, place.seed, index + 1),
+                                   place.width, place.height, layer_type, 100.0, Gimp.LayerMode.NORMAL)
+            image.insert_layer(layer, group, index)  # first variant on top
+            layer.set_offsets(place.x, place.y)
+            pixels.write_rgba(layer, place.width, place.height, data)
+            mask = layer.create_mask(Gimp.AddMaskType.BLACK)
+            layer.add_mask(mask)
+            pixels.write_mask(mask, place.width, place.height, mask_bytes)
+            layer.update(0, 0, place.width, place.height)
+    except BaseException:
+        if group is not None and group.is_valid():
+            image.remove_layer(group)  # nothing half-made stays behind
+        raise
+    finally:
+        image.undo_group_end()
+    Gimp.displays_flush()
+    return group

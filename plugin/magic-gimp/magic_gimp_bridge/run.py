@@ -1,0 +1,205 @@
+"""One run of Filters → MAGIC, from the procedure's arguments to the new
+layer group. Every failure becomes a message that says what to do."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+from gi.repository import GLib, GObject, Gimp  # noqa: E402
+
+from magic_gimp_core import messages  # noqa: E402
+from magic_gimp_core.background import Abandoned, call_in_background  # noqa: E402
+from magic_gimp_core.choices import TARGET_CHANNEL_NAME, job_params  # noqa: E402
+from magic_gimp_core.naming import resolve_seed  # noqa: E402
+from magic_gimp_core.plan import check_masks, plan_crop  # noqa: E402
+from magic_gimp_core.progress import describe_event  # noqa: E402
+from magic_gimp_core.region import region_rule_from_hello  # noqa: E402
+from magic_gimp_core.server_job import JobRequest, JobRunner, connect  # noqa: E402
+from magic_gimp_core.settings import PluginSettings  # noqa: E402
+
+from . import pixels  # noqa: E402
+from .arguments import Options, read_options  # noqa: E402
+from .progress import DialogProgress, GimpProgress  # noqa: E402
+from .results import Placement, insert_results  # noqa: E402
+
+CANCEL_GRACE_S = 10.0  # after Cancel, wait this long for the server to confirm, then stop waiting
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _import_client(settings: PluginSettings):
+    """magic_client, or UserError saying how to get pyzmq / the client."""
+    try:
+        import zmq  # noqa: F401
+    except ImportError as exc:
+        raise messages.UserError(messages.zmq_missing(exc, settings.vendor_path)) from None
+    try:
+        import magic_client
+    except ImportError as exc:
+        raise messages.UserError(messages.client_missing(exc, settings.plugin_dir)) from None
+    return magic_client
+
+
+def _source_layer(image, drawables):
+    if len(drawables) != 1:
+        raise messages.UserError(f"MAGIC works on one layer at a time, and {len(drawables)} are selected. Select "
+                                 f"only the layer that holds the object, then run MAGIC again.")
+    layer = drawables[0]
+    if not layer.is_layer() or isinstance(layer, Gimp.LayerMask):
+        raise messages.UserError("MAGIC works on a layer; a channel or mask is selected. Select the layer that holds "
+                                 "the object in the Layers dock, then run MAGIC again.")
+    if layer.is_group():
+        raise messages.UserError(f"'{layer.get_name()}' is a layer group. Select a pixel layer inside it (or merge "
+                                 f"the group), then run MAGIC again.")
+    if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
+        raise messages.UserError("MAGIC needs an RGB or grayscale image, and this one is indexed (it has a "
+                                 "palette). Use Image → Mode → RGB, then run MAGIC again.")
+    return layer
+
+
+def _masks(image, options: Options):
+    """(source channel, label, target channel, label)."""
+    if options.source_mask is not None:
+        source, source_label = options.source_mask, f"channel '{options.source_mask.get_name()}'"
+    else:
+        if Gimp.Selection.is_empty(image):
+            raise messages.UserError("Nothing is selected. Select the object to use (or pick a channel as the "
+                                     "source mask), then run MAGIC again.")
+        source, source_label = image.get_selection(), "the selection"
+    target = options.target_mask or image.get_channel_by_name(TARGET_CHANNEL_NAME)
+    if target is None:
+        raise messages.UserError(f"There is no target mask. Select where the result should go, use Select → Save "
+                                 f"to Channel and name the channel '{TARGET_CHANNEL_NAME}' (or pick a channel as "
+                                 f"the target mask), then select the object again and run MAGIC.")
+    return source, source_label, target, f"channel '{target.get_name()}'"
+
+
+class MagicRun:
+    def __init__(self, image, layer, options: Options, settings: PluginSettings, interactive: bool):
+        self.image, self.layer, self.options = image, layer, options
+        self.settings, self.interactive = settings, interactive
+        self.progress = None
+        self.client = None
+
+    def tick(self) -> None:
+        self.progress.tick()
+
+    def cancelled(self) -> bool:
+        return self.progress.cancel_requested
+
+    def execute(self):
+        client_module = _import_client(self.settings)
+        image, layer, options = self.image, self.layer, self.options
+        width, height = layer.get_width(), layer.get_height()
+        source, source_label, target, target_label = _masks(image, options)
+        source_bytes = pixels.read_mask_on_layer(source, image, layer)
+        target_bytes = pixels.read_mask_on_layer(target, image, layer)
+        boxes = check_masks(layer.get_name(), width, height, source_bytes, target_bytes, source_label, target_label)
+        seed = resolve_seed(options.seed)
+        params = job_params(options.mode, options.preset, options.variants, seed)
+
+        self.progress = (DialogProgress("MAGIC", "MAGIC: connecting to the server…") if self.interactive
+                         else GimpProgress("MAGIC: connecting to the server…"))
+        try:
+            self.client = call_in_background(
+                lambda: connect(client_module, self.settings, options.server or None), self.tick, self.cancelled)
+            hello = self.client.info
+            self._check_offer(hello, params)
+            self._warn_about(hello)
+            plan = plan_crop(layer.get_name(), width, height, source_bytes, target_bytes, boxes,
+                             *region_rule_from_hello(hello))
+            crop = plan.crop
+            request = JobRequest(crop.width, crop.height, pixels.read_rgba(layer, crop), plan.source_mask,
+                                 plan.target_mask, params)
+            self.progress.show(f"MAGIC: sending {crop.width}x{crop.height} px", None)
+            result = self._run_job(JobRunner(self.client), request)
+        except Abandoned:
+            raise Cancelled() from None
+        finally:
+            self.progress.close()
+            if self.client is not None:
+                self.client.close()
+        if (result.width, result.height) != (crop.width, crop.height) or not result.layers:
+            raise messages.UserError(f"The MAGIC server sent {len(result.layers)} result(s) of {result.width}x"
+                                     f"{result.height} px for a {crop.width}x{crop.height} px request; nothing was "
+                                     f"added. Update the server and the plug-in together.")
+        x, y = pixels.layer_offsets(layer)
+        place = Placement(options.mode, options.preset, seed, x + crop.left, y + crop.top, crop.width, crop.height)
+        return insert_results(image, layer, place, result.layers, result.edit_mask)
+
+    def _check_offer(self, hello: dict, params: dict) -> None:
+        modes, presets = hello.get("modes"), hello.get("presets")
+        preset_names = [p.get("name") if isinstance(p, dict) else p for p in (presets or [])]
+        if modes and params["mode"] not in modes:
+            raise messages.UserError(f"The MAGIC server does not offer mode '{params['mode']}' (it offers "
+                                     f"{', '.join(modes)}). Update the server and the plug-in together.")
+        if preset_names and params["preset"] not in preset_names:
+            raise messages.UserError(f"The MAGIC server does not offer preset '{params['preset']}' (it offers "
+                                     f"{', '.join(map(str, preset_names))}). Update the server and the plug-in "
+                                     f"together.")
+
+    def _warn_about(self, hello: dict) -> None:
+        warning = messages.weights_warning(hello)
+        if warning is None:
+            return
+        if self.interactive:
+            Gimp.message(warning)  # a warning, not a failure: the job still runs
+        else:
+            print(f"magic-gimp: {warning}", file=sys.stderr)
+
+    def _run_job(self, runner: JobRunner, request: JobRequest):
+        cancel_sent_at = None
+
+        def tick():
+            nonlocal cancel_sent_at
+            for event in runner.drain_events():
+                shown = describe_event(event)
+                if shown is not None and cancel_sent_at is None:
+                    self.progress.show(*shown)
+                preview = event.get("preview")
+                if preview:
+                    self.progress.preview(preview["width"], preview["height"], preview["rgb"])
+            if self.progress.cancel_requested and cancel_sent_at is None:
+                runner.cancel()
+                cancel_sent_at = time.monotonic()
+            self.progress.tick()
+
+        def give_up() -> bool:
+            return cancel_sent_at is not None and time.monotonic() - cancel_sent_at > CANCEL_GRACE_S
+
+        return call_in_background(lambda: runner.run(request), tick, give_up)
+
+
+def run_procedure(procedure, run_mode, image, drawables, config, settings: PluginSettings, proc_name: str):
+    """The procedure's run function; never raises."""
+    interactive = run_mode == Gimp.RunMode.INTERACTIVE
+    try:
+        if interactive:
+            from .dialog import ask_options
+
+            if not ask_options(procedure, config, proc_name):
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+        layer = _source_layer(image, drawables)
+        group = MagicRun(image, layer, read_options(config), settings, interactive).execute()
+    except Cancelled:
+        return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+    except BaseException as exc:  # noqa: BLE001 - GIMP would show nothing useful for an escaped exception
+        if "JobCancelled" in {c.__name__ for c in type(exc).__mro__}:
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+        message = messages.describe_failure(exc)
+        if not isinstance(exc, messages.UserError):
+            import traceback
+
+            traceback.print_exc()  # for a bug report; the user gets the message
+        # GIMP shows this message itself when a person ran the filter.
+        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(message))
+    values = procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+    values.remove(1)
+    values.insert(1, GObject.Value(Gimp.GroupLayer, group))
+    return values

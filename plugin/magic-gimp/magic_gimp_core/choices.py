@@ -1,0 +1,38 @@
+"""The procedure's choices and limits, shared by the dialog, scripts and tests.
+
+The server checks them again (hello lists what it offers); these are the
+engine's names (magic_engine.MODES and PRESET_NAMES).
+"""
+
+from __future__ import annotations
+
+# name -> (label, help)
+MODES = {
+    "position": ("Position (copy/move the object)", "copy or move the object into the target mask"),
+    "shape": ("Shape (reshape the object)", "deform the object to fill the target mask"),
+    "scene": ("Scene (repetitive textures)", "reshape repetitive scenes or textures into the target mask"),
+}
+PRESETS = {
+    "preview": ("Preview (quick, CPU)", "3 variants, 128 px, 300 steps"),
+    "standard": ("Standard (GPU or patient CPU)", "3 variants, 224 px, 1,500 steps"),
+    "paper": ("Paper (official schedule, slow)", "5 variants, 224 px, 18,000 steps"),
+    "tiny": ("Tiny (tests only)", "2 variants, 48 px, 12 steps: meaningless results"),
+}
+DEFAULT_MODE = "position"
+DEFAULT_PRESET = "preview"
+MAX_VARIANTS = 16  # the server's limit
+TARGET_CHANNEL_NAME = "MAGIC target"
+
+
+def job_params(mode: str, preset: str, variants: int, seed: int) -> dict:
+    """Submit params; variants 0 keeps the preset's own number."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if not 0 <= variants <= MAX_VARIANTS:
+        raise ValueError(f"variants must be 0 (the preset's number) to {MAX_VARIANTS}, got {variants}")
+    params = {"mode": mode, "preset": preset, "seed": seed}
+    if variants:
+        params["variants"] = variants
+    return params

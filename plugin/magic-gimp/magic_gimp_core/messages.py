@@ -1,0 +1,106 @@
+"""Every failure of the plug-in as a message that says what happened and
+what to do. The GIMP side shows these; it never shows a traceback.
+
+Client-library exceptions are recognised by class name, so this module does
+not import magic_client (which needs pyzmq, and pyzmq may be the problem).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional, Sequence
+
+INSTALLER_HINT = ("re-run the magic-gimp installer (install.sh, install.ps1 or "
+                  "`python installer/install.py`)")
+ZMQ_PACKAGES = ("Debian/Ubuntu: sudo apt install python3-zmq; Fedora: sudo dnf install python3-zmq; "
+                "Arch: sudo pacman -S python-pyzmq")
+
+
+class UserError(Exception):
+    """A problem the user can fix (empty mask, wrong image mode...).
+    Its text is shown as it is."""
+
+
+def _class_names(exc: BaseException) -> set:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def zmq_missing(error: BaseException, vendor_dir: str, python: str = sys.executable,
+                version: Sequence[int] = sys.version_info) -> str:
+    major, minor = version[0], version[1]
+    return (f"MAGIC needs pyzmq in GIMP's Python ({python}, Python {major}.{minor}), and it cannot be "
+            f"imported ({error}).\n\n"
+            f"To fix it, install pyzmq for that Python — {ZMQ_PACKAGES} — or {INSTALLER_HINT}, which puts "
+            f"a matching pyzmq in {vendor_dir}. Then restart GIMP.")
+
+
+def client_missing(error: BaseException, plugin_dir: str) -> str:
+    return (f"The MAGIC plug-in in {plugin_dir} is incomplete: its client library cannot be imported "
+            f"({error}).\n\nTo fix it, {INSTALLER_HINT}, then restart GIMP.")
+
+
+def server_not_installed(command: Sequence[str], error: BaseException, config_path: str) -> str:
+    program = command[0] if command else "(none)"
+    return (f"The MAGIC server is not installed: the plug-in tried to start it with {program}, which "
+            f"cannot be run ({getattr(error, 'strerror', None) or error}).\n\n"
+            f"To fix it, {INSTALLER_HINT} (it creates the server's Python environment), or correct "
+            f"\"server_command\" in {config_path}.")
+
+
+def no_server_and_no_command(detail: str, config_path: str) -> str:
+    return (f"No MAGIC server is running ({detail}), and the plug-in does not know how to start one "
+            f"({config_path} is missing or has no \"server_command\").\n\n"
+            f"To fix it, start the server yourself (`python -m magic_server`) or {INSTALLER_HINT}.")
+
+
+def weights_warning(hello: dict) -> Optional[str]:
+    """The server's own warning when its classifier has no trained weights
+    (results then have texture statistics only), with what to do."""
+    for classifier in (hello or {}).get("classifiers") or []:
+        warning = classifier.get("warning")
+        if warning:
+            return (f"The MAGIC server runs without trained classifier weights: {warning}\n\n"
+                    f"To fix it, install the weights: `python installer/install.py --only weights`, "
+                    f"then restart the server.")
+    return None
+
+
+def _looks_like_missing_weights(text: str) -> bool:
+    text = text.lower()
+    return "weights not found" in text or "classifier weights" in text
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The user's message for anything that went wrong while talking to the
+    server or running the job."""
+    names = _class_names(exc)
+    text = str(exc).strip() or type(exc).__name__
+    code = getattr(exc, "code", None)
+    if isinstance(exc, UserError):
+        return text
+    if "JobCancelled" in names:
+        return "MAGIC was cancelled; nothing was added to the image."
+    if "JobFailed" in names:
+        if code == "interrupted":
+            return f"The MAGIC server stopped while the job was running ({text}). Run MAGIC again."
+        if _looks_like_missing_weights(text):
+            return f"MAGIC cannot run: {text}\n\nTo fix it, install the weights: `python installer/install.py --only weights`."
+        return f"MAGIC could not make results: {text}\n\nNothing was added to the image."
+    if "ServerUnavailable" in names:
+        if _looks_like_missing_weights(text):
+            return (f"The MAGIC server could not start because its classifier weights are missing:\n{text}\n\n"
+                    f"To fix it, install them: `python installer/install.py --only weights`.")
+        if code == "bad_version":
+            return f"The plug-in and the MAGIC server do not match: {text}.\n\nTo fix it, {INSTALLER_HINT}."
+        return (f"MAGIC cannot reach its server: {text}\n\n"
+                f"If it keeps happening, start the server by hand (`python -m magic_server`) to see why, "
+                f"or {INSTALLER_HINT}.")
+    if "ServerError" in names:
+        if code == "queue_full":
+            return f"The MAGIC server is busy ({text}). Wait for the running jobs to finish, then try again."
+        if code == "shutting_down":
+            return "The MAGIC server is shutting down. Run MAGIC again in a few seconds (it starts a new one)."
+        return f"The MAGIC server refused the job: {text}"
+    if "MagicClientError" in names:
+        return f"MAGIC failed while talking to its server: {text}"
+    return f"MAGIC failed unexpectedly: {type(exc).__name__}: {text}\n\nPlease report this with the steps that led to it."

@@ -1,0 +1,52 @@
+"""Server job events -> (text, fraction) for GIMP's progress bar."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+# Share of the whole job each engine phase takes on the bar (the mask
+# network trains for far fewer, cheaper steps than the synthesis).
+PHASE_SPANS = {"mask_net": (0.0, 0.1), "synthesis": (0.1, 1.0)}
+PHASE_LABELS = {"mask_net": "Learning the masks", "synthesis": "Synthesising"}
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def describe_event(event: dict) -> Optional[Tuple[str, Optional[float]]]:
+    """(text, fraction 0..1 or None for "unknown, pulse") for an event that
+    should change the progress display; None for events that should not
+    (heartbeats, final events)."""
+    kind = event.get("type")
+    if kind == "accepted":
+        position = event.get("queue_position")
+        if position:
+            return f"MAGIC: queued (position {position})", None
+        return "MAGIC: starting", None
+    if kind != "progress":
+        return None
+    phase = event.get("phase") or ""
+    if phase == "queued":
+        position = event.get("queue_position")
+        return (f"MAGIC: waiting for other jobs (position {position})" if position else "MAGIC: queued"), None
+    if phase == "starting":
+        return "MAGIC: starting the engine", None
+    step, total = event.get("step") or 0, event.get("total") or 0
+    label = PHASE_LABELS.get(phase, phase.replace("_", " ").capitalize() or "Working")
+    text = f"MAGIC: {label} {step}/{total}" if total else f"MAGIC: {label}"
+    eta = event.get("eta_s")
+    if eta is not None and phase == "synthesis":
+        text += f", about {format_seconds(eta)} left"
+    if not total:
+        return text, None
+    within = min(1.0, max(0.0, step / total))
+    start, stop = PHASE_SPANS.get(phase, (0.0, 1.0))
+    return text, start + (stop - start) * within

@@ -1,0 +1,250 @@
+# The real-GIMP test of the MAGIC plug-in. Runs inside GIMP 3's
+# python-fu-eval batch interpreter (Gimp, Gegl, Gio, GLib are already
+# imported there), started by tests/gimp/run_gimp_tests.sh:
+#
+#   gimp-console-3.0 -i --batch-interpreter=python-fu-eval -b - --quit < batch_test.py
+#
+# It builds an image (a background, a layer at an offset, a selection and a
+# 'MAGIC target' channel), calls Filters → MAGIC non-interactively against
+# the real server, and checks the result group and layers (names, sizes,
+# positions), that the visible image is unchanged outside the edited area,
+# that the image saves and reloads as XCF, and that bad input fails cleanly
+# without creating anything. A failed assert makes GIMP exit with 64.
+#
+# Environment: MAGIC_TEST_DIR (default /tmp/magic-test), a folder this
+# script may write to.
+
+import os
+import time
+
+import numpy as np
+
+PROC = "python-fu-magic"
+TEST_DIR = os.environ.get("MAGIC_TEST_DIR", "/tmp/magic-test")
+RGBA = "R'G'B'A u8"
+
+# The scene, in image coordinates.
+IMAGE_W, IMAGE_H = 200, 150
+LAYER_X, LAYER_Y, LAYER_W, LAYER_H = 30, 20, 150, 110
+SOURCE = (70, 50, 20, 20)  # x, y, w, h of the selected object
+TARGET = (120, 80, 16, 16)  # the 'MAGIC target' channel
+MODE, PRESET, VARIANTS, SEED = "position", "tiny", 2, 7
+
+# The crop the plug-in must send, worked out by hand from the engine's
+# region rule (context margin 0.25 of the long side, at least 16 px):
+# masks in layer coordinates: source (40,30)-(60,50), target (90,60)-(106,76);
+# union (40,30)-(106,76), long side 66 -> margin max(16, ceil(16.5)) = 17;
+# crop (23,13)-(123,93) in the 150x110 layer -> 100x80 at image (53,33).
+CROP_X, CROP_Y, CROP_W, CROP_H = LAYER_X + 23, LAYER_Y + 13, 100, 80
+
+timings = []
+
+
+def stage(name, since):
+    timings.append((name, time.monotonic() - since))
+    return time.monotonic()
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def read(drawable, x, y, w, h, fmt=RGBA, channels=4):
+    data = drawable.get_buffer().get(Gegl.Rectangle.new(x, y, w, h), 1.0, fmt, Gegl.AbyssPolicy.NONE)
+    return np.frombuffer(bytes(data), np.uint8).reshape(h, w, channels) if channels > 1 else \
+        np.frombuffer(bytes(data), np.uint8).reshape(h, w)
+
+
+def write(drawable, array, fmt=RGBA):
+    h, w = array.shape[:2]
+    buf = drawable.get_buffer()
+    buf.set(Gegl.Rectangle.new(0, 0, w, h), fmt, np.ascontiguousarray(array, np.uint8).tobytes())
+    buf.flush()
+    drawable.update(0, 0, w, h)
+
+
+def composite(image):
+    """What the image looks like: all visible layers merged, image-sized."""
+    dup = image.duplicate()
+    try:
+        merged = dup.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+        _, ox, oy = merged.get_offsets()
+        check((ox, oy, merged.get_width(), merged.get_height()) == (0, 0, IMAGE_W, IMAGE_H), "merge is image-sized")
+        return read(merged, 0, 0, IMAGE_W, IMAGE_H).copy()
+    finally:
+        dup.delete()
+
+
+def all_layers(image):
+    out = []
+
+    def walk(layers):
+        for layer in layers:
+            out.append(layer)
+            if layer.is_group():
+                walk(layer.get_children())
+
+    walk(image.get_layers())
+    return out
+
+
+def build_scene():
+    image = Gimp.Image.new(IMAGE_W, IMAGE_H, Gimp.ImageBaseType.RGB)
+    background = Gimp.Layer.new(image, "Background", IMAGE_W, IMAGE_H, Gimp.ImageType.RGB_IMAGE, 100,
+                                Gimp.LayerMode.NORMAL)
+    image.insert_layer(background, None, 0)
+    yy, xx = np.mgrid[0:IMAGE_H, 0:IMAGE_W]
+    bg = np.stack([xx % 256, yy % 256, np.full_like(xx, 90), np.full_like(xx, 255)], axis=2)
+    write(background, bg)
+
+    photo = Gimp.Layer.new(image, "Photo", LAYER_W, LAYER_H, Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
+    image.insert_layer(photo, None, 0)
+    photo.set_offsets(LAYER_X, LAYER_Y)
+    ly, lx = np.mgrid[0:LAYER_H, 0:LAYER_W]
+    rng = np.random.default_rng(3)
+    pixels = np.stack([60 + lx % 40, 120 + ly % 50, 40 + (lx + ly) % 30, np.full_like(lx, 255)], axis=2)
+    pixels = pixels + rng.integers(0, 20, pixels.shape)  # texture, so the engine has something to match
+    sx, sy, sw, sh = SOURCE
+    pixels[sy - LAYER_Y:sy - LAYER_Y + sh, sx - LAYER_X:sx - LAYER_X + sw, :3] = (220, 40, 40)  # the object
+    pixels[:6, :, 3] = 128  # a half-transparent strip far from the masks
+    write(photo, np.clip(pixels, 0, 255))
+
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, *TARGET)
+    target = Gimp.Selection.save(image)
+    target.set_name("MAGIC target")
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, *SOURCE)
+    return image, photo
+
+
+def call_magic(image, layer, **args):
+    proc = Gimp.get_pdb().lookup_procedure(PROC)
+    check(proc is not None, f"procedure {PROC} is not registered: the plug-in did not load (see GIMP's output)")
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", [layer])
+    for name, value in args.items():
+        config.set_property(name.replace("_", "-"), value)
+    result = proc.run(config)
+    status = result.index(0)
+    error = Gimp.get_pdb().get_last_error() if status != Gimp.PDBStatusType.SUCCESS else ""
+    group = result.index(1) if status == Gimp.PDBStatusType.SUCCESS and result.length() > 1 else None
+    return status, error, group
+
+
+def layer_summary(layer):
+    _, x, y = layer.get_offsets()
+    return (layer.get_name(), x, y, layer.get_width(), layer.get_height())
+
+
+def test_success(image, photo):
+    t = time.monotonic()
+    before = composite(image)
+    photo_before = read(photo, 0, 0, LAYER_W, LAYER_H).copy()
+    position = image.get_item_position(photo)
+    t = stage("build and snapshot the image", t)
+
+    status, error, returned = call_magic(image, photo, mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED)
+    t = stage(f"Filters → MAGIC ({PRESET}, {VARIANTS} variants, server round trip)", t)
+    check(status == Gimp.PDBStatusType.SUCCESS, f"MAGIC failed: {status}: {error}")
+
+    group = image.get_layers()[position]
+    check(group.is_group(), f"the layer above 'Photo' is {group.get_name()!r}, not the result group")
+    check(returned is not None and returned.get_id() == group.get_id(), "the procedure returns the result group")
+    check(image.get_item_position(photo) == position + 1, "the group sits directly above the source layer")
+    check(group.get_parent() is None, "the group has the source layer's parent")
+    check(group.get_name() == f"MAGIC results ({MODE}, {PRESET}, seed {SEED})", f"group name {group.get_name()!r}")
+    children = group.get_children()
+    expected = [(f"MAGIC {MODE} {PRESET} seed {SEED} #{i}", CROP_X, CROP_Y, CROP_W, CROP_H)
+                for i in range(1, VARIANTS + 1)]
+    check([layer_summary(c) for c in children] == expected,
+          f"result layers {[layer_summary(c) for c in children]} != {expected}")
+
+    after = composite(image)
+    check(np.array_equal(read(photo, 0, 0, LAYER_W, LAYER_H), photo_before), "the source layer was modified")
+    edited = np.zeros((IMAGE_H, IMAGE_W), bool)
+    for child in children:
+        mask = child.get_mask()
+        check(mask is not None, f"{child.get_name()} has no layer mask")
+        values = read(mask, 0, 0, CROP_W, CROP_H, "Y u8", 1)
+        check(set(np.unique(values)) <= {0, 255}, "the layer mask is binary")
+        edited[CROP_Y:CROP_Y + CROP_H, CROP_X:CROP_X + CROP_W] |= values > 0
+        tx, ty, tw, th = TARGET
+        check(values[ty - CROP_Y:ty - CROP_Y + th, tx - CROP_X:tx - CROP_X + tw].all(),
+              f"{child.get_name()}: the target area is not fully in the edited area")
+    outside = ~edited
+    changed = np.any(after != before, axis=2)
+    check(not np.any(changed & outside),
+          f"{int(np.count_nonzero(changed & outside))} pixels changed outside the edited area")
+    check(np.count_nonzero(changed & edited) > 0, "the results changed nothing inside the edited area")
+    check(np.count_nonzero(outside) > IMAGE_W * IMAGE_H // 2, "the edited area is most of the image")
+    print(f"OK result group: {len(children)} layers {CROP_W}x{CROP_H} at ({CROP_X},{CROP_Y}); "
+          f"{int(np.count_nonzero(changed))} px changed, all inside the {int(np.count_nonzero(edited))} px "
+          f"edited area; {int(np.count_nonzero(outside))} px outside unchanged")
+    stage("check layers and pixels", t)
+    return group, after
+
+
+def test_xcf_round_trip(image, group, after):
+    t = time.monotonic()
+    path = os.path.join(TEST_DIR, "magic-result.xcf")
+    saved = Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path), None)
+    check(saved and os.path.getsize(path) > 0, f"saving {path} failed")
+    loaded = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path))
+    try:
+        names = [layer.get_name() for layer in loaded.get_layers()]
+        check(names == [group.get_name(), "Photo", "Background"], f"reloaded top-level layers {names}")
+        reloaded = loaded.get_layers()[0]
+        check([layer_summary(c) for c in reloaded.get_children()] ==
+              [layer_summary(c) for c in group.get_children()], "result layers differ after reloading")
+        check(np.array_equal(composite(loaded), after), "the reloaded image looks different")
+    finally:
+        loaded.delete()
+    print(f"OK saved and reloaded {path} ({os.path.getsize(path)} bytes)")
+    stage("save as XCF and reload", t)
+
+
+def test_failures_create_nothing(image, photo):
+    t = time.monotonic()
+    count = len(all_layers(image))
+    empty = Gimp.Channel.new(image, "empty target", IMAGE_W, IMAGE_H, 100.0, Gegl.Color.new("black"))
+    image.insert_channel(empty, None, 0)
+    write(empty, np.zeros((IMAGE_H, IMAGE_W), np.uint8), "Y u8")
+    status, error, _ = call_magic(image, photo, preset=PRESET, target_mask=empty)
+    check(status == Gimp.PDBStatusType.EXECUTION_ERROR, f"an empty target mask gave {status}")
+    check("target mask" in error and "is empty" in error, f"unhelpful message for an empty target: {error!r}")
+    check(len(all_layers(image)) == count, "a failed run created layers")
+    print(f"OK empty target mask -> error: {error.splitlines()[0]}")
+
+    status, error, _ = call_magic(image, photo, preset=PRESET, server=os.path.join(TEST_DIR, "no-server.json"))
+    check(status == Gimp.PDBStatusType.EXECUTION_ERROR, f"an unstartable server gave {status}")
+    check("not installed" in error and "installer" in error, f"unhelpful message for a missing server: {error!r}")
+    check(len(all_layers(image)) == count, "a failed run created layers")
+    print(f"OK server not installed -> error: {error.splitlines()[0]}")
+
+    Gimp.Selection.none(image)
+    status, error, _ = call_magic(image, photo, preset=PRESET)
+    check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "Nothing is selected" in error,
+          f"no selection gave {status}: {error!r}")
+    check(len(all_layers(image)) == count, "a failed run created layers")
+    print(f"OK no selection -> error: {error.splitlines()[0]}")
+    stage("failure paths (empty target, no server, no selection)", t)
+
+
+def main():
+    os.makedirs(TEST_DIR, exist_ok=True)
+    start = time.monotonic()
+    image, photo = build_scene()
+    try:
+        group, after = test_success(image, photo)
+        test_xcf_round_trip(image, group, after)
+        test_failures_create_nothing(image, photo)
+    finally:
+        image.delete()
+    for name, seconds in timings:
+        print(f"TIMING {seconds:7.2f} s  {name}")
+    print(f"ALL GIMP TESTS PASSED in {time.monotonic() - start:.1f} s")
+
+
+main()

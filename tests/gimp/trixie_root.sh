@@ -1,0 +1,91 @@
+# Shared by run_gimp_tests.sh and screenshot.sh (source it, do not run it).
+#
+# A cached Debian trixie root with GIMP 3, made with debootstrap, plus
+# mount/unmount helpers. Needs root, debootstrap (installed with apt-get when
+# missing) and a reachable Debian mirror.
+#
+#   MAGIC_GIMP_ROOT    where the root lives (default /var/cache/magic-gimp/trixie-root)
+#   MAGIC_GIMP_MIRROR  Debian mirror (default: the host's deb.debian.org-style
+#                      mirror from /etc/apt, else http://deb.debian.org/debian)
+
+ROOT="${MAGIC_GIMP_ROOT:-/var/cache/magic-gimp/trixie-root}"
+ROOT_PACKAGES="gimp python3-zmq python3-numpy"
+ROOT_STAMP="$ROOT/.magic-gimp-root-ready"
+MOUNTED=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+# The host's own Debian mirror (it is known to be reachable from here).
+debian_mirror() {
+    if [[ -n "${MAGIC_GIMP_MIRROR:-}" ]]; then echo "$MAGIC_GIMP_MIRROR"; return; fi
+    local uri
+    uri=$(grep -hoE '(URIs:|deb)[[:space:]]+https?://[^[:space:]]+/debian/?([[:space:]]|$)' \
+              /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+          | grep -oE 'https?://[^[:space:]]+' | grep -v -- '-security' | head -n 1)
+    echo "${uri:-http://deb.debian.org/debian}"
+}
+
+_mount() {  # _mount TARGET ARGS... ; remembers TARGET for unmount_root
+    local target="$1"; shift
+    mkdir -p "$target"
+    mountpoint -q "$target" && return 0
+    mount "$@" "$target" || die "mount $* $target"
+    MOUNTED+=("$target")
+}
+
+mount_root() {
+    _mount "$ROOT/proc" -t proc proc
+    _mount "$ROOT/sys" -t sysfs sysfs
+    _mount "$ROOT/dev" --bind /dev
+    _mount "$ROOT/dev/pts" --bind /dev/pts
+    _mount "$ROOT/dev/shm" -t tmpfs -o mode=1777 tmpfs  # GIMP's shared-memory tiles
+}
+
+# Unmount everything mount_root mounted, newest first; safe to call twice.
+unmount_root() {
+    local i
+    for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do
+        umount "${MOUNTED[i]}" 2>/dev/null || umount -l "${MOUNTED[i]}" 2>/dev/null || true
+    done
+    MOUNTED=()
+    for target in "$ROOT/dev/shm" "$ROOT/dev/pts" "$ROOT/dev" "$ROOT/sys" "$ROOT/proc"; do
+        if mountpoint -q "$target" 2>/dev/null; then log "WARNING: $target is still mounted"; fi
+    done
+}
+
+in_root() { chroot "$ROOT" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+
+# Make the root once (debootstrap + apt), then only add missing packages.
+# Extra packages (e.g. for the screenshot) are passed as arguments.
+ensure_root() {
+    local wanted="$ROOT_PACKAGES $*"
+    if [[ -f "$ROOT_STAMP" ]] && [[ "$(cat "$ROOT_STAMP")" == *"$wanted"* ]]; then
+        log "reusing the cached trixie root $ROOT"
+        return 0
+    fi
+    command -v debootstrap >/dev/null || {
+        log "installing debootstrap on the host"
+        apt-get install -y debootstrap >/dev/null || die "apt-get install debootstrap"
+    }
+    local mirror; mirror=$(debian_mirror)
+    if [[ ! -x "$ROOT/usr/bin/apt-get" || ! -f "$ROOT/.debootstrap-done" ]]; then
+        log "creating a Debian trixie root in $ROOT from $mirror (debootstrap, a few minutes)"
+        rm -rf "$ROOT"
+        mkdir -p "$(dirname "$ROOT")"
+        debootstrap --variant=minbase trixie "$ROOT" "$mirror" >"$ROOT.debootstrap.log" 2>&1 \
+            || die "debootstrap failed; see $ROOT.debootstrap.log (and $ROOT/debootstrap/debootstrap.log)"
+        touch "$ROOT/.debootstrap-done"
+    fi
+    cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+    printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"  # no daemons start in the root
+    chmod +x "$ROOT/usr/sbin/policy-rc.d"
+    mount_root
+    log "installing $wanted in the root (apt-get)"
+    in_root apt-get update -q >"$ROOT.apt.log" 2>&1 || die "apt-get update in the root; see $ROOT.apt.log"
+    in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $wanted \
+        >>"$ROOT.apt.log" 2>&1 || die "apt-get install in the root; see $ROOT.apt.log"
+    in_root apt-get clean
+    echo "$wanted" >"$ROOT_STAMP"
+    unmount_root
+}

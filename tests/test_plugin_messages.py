@@ -1,0 +1,58 @@
+"""Every failure reaches the user as a message that says what to do."""
+
+from __future__ import annotations
+
+import plugin_support  # noqa: F401
+from magic_client import JobCancelled, JobFailed, MagicClientError, ServerError, ServerUnavailable
+from magic_gimp_core import messages
+
+
+def test_client_errors_become_actionable_messages():
+    describe = messages.describe_failure
+    assert "cancelled; nothing was added" in describe(JobCancelled("j1"))
+    text = describe(JobFailed("j1", "the source mask is empty after cropping", "engine_error"))
+    assert text.startswith("MAGIC could not make results: the source mask is empty") and "Nothing was added" in text
+    assert "Run MAGIC again" in describe(JobFailed("j1", "server stopped", "interrupted"))
+    text = describe(ServerUnavailable("no MAGIC server is running (no runtime file at /x)."))
+    assert text.startswith("MAGIC cannot reach its server: no MAGIC server is running") and "installer" in text
+    assert "do not match" in describe(ServerUnavailable("protocol 2 vs 1", "bad_version"))
+    assert "busy" in describe(ServerError("queue is full", "queue_full"))
+    assert describe(ServerError("image too large; crop it", "too_large")) == \
+        "The MAGIC server refused the job: image too large; crop it"
+    assert "talking to its server: closed" in describe(MagicClientError("closed"))
+    assert describe(messages.UserError("Select a layer.")) == "Select a layer."
+
+
+def test_missing_weights_are_named_as_such():
+    text = messages.describe_failure(ServerUnavailable(
+        "the MAGIC server exited with code 4 while starting:\nclassifier weights not found: /w.ckpt"))
+    assert "weights are missing" in text and "--only weights" in text
+    text = messages.describe_failure(JobFailed("j", "classifier weights not found: /w.ckpt", "engine_error"))
+    assert "--only weights" in text
+
+
+def test_unexpected_errors_say_so_without_a_traceback():
+    text = messages.describe_failure(KeyError("layers"))
+    assert text.startswith("MAGIC failed unexpectedly: KeyError") and "Traceback" not in text
+
+
+def test_zmq_missing_says_exactly_how_to_fix_it():
+    text = messages.zmq_missing(ImportError("No module named 'zmq'"), "/p/magic-gimp/vendor", "/usr/bin/python3",
+                                (3, 13))
+    assert "GIMP's Python (/usr/bin/python3, Python 3.13)" in text
+    assert "sudo apt install python3-zmq" in text and "installer" in text and "/p/magic-gimp/vendor" in text
+
+
+def test_server_not_installed_names_the_program_and_the_settings_file():
+    text = messages.server_not_installed(["/opt/venv/bin/python", "-m", "magic_server"],
+                                         FileNotFoundError(2, "No such file or directory"), "/g/magic-gimp.json")
+    assert "not installed" in text and "/opt/venv/bin/python" in text and "No such file" in text
+    assert "/g/magic-gimp.json" in text
+
+
+def test_weights_warning_comes_from_a_real_servers_hello(magic_server):
+    with magic_server.client() as client:
+        hello = client.hello()
+    text = messages.weights_warning(hello)
+    assert text is not None and "UNTRAINED" in text and "--only weights" in text
+    assert messages.weights_warning({"classifiers": [{"name": "robust", "warning": None}]}) is None

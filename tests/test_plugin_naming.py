@@ -1,0 +1,41 @@
+"""Names of the result group and layers, and the seed they carry."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import plugin_support  # noqa: F401
+from magic_gimp_core.choices import job_params
+from magic_gimp_core.naming import SEED_RANDOM, group_name, layer_name, resolve_seed
+
+
+def test_names_carry_mode_preset_seed_and_index():
+    assert group_name("position", "preview", 42) == "MAGIC results (position, preview, seed 42)"
+    assert layer_name("shape", "standard", 0, 3) == "MAGIC shape standard seed 0 #3"
+
+
+def test_a_random_seed_is_made_concrete_and_a_given_one_is_kept():
+    assert resolve_seed(7) == 7
+    seeds = {resolve_seed(SEED_RANDOM, random.Random(i)) for i in range(20)}
+    assert len(seeds) > 15 and all(0 <= s <= 999_999 for s in seeds)
+    with pytest.raises(ValueError, match="seed"):
+        resolve_seed(-5)
+
+
+def test_job_params_leave_variants_to_the_preset_when_zero():
+    assert job_params("position", "tiny", 0, 3) == {"mode": "position", "preset": "tiny", "seed": 3}
+    assert job_params("scene", "paper", 4, 1)["variants"] == 4
+    with pytest.raises(ValueError, match="mode"):
+        job_params("teleport", "tiny", 0, 1)
+    with pytest.raises(ValueError, match="variants"):
+        job_params("position", "tiny", 17, 1)
+
+
+def test_plugin_choices_are_the_engines():
+    from magic_engine import MODES, PRESET_NAMES
+    from magic_gimp_core import choices
+
+    assert set(choices.MODES) == set(MODES)
+    assert set(choices.PRESETS) == set(PRESET_NAMES)

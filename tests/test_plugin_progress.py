@@ -1,0 +1,39 @@
+"""Server events -> progress text and fraction."""
+
+from __future__ import annotations
+
+import plugin_support  # noqa: F401
+from magic_gimp_core.progress import describe_event, format_seconds
+
+
+def progress(phase, step, total, eta=None, **extra):
+    return dict(type="progress", job="j", phase=phase, step=step, total=total, eta_s=eta, **extra)
+
+
+def test_synthesis_steps_fill_the_bar_after_the_mask_net():
+    text, fraction = describe_event(progress("mask_net", 100, 200))
+    assert text == "MAGIC: Learning the masks 100/200" and fraction == 0.05
+    text, fraction = describe_event(progress("synthesis", 150, 300, eta=75.4))
+    assert text == "MAGIC: Synthesising 150/300, about 1 min 15 s left"
+    assert fraction == 0.1 + 0.9 * 0.5
+    assert describe_event(progress("synthesis", 300, 300))[1] == 1.0
+
+
+def test_waiting_states_pulse():
+    assert describe_event({"type": "accepted", "queue_position": 2}) == ("MAGIC: queued (position 2)", None)
+    assert describe_event(progress("queued", 0, 0, queue_position=3)) == (
+        "MAGIC: waiting for other jobs (position 3)", None)
+    assert describe_event(progress("starting", 0, 0)) == ("MAGIC: starting the engine", None)
+
+
+def test_unknown_phases_still_show_their_steps():
+    assert describe_event(progress("upscaling", 1, 4)) == ("MAGIC: Upscaling 1/4", 0.25)
+
+
+def test_events_that_do_not_change_the_display():
+    for event in ({"type": "heartbeat", "state": "running"}, {"type": "done"}, {"type": "failed", "message": "x"}):
+        assert describe_event(event) is None
+
+
+def test_format_seconds():
+    assert [format_seconds(s) for s in (0, 59.4, 61, 3600 + 120)] == ["0 s", "59 s", "1 min 01 s", "1 h 02 min"]

@@ -1,0 +1,69 @@
+"""Crop arithmetic of the plug-in, checked against the engine's own region rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import plugin_support  # noqa: F401
+from magic_engine import make_config
+from magic_engine.region import choose_region
+from magic_gimp_core.region import Box, context_region, crop_bytes, region_rule_from_hello
+
+
+def _mask(width, height, box):
+    mask = np.zeros((height, width), bool)
+    mask[box.top:box.bottom, box.left:box.right] = True
+    return mask
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_context_region_matches_the_engine_region_for_random_masks(seed):
+    rng = np.random.default_rng(seed)
+    width, height = int(rng.integers(40, 400)), int(rng.integers(40, 400))
+
+    def random_box():
+        left, top = int(rng.integers(0, width - 2)), int(rng.integers(0, height - 2))
+        return Box(left, top, int(rng.integers(left + 1, width + 1)), int(rng.integers(top + 1, height + 1)))
+
+    source, target = random_box(), random_box()
+    cfg = make_config("preview")
+    engine = choose_region(_mask(width, height, source), _mask(width, height, target), cfg.size, cfg.min_side,
+                           cfg.context_margin, cfg.min_context)
+    ours = context_region(source, target, width, height, cfg.context_margin, cfg.min_context)
+    assert ours == Box(engine.left, engine.top, engine.right, engine.bottom)
+
+
+def test_region_rule_defaults_match_the_engine_and_follow_hello():
+    cfg = make_config()
+    assert region_rule_from_hello({}) == (cfg.context_margin, cfg.min_context)
+    assert region_rule_from_hello({"region_rule": {"context_margin": 0.5, "min_context": 4}}) == (0.5, 4)
+
+
+def test_context_region_is_clamped_to_the_layer():
+    box = context_region(Box(0, 0, 10, 10), Box(5, 5, 20, 20), 22, 21, 0.25, 16)
+    assert box == Box(0, 0, 22, 21)
+
+
+def test_margin_grows_with_the_long_side():
+    # union 100x20 at (200,200): margin ceil(0.25 * 100) = 25 > 16
+    box = context_region(Box(200, 200, 250, 220), Box(250, 200, 300, 220), 1000, 1000, 0.25, 16)
+    assert box == Box(175, 175, 325, 245)
+
+
+def test_crop_bytes_takes_rows_and_columns_of_a_multichannel_buffer():
+    width, height, channels = 7, 5, 4
+    data = bytes((y * width + x) % 256 for y in range(height) for x in range(width) for _ in range(channels))
+    box = Box(2, 1, 5, 4)
+    expected = np.frombuffer(data, np.uint8).reshape(height, width, channels)[1:4, 2:5].tobytes()
+    assert crop_bytes(data, width, channels, box) == expected
+    assert crop_bytes(data, width, channels, Box(0, 1, width, 3)) == data[width * channels:3 * width * channels]
+
+
+def test_box_helpers():
+    a, b = Box(0, 0, 10, 10), Box(5, 5, 20, 20)
+    assert a.union(b) == Box(0, 0, 20, 20)
+    assert a.intersection(b) == Box(5, 5, 10, 10)
+    assert a.intersection(Box(10, 0, 20, 10)) is None
+    assert a.shifted(3, -2) == Box(3, -2, 13, 8)
+    assert (b.width, b.height, Box(3, 3, 3, 9).empty) == (15, 15, True)
