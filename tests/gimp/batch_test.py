@@ -107,7 +107,7 @@ def build_scene():
     pixels = pixels + rng.integers(0, 20, pixels.shape)  # texture, so the engine has something to match
     sx, sy, sw, sh = SOURCE
     pixels[sy - LAYER_Y:sy - LAYER_Y + sh, sx - LAYER_X:sx - LAYER_X + sw, :3] = (220, 40, 40)  # the object
-    pixels[:6, :, 3] = 128  # a half-transparent strip far from the masks
+    pixels[14:18, :, 3] = 128  # half-transparent rows inside the crop, outside the edited area
     write(photo, np.clip(pixels, 0, 255))
 
     image.select_rectangle(Gimp.ChannelOps.REPLACE, *TARGET)
@@ -163,6 +163,21 @@ def test_success(image, photo):
 
     after = composite(image)
     check(np.array_equal(read(photo, 0, 0, LAYER_W, LAYER_H), photo_before), "the source layer was modified")
+    changed = np.any(after != before, axis=2)
+
+    # Independent of how the plug-in masks its layers: where no variant
+    # differs from the source layer (outside the crop, and inside it where
+    # the engine kept the input, e.g. the half-transparent rows), the image
+    # must look exactly as before.
+    kept = np.ones((IMAGE_H, IMAGE_W), bool)
+    source_in_crop = photo_before[CROP_Y - LAYER_Y:CROP_Y - LAYER_Y + CROP_H, CROP_X - LAYER_X:CROP_X - LAYER_X + CROP_W]
+    for child in children:
+        same = np.all(read(child, 0, 0, CROP_W, CROP_H) == source_in_crop, axis=2)
+        kept[CROP_Y:CROP_Y + CROP_H, CROP_X:CROP_X + CROP_W] &= same
+    check(not np.any(changed & kept),
+          f"{int(np.count_nonzero(changed & kept))} pixels look different where no result changed them")
+
+    # The layer masks mark the edited area: every visible change is inside them.
     edited = np.zeros((IMAGE_H, IMAGE_W), bool)
     for child in children:
         mask = child.get_mask()
@@ -174,11 +189,14 @@ def test_success(image, photo):
         check(values[ty - CROP_Y:ty - CROP_Y + th, tx - CROP_X:tx - CROP_X + tw].all(),
               f"{child.get_name()}: the target area is not fully in the edited area")
     outside = ~edited
-    changed = np.any(after != before, axis=2)
     check(not np.any(changed & outside),
           f"{int(np.count_nonzero(changed & outside))} pixels changed outside the edited area")
     check(np.count_nonzero(changed & edited) > 0, "the results changed nothing inside the edited area")
     check(np.count_nonzero(outside) > IMAGE_W * IMAGE_H // 2, "the edited area is most of the image")
+    semi = np.zeros((IMAGE_H, IMAGE_W), bool)
+    semi[LAYER_Y + 14:LAYER_Y + 18, LAYER_X:LAYER_X + LAYER_W] = True
+    check(np.count_nonzero(semi & outside & (np.arange(IMAGE_W) >= CROP_X)[None, :]) > 0,
+          "the half-transparent rows should cross the crop outside the edited area")
     print(f"OK result group: {len(children)} layers {CROP_W}x{CROP_H} at ({CROP_X},{CROP_Y}); "
           f"{int(np.count_nonzero(changed))} px changed, all inside the {int(np.count_nonzero(edited))} px "
           f"edited area; {int(np.count_nonzero(outside))} px outside unchanged")
