@@ -111,13 +111,10 @@ class MagicClient:
         try:
             return cls.connect(path, timeout, heartbeat_timeout)
         except ServerUnavailable as exc:
-            if exc.code == "bad_version":
+            # A live server that does not answer, or speaks another protocol:
+            # starting another would not help (it would refuse to start).
+            if exc.code == "bad_version" or _live_server(path):
                 raise
-            try:
-                if read_runtime_file(path).alive:
-                    raise  # a live server that does not answer: starting another would not help
-            except ServerUnavailable:
-                pass
         command = [str(part) for part in server_command]
         if "--runtime-file" not in command:
             command += ["--runtime-file", str(path)]
@@ -320,9 +317,12 @@ class MagicClient:
             job_id = reply.header["job"]
             self._active.add(job_id)
             self._last_job_news[job_id] = time.monotonic()
-            if cancel_if_silent_s:
-                self._keepalive_s = min(self._keepalive_s, cancel_if_silent_s / 3)
+            self._keep_alive_for(cancel_if_silent_s)
             return job_id
+
+    def _keep_alive_for(self, cancel_if_silent_s) -> None:
+        if cancel_if_silent_s:
+            self._keepalive_s = min(self._keepalive_s, cancel_if_silent_s / 3)
 
     def status(self, job_id: str) -> dict:
         return self._request("status", {"job": job_id}).header["job"]
@@ -335,6 +335,7 @@ class MagicClient:
                 self._active.discard(job_id)
             else:
                 self._active.add(job_id)
+                self._keep_alive_for(summary.get("cancel_if_silent_s"))
             self._last_job_news[job_id] = time.monotonic()
             return summary
 
@@ -400,7 +401,10 @@ class MagicClient:
         WaitTimeout. `should_cancel()` returning true cancels the job."""
         deadline = None if timeout is None else time.monotonic() + timeout
         cancel_sent = False
-        self._resync(job_id)
+        with self._lock:
+            self._pump(0)
+            if job_id not in self._active and not self._events.get(job_id):
+                self._resync(job_id)  # not ours, or from before a restart: subscribe
         while True:
             for event in self.poll(job_id, timeout_ms=100):
                 if on_event is not None:
@@ -421,6 +425,13 @@ class MagicClient:
             if deadline is not None and time.monotonic() > deadline:
                 raise WaitTimeout(f"job {job_id} did not finish within {timeout:g} s (it keeps running; "
                                   f"fetch it later)", "timeout")
+
+
+def _live_server(runtime_file: Path) -> bool:
+    try:
+        return read_runtime_file(runtime_file).alive
+    except ServerUnavailable:
+        return False
 
 
 def _spawn_detached(command: list, log_path: Path) -> subprocess.Popen:

@@ -15,7 +15,7 @@ from magic_client import protocol
 from magic_client.paths import default_runtime_file, default_spool_dir
 
 from . import __version__
-from .endpoint import DEFAULT_ENDPOINT, EndpointError, check_endpoint
+from .endpoint import DEFAULT_ENDPOINT, EndpointError, check_endpoint, prepare_ipc_path
 from .runtime_file import AlreadyRunning, RuntimeFile
 
 EXIT_ALREADY_RUNNING = 3
@@ -77,6 +77,11 @@ def main(argv=None) -> int:
         endpoint = check_endpoint(args.endpoint, args.allow_remote)
     except EndpointError as exc:
         parser.error(str(exc))
+    try:
+        prepare_ipc_path(endpoint)  # now, not after the slow engine start
+    except (EndpointError, OSError) as exc:
+        print(f"magic_server: cannot use {endpoint}: {exc}", file=sys.stderr)
+        return 1
 
     # Claim the runtime file and spool before the slow engine start, so a
     # second server says "already running" at once.
@@ -117,8 +122,7 @@ def main(argv=None) -> int:
     try:
         counts = server.start()
     except Exception as exc:  # noqa: BLE001 - e.g. the endpoint is taken
-        runtime_file.remove()
-        spool.release()
+        server.abort()
         print(f"magic_server: could not start on {endpoint}: {exc}", file=sys.stderr)
         return 1
     log.info("restored spool %s: %s", spool.root, counts)

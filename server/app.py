@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 TIMER_PERIOD_S = 0.25  # how often timers run and stop requests are noticed
 EXPIRY_PERIOD_S = 30.0
+WORKER_STOP_TIMEOUT_S = 60.0  # an engine step on a slow device, plus writing results
 
 
 @dataclass
@@ -146,6 +147,9 @@ class Server:
         old_umask = os.umask(0o077)  # an ipc socket file is then private to this user
         try:
             router.bind(self.settings.endpoint)
+        except BaseException:
+            router.close(linger=0)
+            raise
         finally:
             os.umask(old_umask)
         self.router = router
@@ -169,6 +173,18 @@ class Server:
         })
         return counts
 
+    def abort(self) -> None:
+        """Undo a start that failed half-way."""
+        self.board.stop()
+        for worker in self.workers:
+            worker.join(timeout=10)
+        self.runtime_file.remove()
+        if self.router is not None:
+            self.router.close(linger=0)
+        self.outbox.close()
+        self.context.destroy(linger=0)
+        self.spool.release()
+
     def request_stop(self, reason: str) -> None:
         if self.stop_reason is None:
             self.stop_reason = reason
@@ -181,24 +197,31 @@ class Server:
         signal.signal(signal.SIGINT, handler)
 
     def serve(self) -> None:
+        """Serve until a stop is requested, then keep answering (new jobs are
+        refused) while the workers stop, so clients hear how their jobs ended."""
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
         poller.register(self.outbox.pull, zmq.POLLIN)
-        while self.stop_reason is None:
+        stop_deadline = None
+        while True:
+            if self.stop_reason is not None:
+                if stop_deadline is None:
+                    log.info("stopping: %s", self.stop_reason)
+                    self.board.stop()
+                    stop_deadline = time.monotonic() + WORKER_STOP_TIMEOUT_S
+                if not any(w.is_alive() for w in self.workers) or time.monotonic() > stop_deadline:
+                    break
             ready = dict(poller.poll(int(TIMER_PERIOD_S * 1000)))
             if self.router in ready:
                 self._receive_all()
             self._flush_events()
             self._run_timers()
-        self._stop()
+        self._close()
 
-    def _stop(self) -> None:
-        log.info("stopping: %s", self.stop_reason)
-        self.board.stop()
+    def _close(self) -> None:
         for worker in self.workers:
-            worker.join(timeout=60)
             if worker.is_alive():
-                log.warning("worker %s did not stop within 60 s; its job will read as interrupted", worker.name)
+                log.warning("worker %s did not stop in time; its job will read as interrupted", worker.name)
         self._flush_events()
         self.runtime_file.remove()
         self.router.close(linger=1000)
@@ -256,11 +279,16 @@ class Server:
             raise
 
     def _touch(self, identity: bytes, header: dict) -> None:
-        """Any authenticated message is a sign of life from its sender, and
-        for the jobs it names."""
+        """Signs of life for `cancel_if_silent_s`: any message from a job's
+        submitter, and a ping or watch naming the job (a client that took
+        over, e.g. a restarted plug-in). Another client's status is not one."""
         now = time.monotonic()
         self._last_activity = now
-        named = set(header.get("jobs") or []) | {header.get("job")}
+        named = set()
+        if header.get("op") == "ping":
+            named = set(header.get("jobs") or [])
+        elif header.get("op") == "watch":
+            named = {header.get("job")}
         for job in self.board.active():
             if job.owner == identity or job.id in named:
                 job.last_seen = now
@@ -399,10 +427,11 @@ class Server:
             self._next_heartbeat = now + self.settings.heartbeat_s
             self._send_heartbeats(active)
         if now >= self._next_expiry:
-            self._next_expiry = now + EXPIRY_PERIOD_S
+            # often enough for short keep times, rarely for the usual hours
+            self._next_expiry = now + max(1.0, min(EXPIRY_PERIOD_S, self.settings.keep_fetched_s / 2))
             self.expire()
         idle = self.settings.idle_exit_s
-        if idle and not active and now - self._last_activity >= idle:
+        if idle and not active and self.stop_reason is None and now - self._last_activity >= idle:
             self.request_stop(f"idle for {idle:g} s")
 
     def _send_heartbeats(self, active: list) -> None:

@@ -84,7 +84,8 @@ class Job:
 
     def summary(self, queue_position=None) -> dict:
         out = {name: getattr(self, name) for name in ("id", "state", "width", "height", "params", "created",
-                                                     "started", "finished", "device", "message", "code")}
+                                                     "started", "finished", "device", "message", "code",
+                                                     "cancel_if_silent_s")}
         out["queue_position"] = queue_position
         out["cancel_requested"] = self.cancel_event.is_set() and not self.final
         out.update({k: self.progress.get(k) for k in ("phase", "step", "total", "eta_s")})
@@ -125,7 +126,7 @@ class JobBoard:
                 else:
                     self._set_final(job, "failed", "the job's inputs were lost from the spool", "input_lost")
                     counts["lost"] += 1
-            elif job.state == "done" and not self.spool.has_result(job.id, job.variants):
+            elif job.state == "done" and not self.spool.has_result(job.id, job.width, job.height, job.variants):
                 self._set_final(job, "failed", "the job's results were lost from the spool", "input_lost")
                 counts["lost"] += 1
             else:

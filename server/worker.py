@@ -102,7 +102,7 @@ class Worker(threading.Thread):
             return
         del inputs
         try:
-            self.spool.save_result(job.id, job.width, job.height, out.layers, out.edit_mask, out.report)
+            self.spool.save_result(job.id, out.layers, out.edit_mask, out.report)
         except OSError as exc:
             self.board.finish_failed(job, f"the results could not be written to the spool: {exc}", "internal")
             return

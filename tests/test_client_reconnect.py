@@ -1,0 +1,83 @@
+"""Clients that disconnect, crash or reconnect still get their results."""
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from magic_client import MagicClient
+from server_fixtures import TINY, make_job_inputs
+
+W, H = 64, 48
+
+
+def inputs():
+    return make_job_inputs(W, H, (4, 4, 20, 20), (30, 20, 46, 36))
+
+
+def test_disconnect_then_fetch_later_from_another_client(magic_server):
+    submitter = magic_server.client()
+    job = submitter.submit(W, H, *inputs(), params=dict(TINY, seed=11))
+    submitter.close()  # gone before the job even started
+
+    time.sleep(0.5)
+    with MagicClient.connect(magic_server.runtime_file) as later:
+        assert job in {j["id"] for j in later.jobs()}
+        result = later.wait(job, timeout=120)  # subscribes with "watch", then fetches
+        assert result.params["seed"] == 11 and len(result.layers) == 2
+        assert later.status(job)["fetched"] is True
+
+
+def test_a_crashed_client_process_leaves_a_job_the_cli_can_fetch(magic_server, tmp_path):
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from magic_client import MagicClient
+        from server_fixtures import make_job_inputs
+        client = MagicClient.connect({str(magic_server.runtime_file)!r})
+        job = client.submit({W}, {H}, *make_job_inputs({W}, {H}, (4, 4, 20, 20), (30, 20, 46, 36)),
+                            params={{"preset": "tiny", "iterations": 40}})
+        print(job, flush=True)
+        os._exit(9)  # no close, no goodbye
+    """)
+    crashed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert crashed.returncode == 9, crashed.stderr
+    job = crashed.stdout.strip()
+    out = tmp_path / "fetched"
+    fetch = subprocess.run([sys.executable, "-m", "magic_server.client", "--runtime-file", str(magic_server.runtime_file),
+                            "fetch", job, "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=180)
+    assert fetch.returncode == 0, fetch.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["composite_0.png", "composite_1.png", "edit_mask.png",
+                                                     "report.json"]
+
+
+def test_reconnecting_socket_keeps_receiving_its_jobs_events(magic_server):
+    with magic_server.client() as client:
+        job = client.submit(W, H, *inputs(), params=dict(TINY, iterations=60))
+        seen = []
+        while not any(e["type"] == "progress" and e.get("phase") == "synthesis" for e in seen):
+            seen += client.poll(job, timeout_ms=100)
+        client._reconnect(client._runtime)  # a new TCP connection, same routing id (ROUTER_HANDOVER)
+        after = []
+        result = client.wait(job, on_event=after.append, timeout=120)
+        assert len(result.layers) == 2
+        assert any(e["type"] == "progress" for e in after) and after[-1]["type"] == "done"
+        assert not any(e.get("from_status") for e in after)  # events came over the new connection
+
+
+def test_client_follows_a_restarted_server(server_factory, tmp_path):
+    shared = dict(runtime_file=tmp_path / "server.json", spool=tmp_path / "spool")
+    first = server_factory(tmp_path / "a", **shared)
+    old_info = first.runtime_info()
+    client = MagicClient.connect(first.runtime_file, timeout=2)
+    job = client.submit(W, H, *inputs(), params=dict(TINY, iterations=2))
+    client.wait(job, timeout=120)
+    assert first.stop() == 0
+    second = server_factory(tmp_path / "b", **shared)
+    assert second.token != old_info["token"]
+    try:
+        assert client.hello()["pid"] == second.pid  # the old client finds the new server by itself
+        assert client.result(job).job_id == job  # and its finished job is still there
+    finally:
+        client.close()
