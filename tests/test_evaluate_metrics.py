@@ -167,3 +167,22 @@ def test_uniform_noise_changes_only_weighted_pixels():
     np.testing.assert_array_equal(out[weights == 0], rgb[weights == 0])
     assert out[weights == 1].std() > 50  # uniform 0..255 has std ~74
     np.testing.assert_array_equal(out, uniform_noise(rgb, weights, seed=1))
+
+
+def test_noise_is_not_taken_for_the_object():
+    # A two-class classifier would call noise "object" (it is not background);
+    # the novelty check must not.
+    yy, xx = np.mgrid[:80, :120]
+    rgb = np.zeros((80, 120, 3), np.uint8)
+    rgb[..., 1] = 90 + 60 * ((xx // 5) % 2)  # green stripes
+    source = (yy - 40) ** 2 + (xx - 30) ** 2 <= 15 ** 2
+    target = (yy - 40) ** 2 + (xx - 90) ** 2 <= 15 ** 2
+    rgb[source] = (220, 30, 30)
+    classifier = fit_pixel_classifier(rgb, source)
+    moved = rgb.copy()
+    moved[source] = rgb[~source][0]
+    moved[target] = (220, 30, 30)
+    assert mask_adherence(classifier, moved, target) > 0.8
+    noisy = uniform_noise(rgb, target.astype(np.float32), seed=0)
+    noisy[source] = rgb[~source][0]
+    assert mask_adherence(classifier, noisy, target) < 0.1

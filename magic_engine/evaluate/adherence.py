@@ -4,8 +4,14 @@ A small per-pixel classifier learns "object or background" from the input
 photo alone (source mask as labels, colour and texture features). Applied to
 a result, it shows where object-like pixels now are; the figure is the IoU of
 that prediction with the target mask. It is a two-layer MLP trained with
-torch on the CPU in a second or two, independent of the engine's networks,
-so it cannot be fooled by the engine optimising against itself.
+torch on the CPU in well under a second, independent of the engine's
+networks, so it cannot be fooled by the engine optimising against itself.
+
+A two-class classifier calls anything that is not background "object", noise
+included. So a pixel also has to look like some pixel of the input's object:
+its features must lie within the distance from a bank of the object's pixels
+that 99 % of the object's other pixels keep (nearest neighbour, standardised
+features). Noise and other novel stuff then count as "not object".
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from .features import FEATURE_COUNT, pixel_features
 HIDDEN_UNITS = 32
 TRAINING_STEPS = 250
 MAX_TRAINING_PIXELS = 8_000  # half object, half background: the same fit in a fraction of the time
+OBJECT_BANK_PIXELS = 2_000  # object pixels kept to judge "looks like the object"
+NOVELTY_QUANTILE = 0.99
 LEARNING_RATE = 0.01
 
 
@@ -42,17 +50,16 @@ class PixelClassifier:
     network: nn.Module
     feature_mean: torch.Tensor  # standardisation learnt on the input photo
     feature_std: torch.Tensor
-
-    def object_probability(self, rgb: np.ndarray) -> np.ndarray:
-        """uint8 (H, W, 3) -> float32 (H, W): probability that each pixel is object."""
-        with single_thread(), torch.no_grad():
-            features = (pixel_features(rgb) - self.feature_mean) / self.feature_std
-            logits = self.network(features)[:, 0]
-        return torch.sigmoid(logits).reshape(rgb.shape[:2]).numpy()
+    object_bank: torch.Tensor  # (n, features) standardised features of input object pixels
+    novelty_radius: float  # farther than this from every bank pixel: not the object
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
-        """bool (H, W): True where the pixel looks like the object."""
-        return self.object_probability(rgb) >= 0.5
+        """bool (H, W): True where the pixel is classified as object and looks like the input's object."""
+        with single_thread(), torch.no_grad():
+            features = (pixel_features(rgb) - self.feature_mean) / self.feature_std
+            classified = self.network(features)[:, 0] >= 0
+            familiar = _nearest_distance(features, self.object_bank) <= self.novelty_radius
+        return (classified & familiar).reshape(rgb.shape[:2]).numpy()
 
 
 def fit_pixel_classifier(rgb: np.ndarray, object_mask: np.ndarray, seed: int = 0,
@@ -76,6 +83,7 @@ def _fit(rgb, object_mask, seed, steps) -> PixelClassifier:
     std = features.std(0).clamp_min(1e-6)
     features = (features - mean) / std
     generator = torch.Generator().manual_seed(seed)
+    bank, radius = _object_bank(features[labels > 0], generator)
     keep = _balanced_subset(labels, MAX_TRAINING_PIXELS // 2, generator)
     features, labels = features[keep], labels[keep]
     positives = float(labels.sum())
@@ -96,7 +104,25 @@ def _fit(rgb, object_mask, seed, steps) -> PixelClassifier:
         loss.backward()
         optimizer.step()
     network.eval()
-    return PixelClassifier(network, mean, std)
+    return PixelClassifier(network, mean, std, bank, radius)
+
+
+def _object_bank(object_features: torch.Tensor, generator: torch.Generator):
+    """A bank of object pixels, and the nearest-bank distance that NOVELTY_QUANTILE of the
+    other object pixels stay within (measured on pixels not in the bank)."""
+    order = torch.randperm(len(object_features), generator=generator)
+    size = max(1, min(OBJECT_BANK_PIXELS, len(order) // 2))
+    bank = object_features[order[:size]]
+    held_out = object_features[order[size:2 * size]]
+    if len(held_out) == 0:  # a one-pixel object: anything within its own spread
+        return bank, float("inf")
+    radius = torch.quantile(_nearest_distance(held_out, bank), NOVELTY_QUANTILE).item()
+    return bank, radius
+
+
+def _nearest_distance(features: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+    """Distance from each row of `features` to its nearest row of `bank`, in chunks to bound memory."""
+    return torch.cat([torch.cdist(chunk, bank).min(1).values for chunk in torch.split(features, 8192)])
 
 
 def _balanced_subset(labels: torch.Tensor, per_class: int, generator: torch.Generator) -> torch.Tensor:

@@ -51,17 +51,23 @@ def mask_overlay(image, masks, opacity: float = 0.35) -> np.ndarray:
     """uint8 (H, W, 3): `image` with each (mask, colour) in `masks` tinted and outlined,
     e.g. [(source, SOURCE_COLOUR), (target, TARGET_COLOUR)]."""
     rgb = np.asarray(_to_pil(image)).astype(np.float32)
+    masks = [(np.asarray(m) > (0 if np.asarray(m).dtype == bool else 127), np.array(c, np.float32))
+             for m, c in masks]
     for mask, colour in masks:
-        mask = np.asarray(mask) > (127 if np.asarray(mask).dtype != bool else 0)
-        colour = np.array(colour, np.float32)
         rgb[mask] = rgb[mask] * (1 - opacity) + colour * opacity
-        inner = mask.copy()
-        inner[1:] &= mask[:-1]
-        inner[:-1] &= mask[1:]
-        inner[:, 1:] &= mask[:, :-1]
-        inner[:, :-1] &= mask[:, 1:]
-        rgb[mask & ~inner] = colour  # 1-px outline, visible on any background
+    for mask, colour in masks:  # outlines last, so a mask inside another stays visible
+        rgb[mask & ~_erode(_erode(mask))] = colour  # 2 px: still visible when the tile is scaled down
     return np.rint(rgb).astype(np.uint8)
+
+
+def _erode(mask: np.ndarray) -> np.ndarray:
+    """Pixels whose 4 neighbours are all in the mask."""
+    inner = mask.copy()
+    inner[1:] &= mask[:-1]
+    inner[:-1] &= mask[1:]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    return inner
 
 
 def make_sheet(rows, title: str | None = None, tile_height: int = 220, padding: int = 10,
