@@ -138,15 +138,15 @@ def layer_summary(layer):
     return (layer.get_name(), x, y, layer.get_width(), layer.get_height())
 
 
-def test_success(image, photo):
+def test_success(image, photo, label, layer_type=None):
     t = time.monotonic()
     before = composite(image)
     photo_before = read(photo, 0, 0, LAYER_W, LAYER_H).copy()
     position = image.get_item_position(photo)
-    t = stage("build and snapshot the image", t)
+    t = stage(f"{label}: build and snapshot the image", t)
 
     status, error, returned = call_magic(image, photo, mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED)
-    t = stage(f"Filters → MAGIC ({PRESET}, {VARIANTS} variants, server round trip)", t)
+    t = stage(f"{label}: Filters → MAGIC ({PRESET}, {VARIANTS} variants, server round trip)", t)
     check(status == Gimp.PDBStatusType.SUCCESS, f"MAGIC failed: {status}: {error}")
 
     group = image.get_layers()[position]
@@ -160,6 +160,9 @@ def test_success(image, photo):
                 for i in range(1, VARIANTS + 1)]
     check([layer_summary(c) for c in children] == expected,
           f"result layers {[layer_summary(c) for c in children]} != {expected}")
+    if layer_type is not None:
+        check(all(c.type() == layer_type for c in children),
+              f"result layer types {[c.type().value_nick for c in children]}, expected {layer_type.value_nick}")
 
     after = composite(image)
     check(np.array_equal(read(photo, 0, 0, LAYER_W, LAYER_H), photo_before), "the source layer was modified")
@@ -197,10 +200,10 @@ def test_success(image, photo):
     semi[LAYER_Y + 14:LAYER_Y + 18, LAYER_X:LAYER_X + LAYER_W] = True
     check(np.count_nonzero(semi & outside & (np.arange(IMAGE_W) >= CROP_X)[None, :]) > 0,
           "the half-transparent rows should cross the crop outside the edited area")
-    print(f"OK result group: {len(children)} layers {CROP_W}x{CROP_H} at ({CROP_X},{CROP_Y}); "
+    print(f"OK {label}: {len(children)} layers {CROP_W}x{CROP_H} at ({CROP_X},{CROP_Y}); "
           f"{int(np.count_nonzero(changed))} px changed, all inside the {int(np.count_nonzero(edited))} px "
           f"edited area; {int(np.count_nonzero(outside))} px outside unchanged")
-    stage("check layers and pixels", t)
+    stage(f"{label}: check layers and pixels", t)
     return group, after
 
 
@@ -250,16 +253,46 @@ def test_failures_create_nothing(image, photo):
     stage("failure paths (empty target, no server, no selection)", t)
 
 
+def test_other_image_kinds():
+    """Grey 16-bit and linear float RGB images: same placement, layers of the
+    image's own kind, nothing changed outside the edited area."""
+    image, photo = build_scene()
+    try:
+        image.convert_grayscale()
+        image.convert_precision(Gimp.Precision.U16_NON_LINEAR)
+        test_success(image, photo, "grey 16-bit image", Gimp.ImageType.GRAYA_IMAGE)
+    finally:
+        image.delete()
+    image, photo = build_scene()
+    try:
+        image.convert_precision(Gimp.Precision.FLOAT_LINEAR)
+        test_success(image, photo, "float linear RGB image", Gimp.ImageType.RGBA_IMAGE)
+    finally:
+        image.delete()
+    image, photo = build_scene()
+    try:
+        image.convert_indexed(Gimp.ConvertDitherType.NONE, Gimp.ConvertPaletteType.GENERATE, 64, False, False, "")
+        count = len(all_layers(image))
+        status, error, _ = call_magic(image, photo, preset=PRESET)
+        check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "Image → Mode → RGB" in error,
+              f"an indexed image gave {status}: {error!r}")
+        check(len(all_layers(image)) == count, "a failed run created layers")
+        print(f"OK indexed image -> error: {error.splitlines()[0]}")
+    finally:
+        image.delete()
+
+
 def main():
     os.makedirs(TEST_DIR, exist_ok=True)
     start = time.monotonic()
     image, photo = build_scene()
     try:
-        group, after = test_success(image, photo)
+        group, after = test_success(image, photo, "RGB 8-bit image", Gimp.ImageType.RGBA_IMAGE)
         test_xcf_round_trip(image, group, after)
         test_failures_create_nothing(image, photo)
     finally:
         image.delete()
+    test_other_image_kinds()
     for name, seconds in timings:
         print(f"TIMING {seconds:7.2f} s  {name}")
     print(f"ALL GIMP TESTS PASSED in {time.monotonic() - start:.1f} s")

@@ -25,19 +25,20 @@ def _choice(options: dict) -> "Gimp.Choice":
 
 def add_arguments(procedure) -> None:
     procedure.add_channel_argument(
-        "source-mask", "_Source mask",
+        "source-mask", "_Source mask (none: the selection)",
         "Channel marking the object to use; none = the current selection", True, RW)
     procedure.add_channel_argument(
-        "target-mask", "_Target mask",
+        "target-mask", "_Target mask (none: 'MAGIC target')",
         f"Channel marking where the result goes (e.g. a saved selection); none = the channel named "
         f"'{choices.TARGET_CHANNEL_NAME}'", True, RW)
     procedure.add_choice_argument("mode", "_Mode", "What to do with the object", _choice(choices.MODES),
                                   choices.DEFAULT_MODE, RW)
     procedure.add_choice_argument("preset", "_Preset", "Quality against time", _choice(choices.PRESETS),
                                   choices.DEFAULT_PRESET, RW)
-    procedure.add_int_argument("variants", "_Variants", "How many different results; 0 = the preset's number",
+    procedure.add_int_argument("variants", "_Variants (0: the preset's)",
+                               "How many different results; 0 = the preset's number",
                                0, choices.MAX_VARIANTS, 0, RW)
-    procedure.add_int_argument("seed", "S_eed", f"Random seed; {SEED_RANDOM} = a new one each run (it is "
+    procedure.add_int_argument("seed", "S_eed (-1: random)", f"Random seed; {SEED_RANDOM} = a new one each run (it is "
                                "written in the layer names)", SEED_RANDOM, SEED_MAX, SEED_RANDOM, RW)
     procedure.add_string_argument(
         "server", "Server (_runtime file)",

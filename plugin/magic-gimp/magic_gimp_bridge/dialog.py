@@ -10,7 +10,7 @@ gi.require_version("GimpUi", "3.0")
 from gi.repository import GimpUi  # noqa: E402
 
 INTRO = ("Select the object (or pick a source channel), mark where it should go with a channel named "
-         "'MAGIC target' (or pick a target channel), then Run. Results arrive as new layers in a group above "
+         "'MAGIC target' (or pick a target channel), then press OK. Results arrive as new layers in a group above "
          "this layer; nothing else changes.")
 
 

@@ -104,7 +104,7 @@ class MagicRun:
         seed = resolve_seed(options.seed)
         params = job_params(options.mode, options.preset, options.variants, seed)
 
-        self.progress = (DialogProgress("MAGIC", "MAGIC: connecting to the server…") if self.interactive
+        self.progress = (DialogProgress("MAGIC progress", "MAGIC: connecting to the server…") if self.interactive
                          else GimpProgress("MAGIC: connecting to the server…"))
         try:
             self.client = call_in_background(
