@@ -16,10 +16,7 @@ Not for concurrent use from several threads (calls are serialised by a lock).
 from __future__ import annotations
 
 import itertools
-import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +24,7 @@ from pathlib import Path
 
 import zmq
 
-from . import protocol
+from . import launcher, protocol
 from .errors import (JobCancelled, JobFailed, MagicClientError, ProtocolError, ServerError, ServerUnavailable,
                      WaitTimeout)
 from .paths import default_log_file, default_runtime_file
@@ -113,13 +110,13 @@ class MagicClient:
         except ServerUnavailable as exc:
             # A live server that does not answer, or speaks another protocol:
             # starting another would not help (it would refuse to start).
-            if exc.code == "bad_version" or _live_server(path):
+            if exc.code == "bad_version" or launcher.live_server(path):
                 raise
         command = [str(part) for part in server_command]
         if "--runtime-file" not in command:
             command += ["--runtime-file", str(path)]
         log_path = Path(log_file) if log_file else default_log_file(path)
-        process = _spawn_detached(command, log_path)
+        process = launcher.spawn_detached(command, log_path)
         deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             try:
@@ -132,7 +129,7 @@ class MagicClient:
             code = process.poll()
             if code is not None and code != EXIT_ALREADY_RUNNING:
                 raise ServerUnavailable(f"the MAGIC server exited with code {code} while starting:\n"
-                                        f"{_tail(log_path)}\n(command: {' '.join(command)}; log: {log_path})")
+                                        f"{launcher.tail(log_path)}\n(command: {' '.join(command)}; log: {log_path})")
             time.sleep(0.2)
         raise ServerUnavailable(f"the MAGIC server did not become ready within {start_timeout:g} s; see {log_path}")
 
@@ -425,33 +422,3 @@ class MagicClient:
             if deadline is not None and time.monotonic() > deadline:
                 raise WaitTimeout(f"job {job_id} did not finish within {timeout:g} s (it keeps running; "
                                   f"fetch it later)", "timeout")
-
-
-def _live_server(runtime_file: Path) -> bool:
-    try:
-        return read_runtime_file(runtime_file).alive
-    except ServerUnavailable:
-        return False
-
-
-def _spawn_detached(command: list, log_path: Path) -> subprocess.Popen:
-    """Start the server in its own session, so neither a terminal's Ctrl-C
-    nor GIMP killing the plug-in's process group stops it."""
-    log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}  # GIMP's, not ours
-    kwargs = {}
-    if sys.platform == "win32":
-        kwargs["creationflags"] = (subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
-                                   | subprocess.CREATE_NO_WINDOW)
-    else:
-        kwargs["start_new_session"] = True
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=env, close_fds=True, **kwargs)
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"

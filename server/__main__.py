@@ -1,21 +1,22 @@
 """`python -m magic_server`: start the job server.
 
-Exit codes: 0 stopped normally, 2 bad arguments, 3 another server already
-runs for this runtime file or spool, 4 the engine could not start.
+Exit codes: 0 stopped normally, 1 the endpoint, runtime file or spool
+cannot be used, 2 bad arguments, 3 another server already runs for this
+runtime file or spool, 4 the engine could not start.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import logging
+import os
 import sys
 
 from magic_client import protocol
 from magic_client.paths import default_runtime_file, default_spool_dir
 
 from . import __version__
-from .endpoint import DEFAULT_ENDPOINT, EndpointError, check_endpoint, prepare_ipc_path
+from .endpoint import DEFAULT_ENDPOINT, EndpointError, check_endpoint
 from .runtime_file import AlreadyRunning, RuntimeFile
 
 EXIT_ALREADY_RUNNING = 3
@@ -77,11 +78,6 @@ def main(argv=None) -> int:
         endpoint = check_endpoint(args.endpoint, args.allow_remote)
     except EndpointError as exc:
         parser.error(str(exc))
-    try:
-        prepare_ipc_path(endpoint)  # now, not after the slow engine start
-    except (EndpointError, OSError) as exc:
-        print(f"magic_server: cannot use {endpoint}: {exc}", file=sys.stderr)
-        return 1
 
     # Claim the runtime file and spool before the slow engine start, so a
     # second server says "already running" at once.
@@ -99,31 +95,39 @@ def main(argv=None) -> int:
     except AlreadyRunning as exc:
         print(f"magic_server: {exc}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
+    except OSError as exc:
+        print(f"magic_server: cannot use the runtime file or spool folder: {exc}", file=sys.stderr)
+        return 1
     if runtime_file.stale_pid:
         log.info("taking over the stale runtime file of pid %d (no longer running)", runtime_file.stale_pid)
 
-    try:
-        from .app import Server, Settings
-        from .engine import Engine
-
-        engine = Engine(args.classifier, args.devices or ["auto"])
-    except Exception as exc:  # noqa: BLE001 - report any engine start failure in words, then exit
-        runtime_file.remove()
-        spool.release()
-        print(f"magic_server: the engine could not start: {exc}", file=sys.stderr)
-        return EXIT_ENGINE_FAILED
+    from .app import Server, Settings
 
     settings = Settings(endpoint=endpoint, runtime_file=str(runtime_file.path), spool=str(spool.root),
                         max_queue=args.max_queue, max_pixels=int(args.max_megapixels * 1e6),
                         keep_results_s=args.keep_results * 3600.0, keep_fetched_s=args.keep_fetched,
                         idle_exit_s=args.idle_exit, heartbeat_s=args.heartbeat)
-    server = Server(settings, engine, runtime_file, spool)
-    server.install_signal_handlers()
+    server = Server(settings, runtime_file, spool)
     try:
-        counts = server.start()
-    except Exception as exc:  # noqa: BLE001 - e.g. the endpoint is taken
+        server.bind()  # before the slow engine start, so a taken port is reported at once
+    except Exception as exc:  # noqa: BLE001 - e.g. the port is in use
         server.abort()
         print(f"magic_server: could not start on {endpoint}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        from .engine import Engine
+
+        engine = Engine(args.classifier, args.devices or ["auto"])
+    except Exception as exc:  # noqa: BLE001 - report any engine start failure in words, then exit
+        server.abort()
+        print(f"magic_server: the engine could not start: {exc}", file=sys.stderr)
+        return EXIT_ENGINE_FAILED
+    server.install_signal_handlers()
+    try:
+        counts = server.start(engine)
+    except Exception as exc:  # noqa: BLE001 - e.g. the spool cannot be written
+        server.abort()
+        print(f"magic_server: could not start: {exc}", file=sys.stderr)
         return 1
     log.info("restored spool %s: %s", spool.root, counts)
     print(f"magic_server {__version__} ready on {server.endpoint} (pid {os.getpid()}, devices "

@@ -13,10 +13,8 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import queue
 import secrets
 import signal
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -27,9 +25,8 @@ from magic_client.errors import ProtocolError
 
 from . import __version__
 from .endpoint import prepare_ipc_path
-from .engine import Engine
 from .jobs import Job, JobBoard, QueueFull, new_job_id
-from .results import ResultCache
+from .outbox import Outbox
 from .runtime_file import RuntimeFile
 from .spool import Spool, SpoolError
 from .validation import (RequestError, check_envelope, check_job_id, check_params, check_ping_jobs,
@@ -56,70 +53,19 @@ class Settings:
     heartbeat_s: float = 1.0
     progress_interval_s: float = 0.25
     preview_interval_s: float = 2.0
-    result_cache_bytes: int = 512 * 2**20
     extra_hello: dict = field(default_factory=dict)
 
 
-class Outbox:
-    """Events from any thread to the loop: a queue, plus a one-byte wake-up
-    on an inproc socket so the loop does not wait for its poll timeout."""
-
-    def __init__(self, context: zmq.Context):
-        self.address = f"inproc://magic-outbox-{secrets.token_hex(4)}"
-        self.items = queue.SimpleQueue()
-        self.pull = context.socket(zmq.PULL)
-        self.pull.bind(self.address)
-        self._context = context
-        self._local = threading.local()
-        self._sockets = []
-        self._sockets_lock = threading.Lock()
-
-    def put(self, job_id: str, header: dict, buffers=()) -> None:
-        self.items.put((job_id, header, list(buffers)))
-        sock = getattr(self._local, "push", None)
-        if sock is None:
-            sock = self._context.socket(zmq.PUSH)
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.connect(self.address)
-            self._local.push = sock
-            with self._sockets_lock:
-                self._sockets.append(sock)
-        try:
-            sock.send(b"", zmq.NOBLOCK)
-        except zmq.Again:
-            pass  # the loop is already behind on wake-ups; it will drain the queue anyway
-
-    def drain(self) -> list:
-        while True:
-            try:
-                self.pull.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-        items = []
-        while True:
-            try:
-                items.append(self.items.get_nowait())
-            except queue.Empty:
-                return items
-
-    def close(self) -> None:
-        with self._sockets_lock:
-            for sock in self._sockets:
-                sock.close(linger=0)
-        self.pull.close(linger=0)
-
-
 class Server:
-    def __init__(self, settings: Settings, engine: Engine, runtime_file: RuntimeFile, spool: Spool):
+    def __init__(self, settings: Settings, runtime_file: RuntimeFile, spool: Spool):
         self.settings = settings
-        self.engine = engine
+        self.engine = None  # set by start(): loading it takes seconds, binding does not
         self.runtime_file = runtime_file
         self.spool = spool
         self.token = secrets.token_urlsafe(32)
         self.context = zmq.Context()
         self.outbox = Outbox(self.context)
         self.board = JobBoard(spool, settings.max_queue, self.outbox.put)
-        self.cache = ResultCache(settings.result_cache_bytes)
         self.watchers: dict = {}  # job id -> set of routing ids
         self.stop_reason = None
         self.endpoint = None
@@ -156,13 +102,14 @@ class Server:
         self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
         return self.endpoint
 
-    def start(self) -> dict:
-        """Bind, restore the spool, start the workers, publish the runtime file."""
-        self.bind()
+    def start(self, engine) -> dict:
+        """With the socket bound: restore the spool, start a worker per
+        device of `engine` (server.engine.Engine), publish the runtime file."""
+        self.engine = engine
         counts = self.board.restore()
         self._last_positions = self.board.queue_positions()
         for device in self.engine.devices:
-            worker = Worker(device, self.board, self.engine, self.spool, self.cache, self.outbox.put,
+            worker = Worker(device, self.board, self.engine, self.spool, self.outbox.put,
                             self.settings.progress_interval_s, self.settings.preview_interval_s)
             worker.start()
             self.workers.append(worker)
@@ -370,13 +317,10 @@ class Server:
                        "job_cancelled": f"job {job.id} was cancelled",
                        "not_ready": f"job {job.id} is {job.state}; its result is not ready"}[code]
             raise RequestError(code, message, state=job.state, job_code=job.code)
-        cached = self.cache.get(job.id)
-        if cached is None:
-            try:
-                cached = self.spool.load_result(job.id, job.width, job.height, job.variants)
-            except SpoolError as exc:
-                raise RequestError("internal", str(exc)) from None
-        layers, edit_mask = cached
+        try:
+            layers, edit_mask = self.spool.load_result(job.id, job.width, job.height, job.variants)
+        except SpoolError as exc:
+            raise RequestError("internal", str(exc)) from None
         self.board.mark_fetched(job)
         out = [(protocol.BufferSpec(f"composite_{i}", job.width, job.height, 4), layer)
                for i, layer in enumerate(layers)]
@@ -447,6 +391,5 @@ class Server:
 
     def expire(self) -> None:
         for job_id in self.board.expire(self.settings.keep_results_s, self.settings.keep_fetched_s):
-            self.cache.drop(job_id)
             self.watchers.pop(job_id, None)
             log.info("job %s expired and was removed from the spool", job_id)

@@ -6,7 +6,7 @@ masks, so the engine's part is short), then per round measures:
 
     upload_s       submit sent -> "accepted" received (transfer, checks, spool write)
     server_side_s  "accepted" -> "done", minus the engine's own total_seconds
-                   (input read-back, RGBA conversion, PNG results written to the spool)
+                   (input read-back, RGBA conversion, results written to the spool)
     fetch_s        result request -> all layers received
     overhead_s     whole round trip minus the engine's total_seconds
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import magic_engine
-from magic_engine import Cancelled, ConfigError, MagicError  # noqa: F401 - re-exported for the worker
+from magic_engine import ConfigError
 
 from .validation import RequestError
 
@@ -62,6 +62,10 @@ def _rgba_bytes(composite: np.ndarray) -> bytes:
 
 class Engine:
     """Classifiers loaded once per device, reused for every job."""
+
+    # What `run` raises, for callers that must not import torch themselves.
+    Cancelled = magic_engine.Cancelled
+    Error = magic_engine.MagicError
 
     def __init__(self, classifier_spec: str = "auto", devices=("auto",)):
         self.devices = []

@@ -16,9 +16,7 @@ import numpy as np
 
 from magic_client.protocol import BufferSpec
 
-from .engine import Cancelled, Engine, MagicError
 from .jobs import INTERRUPTED_MESSAGE, Job, JobBoard
-from .results import ResultCache
 from .spool import Spool, SpoolError
 
 log = logging.getLogger(__name__)
@@ -59,10 +57,10 @@ class ProgressReporter:
 
 
 class Worker(threading.Thread):
-    def __init__(self, device: str, board: JobBoard, engine: Engine, spool: Spool, cache: ResultCache, emit,
+    def __init__(self, device: str, board: JobBoard, engine, spool: Spool, emit,
                  progress_interval: float = 0.25, preview_interval: float = 2.0):
         super().__init__(name=f"magic-worker-{device}", daemon=True)
-        self.device, self.board, self.engine, self.spool, self.cache = device, board, engine, spool, cache
+        self.device, self.board, self.engine, self.spool = device, board, engine, spool
         self.emit = emit
         self.progress_interval, self.preview_interval = progress_interval, preview_interval
 
@@ -85,14 +83,14 @@ class Worker(threading.Thread):
         try:
             out = self.engine.run(job.width, job.height, inputs, job.params, self.device, reporter,
                                   job.cancel_event)
-        except Cancelled:
+        except self.engine.Cancelled:
             if job.interrupted:
                 self.board.finish_failed(job, INTERRUPTED_MESSAGE, "interrupted")
             else:
                 self.board.finish_cancelled(job, job.message or "cancelled")
             log.info("job %s stopped: %s", job.id, job.message)
             return
-        except MagicError as exc:
+        except self.engine.Error as exc:
             self.board.finish_failed(job, str(exc), "engine_error")
             log.info("job %s failed: %s", job.id, exc)
             return
@@ -106,7 +104,6 @@ class Worker(threading.Thread):
         except OSError as exc:
             self.board.finish_failed(job, f"the results could not be written to the spool: {exc}", "internal")
             return
-        self.cache.put(job.id, out.layers, out.edit_mask)
         self.board.finish_done(job, len(out.layers), out.report)
         log.info("job %s done in %.1f s", job.id, out.report.get("total_seconds", float("nan")))
 

@@ -64,20 +64,3 @@ def test_reconnecting_socket_keeps_receiving_its_jobs_events(magic_server):
         assert len(result.layers) == 2
         assert any(e["type"] == "progress" for e in after) and after[-1]["type"] == "done"
         assert not any(e.get("from_status") for e in after)  # events came over the new connection
-
-
-def test_client_follows_a_restarted_server(server_factory, tmp_path):
-    shared = dict(runtime_file=tmp_path / "server.json", spool=tmp_path / "spool")
-    first = server_factory(tmp_path / "a", **shared)
-    old_info = first.runtime_info()
-    client = MagicClient.connect(first.runtime_file, timeout=2)
-    job = client.submit(W, H, *inputs(), params=dict(TINY, iterations=2))
-    client.wait(job, timeout=120)
-    assert first.stop() == 0
-    second = server_factory(tmp_path / "b", **shared)
-    assert second.token != old_info["token"]
-    try:
-        assert client.hello()["pid"] == second.pid  # the old client finds the new server by itself
-        assert client.result(job).job_id == job  # and its finished job is still there
-    finally:
-        client.close()

@@ -194,6 +194,7 @@ def test_client_package_imports_with_only_stdlib_and_pyzmq():
                     raise ImportError("blocked in this test: " + name)
         sys.meta_path.insert(0, Block())
         import magic_client, magic_client.client, magic_client.protocol, magic_client.paths, magic_client.runtime
+        import magic_client.launcher
         import magic_client.__main__
         from magic_client import MagicClient, MagicClientError, ServerUnavailable, ServerError, JobFailed
         from magic_client import JobCancelled, JobResult

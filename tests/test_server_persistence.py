@@ -79,7 +79,7 @@ def test_sigterm_then_restart_keeps_queue_and_results(server_factory, tmp_path, 
     shared = dict(runtime_file=tmp_path / "server.json", spool=tmp_path / "spool",
                   extra_args=["--keep-fetched", "1"])
     server = server_factory(tmp_path / "a", **shared)
-    client = server.client()
+    client = MagicClient.connect(server.runtime_file, timeout=2)
     finished = client.submit(W, H, *inputs, params=dict(TINY, iterations=2))
     wait_until_done_unfetched(client, finished)
     assert sorted(p.name for p in (server.spool / "jobs" / finished / "result").iterdir()) == [
@@ -91,15 +91,15 @@ def test_sigterm_then_restart_keeps_queue_and_results(server_factory, tmp_path, 
     with pytest.raises(JobFailed) as info:  # told before the server goes
         client.wait(running, timeout=30)
     assert info.value.code == "interrupted"
-    client.close()
     assert server.process.wait(30) == 0
     assert not server.runtime_file.exists()
     assert spool_state(server, running)["state"] == "failed"
     assert spool_state(server, waiting)["state"] == "queued"
     assert "stopping: signal SIGTERM" in server.log()
 
-    restarted = server_factory(tmp_path / "b", **shared)
-    with restarted.client() as client:
+    restarted = server_factory(tmp_path / "b", **shared)  # new port and token
+    with client:  # the old client object follows the runtime file to the new server
+        assert client.hello()["pid"] == restarted.pid
         assert len(client.wait(waiting, timeout=120).layers) == 2  # resumed
         result = client.result(finished)  # finished before the restart, never fetched: read from the spool
         image = inputs[0]

@@ -1,7 +1,6 @@
 """Start-up rules: one server per runtime file and spool, loopback only by
 default, clear messages (and exit codes) when the server cannot start."""
 
-import json
 import subprocess
 import sys
 

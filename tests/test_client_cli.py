@@ -1,0 +1,89 @@
+"""The command lines: `python -m magic_server.client` for designers' scripts
+and `python -m magic_client` (standard library only)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image, ImageDraw
+
+
+def run(module, *args, timeout=180):
+    return subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def photo(tmp_path):
+    image = Image.new("RGB", (120, 90), (40, 120, 200))
+    ImageDraw.Draw(image).ellipse((10, 20, 40, 50), fill=(220, 30, 30))
+    image.save(tmp_path / "photo.png")
+    source = Image.new("L", (120, 90), 0)
+    ImageDraw.Draw(source).ellipse((8, 18, 42, 52), fill=255)
+    source.save(tmp_path / "source.png")
+    # a selection exported as white with alpha: the alpha is the mask
+    target = Image.new("RGBA", (120, 90), (255, 255, 255, 0))
+    ImageDraw.Draw(target).ellipse((70, 20, 104, 54), fill=(255, 255, 255, 255))
+    target.save(tmp_path / "target.png")
+    return tmp_path / "photo.png", tmp_path / "source.png", tmp_path / "target.png"
+
+
+def test_submit_writes_composites_mask_and_report(magic_server, photo, tmp_path):
+    out = tmp_path / "out"
+    done = run("magic_server.client", "--runtime-file", magic_server.runtime_file, "submit", *photo, "--out", out,
+               "--preset", "tiny", "--variants", "3", "--seed", "4")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("job ") and "wrote 3 result(s)" in done.stdout
+    assert "synthesis" in done.stderr  # progress, one line per step of 10 % when not on a terminal
+    assert sorted(p.name for p in out.iterdir()) == ["composite_0.png", "composite_1.png", "composite_2.png",
+                                                     "edit_mask.png", "report.json"]
+    report = json.loads((out / "report.json").read_text())
+    assert report["params"]["variants"] == 3 and report["seed"] == 4 and report["job_id"] in done.stdout
+    original = Image.open(photo[0]).convert("RGB")
+    composite = Image.open(out / "composite_0.png")
+    mask = Image.open(out / "edit_mask.png")
+    assert composite.size == original.size and composite.mode == "RGB"
+    assert mask.getbbox() is not None
+    kept = [xy for xy in ((x, y) for y in range(90) for x in range(120)) if mask.getpixel(xy) == 0]
+    assert kept and all(composite.getpixel(xy) == original.getpixel(xy) for xy in kept)
+
+
+def test_no_wait_then_fetch_status_jobs(magic_server, photo, tmp_path):
+    rf = ("--runtime-file", magic_server.runtime_file)
+    done = run("magic_server.client", *rf, "submit", *photo, "--out", tmp_path / "unused", "--preset", "tiny",
+               "--no-wait")
+    assert done.returncode == 0, done.stderr
+    job = done.stdout.split()[1]
+    assert not (tmp_path / "unused").exists()
+    fetched = run("magic_server.client", *rf, "fetch", job, "--out", tmp_path / "later")
+    assert fetched.returncode == 0, fetched.stderr
+    assert (tmp_path / "later" / "composite_1.png").exists()
+    status = run("magic_server.client", *rf, "status", job)
+    assert json.loads(status.stdout)["state"] == "done"
+    listing = run("magic_server.client", *rf, "jobs")
+    assert any(line.startswith(job) and "done" in line for line in listing.stdout.splitlines())
+
+
+def test_bad_inputs_are_explained_before_contacting_a_server(photo, tmp_path):
+    Image.new("L", (100, 90)).save(tmp_path / "small.png")
+    done = run("magic_server.client", "--runtime-file", tmp_path / "nowhere.json", "submit", photo[0],
+               tmp_path / "small.png", photo[2], "--out", tmp_path / "o")
+    assert done.returncode == 2
+    assert "100x90" in done.stderr and "120x90" in done.stderr
+    done = run("magic_server.client", "--runtime-file", tmp_path / "nowhere.json", "submit",
+               tmp_path / "missing.png", *photo[1:], "--out", tmp_path / "o")
+    assert done.returncode == 2 and "cannot read the image" in done.stderr
+
+
+def test_no_server_is_a_clear_error(tmp_path):
+    done = run("magic_server.client", "--runtime-file", tmp_path / "nowhere.json", "jobs")
+    assert done.returncode == 1 and "no MAGIC server is running" in done.stderr
+
+
+def test_stdlib_cli_says_hello(magic_server):
+    done = run("magic_client", "--runtime-file", magic_server.runtime_file, "hello")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("MAGIC server 0.1.0 (protocol 1") and "random resnet18" in done.stdout
+    raw = run("magic_client", "--runtime-file", magic_server.runtime_file, "--json", "hello")
+    assert json.loads(raw.stdout)["protocol"] == 1
