@@ -2,7 +2,8 @@
 # Screenshot of the MAGIC dialog for the README (docs/images/plugin-dialog.png),
 # taken from the real GIMP 3 GUI under Xvfb in the trixie root, and a check
 # of the interactive path that the batch test cannot reach: the dialog, the
-# progress window's Cancel button, and a run left to finish.
+# progress window's Cancel button, a run left to finish, and an error shown
+# to the user.
 #
 # Not part of `make test` (it takes minutes on a CPU: the second run uses
 # the 'preview' preset on the bundled rocket example).
@@ -121,6 +122,13 @@ x xdotool windowfocus --sync "$dialog" key Return
 wait_outcome "run 2 status" 1800
 sleep 3
 x python3 "$SHOT_IN_ROOT/capture_screen.py" "$SHOT_IN_ROOT/result.png"
+
+log "run 3: no selection, so an error message and no new layers"
+dialog=$(wait_window '^MAGIC$' 60)
+x xdotool windowfocus --sync "$dialog" key Return
+wait_outcome "run 3 status" 60
+sleep 3
+x python3 "$SHOT_IN_ROOT/capture_screen.py" "$SHOT_IN_ROOT/error.png"
 cp "$SHOT"/*.png "$SHOT/outcome.log" "$OUT/"
 cat "$SHOT/outcome.log"
 log "screens and logs in $OUT"

@@ -3,7 +3,7 @@
 # its target mask as the 'MAGIC target' channel, then runs Filters → MAGIC
 # INTERACTIVE, so that the dialog shows; screenshot.sh drives the dialogs
 # with xdotool. Run 1 is cancelled from the progress dialog, run 2 is left
-# to finish. Each outcome is appended to $MAGIC_SHOT_DIR/outcome.log.
+# to finish, run 3 has no selection and must fail with a message. Each outcome is appended to $MAGIC_SHOT_DIR/outcome.log.
 
 import os
 
@@ -56,7 +56,10 @@ Gimp.Display.new(image)
 Gimp.displays_flush()
 
 proc = Gimp.get_pdb().lookup_procedure("python-fu-magic")
-for run in (1, 2):
+for run in (1, 2, 3):
+    if run == 3:
+        Gimp.Selection.none(image)  # run 3 must fail with a message, and add nothing
+        Gimp.displays_flush()
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
     config.set_property("image", image)
