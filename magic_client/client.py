@@ -113,7 +113,7 @@ class MagicClient:
             if exc.code == "bad_version" or launcher.live_server(path):
                 raise
         command = [str(part) for part in server_command]
-        if "--runtime-file" not in command:
+        if not any(part == "--runtime-file" or part.startswith("--runtime-file=") for part in command):
             command += ["--runtime-file", str(path)]
         log_path = Path(log_file) if log_file else default_log_file(path)
         process = launcher.spawn_detached(command, log_path)
