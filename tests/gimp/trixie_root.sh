@@ -29,10 +29,20 @@ debian_mirror() {
 _mount() {  # _mount TARGET ARGS... ; remembers TARGET for unmount_root
     local target="$1"; shift
     mkdir -p "$target"
-    mountpoint -q "$target" && return 0
-    mount "$@" "$target" || die "mount $* $target"
-    MOUNTED+=("$target")
+    if ! mountpoint -q "$target"; then
+        mount "$@" "$target" || die "mount $* $target"
+    fi
+    MOUNTED+=("$target")  # also a mount left by a killed run: we hold the lock, so it is ours to remove
 }
+
+# One run at a time per root (they share its mounts and /tmp).
+lock_root() {
+    mkdir -p "$(dirname "$ROOT")"
+    exec 9>"$ROOT.lock"
+    flock -n 9 || die "another run is using $ROOT (lock $ROOT.lock)"
+}
+
+mounts_under_root() { awk -v r="$ROOT/" 'index($2 "/", r) == 1 {print $2}' /proc/self/mounts; }
 
 mount_root() {
     _mount "$ROOT/proc" -t proc proc
@@ -56,11 +66,18 @@ unmount_root() {
 
 in_root() { chroot "$ROOT" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 
+root_has_packages() {  # the stamp lists installed packages, one a line
+    local package
+    for package in "$@"; do grep -qxF "$package" "$ROOT_STAMP" 2>/dev/null || return 1; done
+}
+
 # Make the root once (debootstrap + apt), then only add missing packages.
 # Extra packages (e.g. for the screenshot) are passed as arguments.
 ensure_root() {
+    lock_root
     local wanted="$ROOT_PACKAGES $*"
-    if [[ -f "$ROOT_STAMP" ]] && [[ "$(cat "$ROOT_STAMP")" == *"$wanted"* ]]; then
+    # shellcheck disable=SC2086
+    if root_has_packages $wanted; then
         log "reusing the cached trixie root $ROOT"
         return 0
     fi
@@ -71,6 +88,7 @@ ensure_root() {
     local mirror; mirror=$(debian_mirror)
     if [[ ! -x "$ROOT/usr/bin/apt-get" || ! -f "$ROOT/.debootstrap-done" ]]; then
         log "creating a Debian trixie root in $ROOT from $mirror (debootstrap, a few minutes)"
+        [[ -z "$(mounts_under_root)" ]] || die "refusing to delete $ROOT: something is mounted in it: $(mounts_under_root)"
         rm -rf "$ROOT"
         mkdir -p "$(dirname "$ROOT")"
         debootstrap --variant=minbase trixie "$ROOT" "$mirror" >"$ROOT.debootstrap.log" 2>&1 \
@@ -86,6 +104,7 @@ ensure_root() {
     in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $wanted \
         >>"$ROOT.apt.log" 2>&1 || die "apt-get install in the root; see $ROOT.apt.log"
     in_root apt-get clean
-    echo "$wanted" >"$ROOT_STAMP"
+    { cat "$ROOT_STAMP" 2>/dev/null || true; printf '%s\n' $wanted; } | sort -u >"$ROOT_STAMP.new"
+    mv "$ROOT_STAMP.new" "$ROOT_STAMP"
     unmount_root
 }

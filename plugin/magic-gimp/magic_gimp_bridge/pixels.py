@@ -12,7 +12,7 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp  # noqa: E402
+from gi.repository import Gegl  # noqa: E402
 
 from magic_gimp_core.masks import mask_read_format  # noqa: E402
 from magic_gimp_core.region import Box  # noqa: E402

@@ -5,7 +5,6 @@ the main thread, because libgimp and GTK must only be called from there."""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Callable, Optional
 
 TICK_S = 0.05
@@ -42,9 +41,3 @@ def call_in_background(work: Callable, tick: Callable[[], None], should_abandon:
         raise box["error"]
     return box.get("value")
 
-
-def sleep_ticking(seconds: float, tick: Callable[[], None], interval: float = TICK_S) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        tick()
-        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))

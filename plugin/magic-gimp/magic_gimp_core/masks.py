@@ -70,12 +70,6 @@ def mask_box(mask, width: int, height: int) -> Optional[Box]:
     return Box(left, top, right, bottom)
 
 
-def count_inside(mask) -> int:
-    if numpy is not None:
-        return int(numpy.count_nonzero(numpy.frombuffer(mask, numpy.uint8) >= INSIDE))
-    return len(mask) - bytes(mask).translate(_TO_FLAG).count(0)
-
-
 def binary_layer_mask(edit_mask) -> bytes:
     """255 wherever the server changed pixels (edit mask > 0), else 0.
 

@@ -8,7 +8,7 @@ offset plus its layer coordinate.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 # The engine's defaults, used when the server's hello has no region_rule.
 DEFAULT_CONTEXT_MARGIN = 0.25
@@ -34,17 +34,9 @@ class Box(NamedTuple):
     def empty(self) -> bool:
         return self.right <= self.left or self.bottom <= self.top
 
-    def shifted(self, dx: int, dy: int) -> "Box":
-        return Box(self.left + dx, self.top + dy, self.right + dx, self.bottom + dy)
-
     def union(self, other: "Box") -> "Box":
         return Box(min(self.left, other.left), min(self.top, other.top),
                    max(self.right, other.right), max(self.bottom, other.bottom))
-
-    def intersection(self, other: "Box") -> Optional["Box"]:
-        box = Box(max(self.left, other.left), max(self.top, other.top),
-                  min(self.right, other.right), min(self.bottom, other.bottom))
-        return None if box.empty else box
 
 
 def region_rule_from_hello(info: dict) -> tuple:
