@@ -15,6 +15,7 @@
 # script may write to.
 
 import os
+import shutil
 import time
 
 import numpy as np
@@ -244,13 +245,30 @@ def test_failures_create_nothing(image, photo):
     check(len(all_layers(image)) == count, "a failed run created layers")
     print(f"OK server not installed -> error: {error.splitlines()[0]}")
 
+    # GIMP's Python without pyzmq: a vendored 'zmq' that cannot be imported
+    # shadows the system one (the plug-in puts vendor/ first on sys.path).
+    fake_zmq = os.path.join(Gimp.directory(), "plug-ins", "magic-gimp", "vendor", "zmq")
+    check(not os.path.exists(os.path.dirname(fake_zmq)), "the test installs without vendor/ (--no-vendor-zmq)")
+    os.makedirs(fake_zmq)
+    try:
+        with open(os.path.join(fake_zmq, "__init__.py"), "w") as f:
+            f.write("raise ImportError('pyzmq is not installed (test)')\n")
+        status, error, _ = call_magic(image, photo, preset=PRESET)
+    finally:
+        shutil.rmtree(os.path.dirname(fake_zmq))
+    check(status == Gimp.PDBStatusType.EXECUTION_ERROR, f"a missing pyzmq gave {status}")
+    check("sudo apt install python3-zmq" in error and "installer" in error,
+          f"unhelpful message for a missing pyzmq: {error!r}")
+    check(len(all_layers(image)) == count, "a failed run created layers")
+    print(f"OK pyzmq missing -> error: {error.splitlines()[0]}")
+
     Gimp.Selection.none(image)
     status, error, _ = call_magic(image, photo, preset=PRESET)
     check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "Nothing is selected" in error,
           f"no selection gave {status}: {error!r}")
     check(len(all_layers(image)) == count, "a failed run created layers")
     print(f"OK no selection -> error: {error.splitlines()[0]}")
-    stage("failure paths (empty target, no server, no selection)", t)
+    stage("failure paths (empty target, no server, no pyzmq, no selection)", t)
 
 
 def test_other_image_kinds():
