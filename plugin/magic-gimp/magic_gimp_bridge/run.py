@@ -120,6 +120,9 @@ class MagicRun:
             self.progress.show(f"MAGIC: sending {crop.width}x{crop.height} px", None)
             result = self._run_job(JobRunner(self.client), request)
         except Abandoned:
+            # The worker thread may still be using the client, and a ZeroMQ
+            # socket must not be closed under it; the process ends soon.
+            self.client = None
             raise Cancelled() from None
         finally:
             self.progress.close()
@@ -134,8 +137,8 @@ class MagicRun:
         return insert_results(image, layer, place, result.layers, result.edit_mask)
 
     def _check_offer(self, hello: dict, params: dict) -> None:
-        modes, presets = hello.get("modes"), hello.get("presets")
-        preset_names = [p.get("name") if isinstance(p, dict) else p for p in (presets or [])]
+        modes, presets = hello.get("modes"), hello.get("presets")  # presets: name -> summary
+        preset_names = list(presets or [])
         if modes and params["mode"] not in modes:
             raise messages.UserError(f"The MAGIC server does not offer mode '{params['mode']}' (it offers "
                                      f"{', '.join(modes)}). Update the server and the plug-in together.")
