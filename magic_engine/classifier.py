@@ -22,6 +22,8 @@ import warnings
 from pathlib import Path
 
 import torch
+import torch.fx
+import torch.nn.utils.fusion
 import torchvision
 from torch import nn
 
@@ -72,7 +74,7 @@ class FeatureClassifier(nn.Module):
 
     def __init__(self, model: nn.Module, description: str, warning: str | None = None):
         super().__init__()
-        self.model = model.eval()
+        self.model = fold_batch_norms(model.eval())
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.description = description
@@ -100,24 +102,33 @@ class FeatureClassifier(nn.Module):
         handles = [m.register_forward_hook(hook(n)) for n, m in self.model.named_modules() if n]
         try:
             with torch.no_grad():
-                self.model(torch.zeros(1, 3, 224, 224, device=self.mean.device))
+                # 64 px keeps start-up quick; the order of maps is size-independent.
+                self.model(torch.zeros(1, 3, 64, 64, device=self.mean.device))
         except Exception as exc:  # noqa: BLE001 - any failure means unusable architecture
-            raise ClassifierError(f"classifier {self.description} cannot take a 224x224 image: {exc}") from exc
+            raise ClassifierError(f"classifier {self.description} cannot take a 64x64 image: {exc}") from exc
         finally:
             for h in handles:
                 h.remove()
-        last_at_size: dict = {}
+        # A module called more than once (a ResNet block's shared ReLU) is no tap.
+        counts: dict = {}
+        for name, _ in calls:
+            counts[name] = counts.get(name, 0) + 1
+        calls = [(name, size) for name, size in calls if counts[name] == 1]
+        # At each resolution, the last map among the outermost modules: for a
+        # ResNet that is the stem ReLU, then layer1, layer2, layer3 (a deeper
+        # module such as layer2.0.conv1 may also run at layer1's resolution).
+        levels: dict = {}
         for name, size in calls:
-            last_at_size[size] = name  # later calls overwrite: the last map at each size
-        sizes = sorted(last_at_size, key=lambda s: -s[0] * s[1])
+            depth = name.count(".")
+            best = levels.get(size)
+            if best is None or depth <= best[1]:
+                levels[size] = (name, depth)
+        sizes = sorted(levels, key=lambda s: -s[0] * s[1])
         if len(sizes) < 4:
             raise ClassifierError(
                 f"classifier {self.description} has fewer than 4 feature-map resolutions; MAGIC needs a CNN"
             )
-        taps = [last_at_size[s] for s in sizes[:4]]
-        if len(set(taps)) < 4:
-            raise ClassifierError(f"classifier {self.description}: could not find 4 distinct feature taps")
-        return taps
+        return [levels[s][0] for s in sizes[:4]]
 
     def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
         return (pixels - self.mean) / self.std
@@ -135,6 +146,36 @@ class FeatureClassifier(nn.Module):
     def train(self, mode: bool = True):
         # Always eval: BatchNorm must use its running statistics.
         return super().train(False)
+
+
+def fold_batch_norms(model: nn.Module) -> nn.Module:
+    """Fold each eval-mode BatchNorm into the convolution that feeds it, in
+    place (same output up to rounding, ~15 % less work for a ResNet-50).
+    Pairs are found by tracing the data flow; untraceable models are left
+    as they are."""
+    try:
+        graph = torch.fx.symbolic_trace(model).graph
+    except Exception:  # noqa: BLE001 - dynamic control flow: no folding, still correct
+        return model
+    modules = dict(model.named_modules())
+    for node in graph.nodes:
+        if node.op != "call_module" or not isinstance(modules.get(node.target), nn.BatchNorm2d):
+            continue
+        source = node.args[0]
+        if (not isinstance(source, torch.fx.Node) or source.op != "call_module" or len(source.users) != 1
+                or type(modules.get(source.target)) is not nn.Conv2d):
+            continue
+        conv, bn = modules[source.target], modules[node.target]
+        if not bn.track_running_stats or bn.running_mean is None:
+            continue
+        _set_submodule(model, source.target, torch.nn.utils.fusion.fuse_conv_bn_eval(conv, bn))
+        _set_submodule(model, node.target, nn.Identity())
+    return model
+
+
+def _set_submodule(model: nn.Module, name: str, module: nn.Module) -> None:
+    parent, _, child = name.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, child, module)
 
 
 # ---------------------------------------------------------------- loading

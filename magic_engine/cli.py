@@ -75,7 +75,7 @@ def _bench(args) -> int:
     from .bench import run_bench
 
     figures = run_bench(size=args.size, batch=args.batch, steps=args.steps, device=args.device,
-                        preset=args.preset, classifier=args.classifier, rounds=args.rounds,
+                        preset=args.preset, arch=args.arch, rounds=args.rounds,
                         precision=args.precision)
     print(json.dumps(figures))
     return 0
@@ -100,10 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=int, default=10, help="steps per timed round")
     bench.add_argument("--rounds", type=int, default=3)
     bench.add_argument("--device", default="auto")
-    bench.add_argument("--preset", choices=PRESET_NAMES, default="paper",
+    bench.add_argument("--preset", choices=PRESET_NAMES, default="standard",
                        help="whose network widths and precision to time (paper: the official networks)")
     bench.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"))
-    bench.add_argument("--classifier", default="random", help="weights do not change the speed")
+    bench.add_argument("--arch", default="resnet50", help="classifier architecture (weights do not change the speed)")
     bench.set_defaults(run=_bench)
     return parser
 

@@ -38,9 +38,13 @@ PRESETS = {
         "overrides": {
             "variants": 3,
             "iterations": 1500,
+            "init": "copy",
+            "init_std": 0.3,
+            "learning_rate": 0.05,
             "mask_net_width": 32,
             "mask_net_training": "upfront",
             "mask_net_steps": 400,
+            "critic_width": 16,
         },
     },
     "preview": {
@@ -49,9 +53,13 @@ PRESETS = {
             "variants": 3,
             "size": 128,
             "iterations": 300,
+            "init": "copy",
+            "init_std": 0.3,
+            "learning_rate": 0.05,
             "mask_net_width": 32,
             "mask_net_training": "upfront",
             "mask_net_steps": 200,
+            "critic_width": 16,
         },
     },
     "tiny": {
@@ -88,7 +96,10 @@ class MagicConfig:
     learning_rate: float = 0.2
     adam_betas: tuple = (0.9, 0.999)
     warmup_steps: int = 100  # linear warm-up, then cosine decay to 0
-    init_std: float = 1.0  # x' starts as N(0, init_std) in normalised space
+    # Starting images (see init.py): "noise" (official), "copy" or "input",
+    # plus N(0, init_std) noise in normalised space.
+    init: str = "noise"
+    init_std: float = 1.0
 
     # Loss weights (official values; the mode sets the TV and adversarial ones).
     class_weight: float = 1.0
@@ -167,6 +178,10 @@ def _check(cfg: MagicConfig) -> None:
         problems.append(f"min_side must be 32..size, got {cfg.min_side}")
     if cfg.iterations < 1:
         problems.append(f"iterations must be at least 1, got {cfg.iterations}")
+    if cfg.init not in ("noise", "copy", "input"):
+        problems.append(f"init must be noise, copy or input, got {cfg.init!r}")
+    if cfg.init_std < 0:
+        problems.append("init_std must be >= 0")
     if cfg.warmup_steps < 0:
         problems.append("warmup_steps must be >= 0")
     if cfg.critic_every < 1:

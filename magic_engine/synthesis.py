@@ -14,6 +14,7 @@ from .classifier import FeatureClassifier, load_classifier
 from .config import MagicConfig, make_config
 from .devices import resolve_device, resolve_precision
 from .errors import Cancelled, MagicError
+from .init import starting_images
 from .inputs import PreparedInput, prepare_inputs
 from .objective import MagicObjective
 from .progress import Progress
@@ -116,9 +117,9 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         raise MagicError("target mask vanished at working resolution")  # _any_cover keeps thin masks; defensive
     objective = MagicObjective(config, clf, reference, source, target, autocast_dtype, network_seed=seed)
 
-    init_generator = torch.Generator().manual_seed(seed)
-    x = torch.randn((config.variants, 3, region.work_height, region.work_width), generator=init_generator)
-    x = (x * config.init_std).to(torch_device).requires_grad_(True)
+    x = starting_images(config.init, reference, source, target, config.variants, config.init_std,
+                        torch.Generator().manual_seed(seed))
+    x = x.to(torch_device).requires_grad_(True)
     optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
 
     report_every = max(1, config.iterations // 500)

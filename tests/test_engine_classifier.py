@@ -133,7 +133,7 @@ def test_named_model_without_cached_weights_explains_where_they_go(tmp_path, mon
 
 
 def test_non_cnn_is_refused():
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 224 * 224, 10))
+    model = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(3, 10))
     with pytest.raises(ClassifierError, match="MAGIC needs a CNN"):
         load_classifier(model, "cpu")
 
@@ -145,3 +145,23 @@ def test_auto_uses_installed_weights(tmp_path, monkeypatch, resnet18):
     (tmp_path / "weights").mkdir()
     _robustness_checkpoint(resnet18, tmp_path / "weights" / "resnet50_l2_eps0.05.ckpt")
     assert load_classifier("auto", "cpu").description.startswith("resnet18 from")
+
+
+def test_bottleneck_resnet_taps_and_folded_batch_norms_keep_the_output():
+    torch.manual_seed(0)
+    model = torchvision.models.resnet50().eval()
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):  # non-trivial statistics
+            module.running_mean.normal_(0, 0.1)
+            module.running_var.uniform_(0.5, 2.0)
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        expected = model(x)
+    import copy
+    clf = load_classifier(copy.deepcopy(model), "cpu")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in clf.modules())  # all folded
+    assert clf.tap_names == ["relu", "layer1", "layer2", "layer3"]
+    with torch.no_grad():
+        logits, features = clf(x)
+    assert torch.allclose(logits, expected, atol=1e-3, rtol=1e-4)
+    assert [f.shape[1] for f in features] == [64, 256, 512, 1024]

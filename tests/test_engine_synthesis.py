@@ -157,9 +157,10 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, scene):
 
 def test_cli_bench_prints_one_json_line():
     cmd = [sys.executable, "-m", "magic_engine", "bench", "--size", "64", "--batch", "2", "--steps", "5",
-           "--rounds", "1", "--device", "cpu", "--preset", "tiny", "--classifier", "random:resnet18"]
+           "--rounds", "1", "--device", "cpu", "--preset", "tiny", "--arch", "resnet18"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    assert figures["full_s_per_step"] > figures["classifier_s_per_step"] > 0
+    assert figures["full_s_per_step"] > figures["engine_classifier_s_per_step"] > 0
+    assert figures["classifier_s_per_step"] > 0 and figures["arch"] == "resnet18"
     assert figures["ratio"] == pytest.approx(figures["full_s_per_step"] / figures["classifier_s_per_step"], rel=0.01)
