@@ -81,6 +81,20 @@ def _bench(args) -> int:
     return 0
 
 
+def _demo(args) -> int:
+    from .demo import run_demo
+
+    run_demo(Path(args.out), Path(args.case), preset=args.preset, classifier=args.classifier, device=args.device,
+             seed=args.seed, variants=args.variants, iterations=args.iterations)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .evaluate.cli import run_from_args
+
+    return run_from_args(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m magic_engine", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -105,6 +119,25 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"))
     bench.add_argument("--arch", default="resnet50", help="classifier architecture (weights do not change the speed)")
     bench.set_defaults(run=_bench)
+
+    from .demo import DEFAULT_CASE
+
+    demo = commands.add_parser("demo", help="run MAGIC on the bundled example and make a contact sheet")
+    demo.add_argument("--out", default="out/demo")
+    demo.add_argument("--case", default=str(DEFAULT_CASE), help="a case folder (see examples/README.md)")
+    demo.add_argument("--preset", choices=PRESET_NAMES, default="preview")
+    demo.add_argument("--variants", type=int)
+    demo.add_argument("--iterations", type=int)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--device", default="auto")
+    demo.add_argument("--classifier", default="auto")
+    demo.set_defaults(run=_demo)
+
+    from .evaluate.cli import add_arguments
+
+    evaluate = commands.add_parser("evaluate", help="score the engine and two baselines on a set of cases")
+    add_arguments(evaluate)
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 
