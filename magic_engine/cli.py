@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import logging
 import sys
@@ -13,7 +14,7 @@ from PIL import Image
 
 from .config import MODES, PRESET_NAMES, make_config, preset_summaries
 from .devices import DEVICE_CHOICES
-from .errors import Cancelled, MagicError
+from .errors import Cancelled, ConfigError, MagicError
 from .progress import TerminalProgressBar, format_seconds
 
 
@@ -34,11 +35,34 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                              "model name, or a checkpoint path")
     parser.add_argument("--trust-checkpoint", action="store_true",
                         help="allow a checkpoint that holds pickled objects (only for files you trust)")
+    add_set_argument(parser)
+
+
+def add_set_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", dest="overrides",
+                        help="override any MagicConfig field, e.g. --set mask_net_width=64 (repeatable)")
+
+
+def parse_overrides(items) -> dict:
+    """["a=1", "b=fp32", "c=(0.5, 0.9)"] -> {"a": 1, "b": "fp32", "c": (0.5, 0.9)}."""
+    overrides = {}
+    for item in items or ():
+        field, sep, text = item.partition("=")
+        if not sep or not field.strip():
+            raise ConfigError(f"--set takes FIELD=VALUE, got {item!r}")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text  # a bare word such as fp32 or upfront
+        overrides[field.strip()] = value
+    return overrides
 
 
 def _config_from_args(args):
-    return make_config(args.preset, args.mode, variants=args.variants, size=args.size,
-                       iterations=args.iterations, precision=args.precision)
+    fields = {"variants": args.variants, "size": args.size, "iterations": args.iterations,
+              "precision": args.precision}
+    fields.update(parse_overrides(args.overrides))
+    return make_config(args.preset, args.mode, **fields)
 
 
 def write_outputs(result, out_dir: Path) -> list:
@@ -85,7 +109,8 @@ def _demo(args) -> int:
     from .demo import run_demo
 
     run_demo(Path(args.out), Path(args.case), preset=args.preset, classifier=args.classifier, device=args.device,
-             seed=args.seed, variants=args.variants, iterations=args.iterations)
+             seed=args.seed, overrides={"variants": args.variants, "iterations": args.iterations,
+                                        **parse_overrides(args.overrides)})
     return 0
 
 
@@ -131,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--device", default="auto")
     demo.add_argument("--classifier", default="auto")
+    add_set_argument(demo)
     demo.set_defaults(run=_demo)
 
     from .evaluate.cli import add_arguments

@@ -169,6 +169,9 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     weights = edit_weights(inputs.source, inputs.target, region, config.edit_dilation, config.edit_feather)
     composites = [composite(inputs.rgb, inputs.alpha, v, region, weights) for v in variants]
     final_losses = {k: float(v) for k, v in terms.items()}
+    fitted = objective.predicted_mask(reference)[0, 0] > 0.5
+    wanted = source[0, 0] > 0.5
+    mask_net_fit_iou = float((fitted & wanted).sum() / (fitted | wanted).sum().clamp_min(1))
     report_dict = {
         "engine_version": __version__,
         "config": config.to_dict(),
@@ -184,6 +187,8 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         "seconds_per_step": round(synthesis_seconds / config.iterations, 4),
         "total_seconds": round(clock.elapsed(), 3),
         "final_losses": final_losses,
+        # How well the image-to-mask network learned the object on the input itself.
+        "mask_net_fit_iou": round(mask_net_fit_iou, 4),
         "edited_fraction": float(np.count_nonzero(weights) / (inputs.width * inputs.height)),
     }
     edit_mask = np.zeros((inputs.height, inputs.width), np.uint8)

@@ -123,6 +123,10 @@ def test_unknown_name_is_a_clear_error():
 
 
 def test_named_model_without_cached_weights_explains_where_they_go(tmp_path, monkeypatch):
+    import urllib.request
+
+    # urlopen caches an opener built from the proxy variables below: restore it afterwards
+    monkeypatch.setattr(urllib.request, "_opener", None)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.setenv(var, "http://127.0.0.1:9")  # closed port: the download fails at once

@@ -164,3 +164,27 @@ def test_cli_bench_prints_one_json_line():
     assert figures["full_s_per_step"] > figures["engine_classifier_s_per_step"] > 0
     assert figures["classifier_s_per_step"] > 0 and figures["arch"] == "resnet18"
     assert figures["ratio"] == pytest.approx(figures["full_s_per_step"] / figures["classifier_s_per_step"], rel=0.01)
+
+
+def test_cli_set_overrides_any_config_field(tmp_path, scene):
+    from magic_engine.cli import parse_overrides
+
+    assert parse_overrides(["mask_net_width=64", "precision=fp32", "adam_betas=(0.5, 0.9)"]) == {
+        "mask_net_width": 64, "precision": "fp32", "adam_betas": (0.5, 0.9)}
+    with pytest.raises(ConfigError, match="FIELD=VALUE"):
+        parse_overrides(["oops"])
+    rgb, src, tgt = scene
+    Image.fromarray(rgb).save(tmp_path / "img.png")
+    Image.fromarray(src.astype(np.uint8) * 255).save(tmp_path / "src.png")
+    Image.fromarray(tgt.astype(np.uint8) * 255).save(tmp_path / "tgt.png")
+    cmd = [sys.executable, "-m", "magic_engine", "synthesize", "--image", str(tmp_path / "img.png"),
+           "--source-mask", str(tmp_path / "src.png"), "--target-mask", str(tmp_path / "tgt.png"),
+           "--out", str(tmp_path / "out"), "--preset", "tiny", "--classifier", "random:resnet18",
+           "--set", "critic_width=4", "--set", "init=noise", "--set", "precision=fp32"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["config"]["critic_width"] == 4 and report["config"]["init"] == "noise"
+    assert report["precision"] == "fp32" and 0 <= report["mask_net_fit_iou"] <= 1
+    bad = subprocess.run(cmd[:-6] + ["--set", "critic_widht=4"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "unknown config field(s): critic_widht" in bad.stderr
