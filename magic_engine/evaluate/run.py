@@ -151,7 +151,6 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
             Image.fromarray(image).save(case_dir / f"{name.replace('_', '-')}{suffix}.png")
     log(f"  engine {engine_seconds:.1f} s, baselines {seconds['copy_paste'] + seconds['noise']:.1f} s, "
         f"metrics {metrics_seconds:.1f} s")
-    engine_report = {k: v for k, v in result.report.items() if k != "config"}
     return {
         "name": case.name,
         "mode": case.mode,
@@ -162,7 +161,7 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
         "evaluation_size": [reference.view.width, reference.view.height],
         "classifier_fit_iou": reference.classifier_fit_iou,
         "methods": methods,
-        "engine_report": engine_report,
+        "engine_report": result.report,
         "_sheet_row": _sheet_row(case, reference, outputs, methods),  # dropped from report.json
     }
 
@@ -214,8 +213,13 @@ def summarise(case_reports: list) -> dict:
 
 def markdown_table(report: dict) -> str:
     settings = report["settings"]
+    preset = f"Preset `{settings['preset']}`"
+    if report["cases"]:
+        cfg = report["cases"][0]["engine_report"]["config"]
+        preset += (f" ({cfg['variants']} variants, {cfg['size']} px, {cfg['iterations']} steps, "
+                   f"start {cfg.get('init', 'noise')}, lr {cfg['learning_rate']})")
     lines = [
-        f"Preset `{settings['preset']}`, classifier `{settings['classifier']}`, device `{settings['device']}`, "
+        f"{preset}, classifier `{settings['classifier']}`, device `{settings['device']}`, "
         f"seed {settings['seed']}, engine {report['engine_version']}; "
         f"{_count(len(report['cases']), 'case')} in {report['total_seconds'] / 60:.1f} min.",
         "",
