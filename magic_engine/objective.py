@@ -67,9 +67,10 @@ class MagicObjective:
     # ------------------------------------------------------------ training of the helpers
 
     def train_mask_net_step(self) -> float:
-        """One update of the image-to-mask network on (input, source mask)."""
-        with self.autocast():
-            logits = self.mask_net(self._layout(self.reference))
+        """One update of the image-to-mask network on (input, source mask).
+        Runs in fp32: in bf16 it fitted thin objects worse (IoU on the input
+        0.92 against 0.98 for the rocket case), and one image is cheap."""
+        logits = self.mask_net(self._layout(self.reference))
         loss = F.binary_cross_entropy_with_logits(logits.float(), self.source_mask)
         self.mask_optimizer.zero_grad(set_to_none=True)
         loss.backward()

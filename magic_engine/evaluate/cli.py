@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli import add_set_argument, parse_overrides
 from ..config import PRESET_NAMES
 from ..devices import DEVICE_CHOICES
 from ..errors import MagicError
@@ -34,13 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iterations", type=int, help="override the preset's number of steps")
     parser.add_argument("--case", action="append", dest="case_names", metavar="NAME",
                         help="evaluate only this case (repeatable)")
+    add_set_argument(parser)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     try:
         cases = find_cases(args.cases, getattr(args, "case_names", None))
         run_evaluation(cases, args.out, preset=args.preset, classifier=args.classifier, device=args.device,
-                       seed=args.seed, variants=args.variants, iterations=args.iterations)
+                       seed=args.seed, variants=args.variants, iterations=args.iterations,
+                       overrides=parse_overrides(args.overrides))
     except MagicError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

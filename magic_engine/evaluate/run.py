@@ -268,7 +268,7 @@ def write_outputs(report: dict, rows: list, out_dir: Path) -> None:
 
 def run_evaluation(cases: list, out_dir, preset: str = "preview", classifier: str = "auto",
                    device: str = "auto", seed: int = 0, variants: int | None = None,
-                   iterations: int | None = None, log=None) -> dict:
+                   iterations: int | None = None, log=None, overrides: dict | None = None) -> dict:
     """Evaluate every case; write the outputs into `out_dir`; return the report."""
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out_dir = Path(out_dir)
@@ -282,14 +282,15 @@ def run_evaluation(cases: list, out_dir, preset: str = "preview", classifier: st
         "engine_version": __version__,
         "settings": {"preset": preset, "classifier": engine_classifier.description,
                      "classifier_warning": engine_classifier.warning, "device": device, "seed": seed,
-                     "variants": variants, "iterations": iterations, "evaluation_long_side": EVAL_LONG_SIDE},
+                     "variants": variants, "iterations": iterations, "overrides": overrides or {},
+                     "evaluation_long_side": EVAL_LONG_SIDE},
         "cases": [],
         "summary": {},
         "total_seconds": 0.0,
     }
     rows = []
     for number, case in enumerate(cases, 1):
-        config = make_config(preset, case.mode, variants=variants, iterations=iterations)
+        config = make_config(preset, case.mode, variants=variants, iterations=iterations, **(overrides or {}))
         log(f"[{number}/{len(cases)}] {case.name} ({case.mode}, {case.image.shape[1]}x{case.image.shape[0]} px)")
         case_started = time.perf_counter()
         entry = evaluate_case(case, config, engine_classifier, device, seed, out_dir, log)
