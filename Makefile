@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= out
 
-.PHONY: venv demo test test-py test-gimp evaluate bench clean
+.PHONY: venv demo test test-py test-gimp evaluate bench bench-server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ evaluate: venv
 
 bench: venv
 	$(PY) -m magic_engine bench
+
+bench-server: venv
+	$(PY) -m magic_server.bench
 
 clean:
 	rm -rf $(OUT) .pytest_cache
