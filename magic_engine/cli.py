@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import logging
 import sys
 import warnings
 from pathlib import Path
 
-from PIL import Image
 
+from .bench import run_bench
 from .config import MODES, PRESET_NAMES, make_config, preset_summaries
+from .demo import DEFAULT_CASE, run_demo
 from .devices import DEVICE_CHOICES
-from .errors import Cancelled, ConfigError, MagicError
+from .errors import Cancelled, MagicError
+from .evaluate.cli import add_arguments as add_evaluate_arguments
+from .evaluate.cli import run_from_args as run_evaluation_from_args
+from .overrides import add_set_argument, parse_overrides
 from .progress import TerminalProgressBar, format_seconds
+from .synthesis import synthesize
 
 
 def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,26 +42,6 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     add_set_argument(parser)
 
 
-def add_set_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", dest="overrides",
-                        help="override any MagicConfig field, e.g. --set mask_net_width=64 (repeatable)")
-
-
-def parse_overrides(items) -> dict:
-    """["a=1", "b=fp32", "c=(0.5, 0.9)"] -> {"a": 1, "b": "fp32", "c": (0.5, 0.9)}."""
-    overrides = {}
-    for item in items or ():
-        field, sep, text = item.partition("=")
-        if not sep or not field.strip():
-            raise ConfigError(f"--set takes FIELD=VALUE, got {item!r}")
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            value = text  # a bare word such as fp32 or upfront
-        overrides[field.strip()] = value
-    return overrides
-
-
 def _config_from_args(args):
     fields = {"variants": args.variants, "size": args.size, "iterations": args.iterations,
               "precision": args.precision}
@@ -65,28 +49,12 @@ def _config_from_args(args):
     return make_config(args.preset, args.mode, **fields)
 
 
-def write_outputs(result, out_dir: Path) -> list:
-    """variant_<i>.png, composite_<i>.png and report.json; returns the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for i, (variant, comp) in enumerate(zip(result.variants, result.composites)):
-        for name, pixels in ((f"variant_{i}.png", variant), (f"composite_{i}.png", comp)):
-            Image.fromarray(pixels).save(out_dir / name)
-            written.append(out_dir / name)
-    report_path = out_dir / "report.json"
-    report_path.write_text(json.dumps(result.report, indent=2) + "\n", encoding="utf-8")
-    written.append(report_path)
-    return written
-
-
 def _synthesize(args) -> int:
-    from .synthesis import synthesize
-
     config = _config_from_args(args)
     result = synthesize(args.image, args.source_mask, args.target_mask, config, classifier=args.classifier,
                         device=args.device, seed=args.seed, progress=TerminalProgressBar(),
                         trust_checkpoint=args.trust_checkpoint)
-    write_outputs(result, Path(args.out))
+    result.save(Path(args.out))
     for note in result.report["notes"]:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {len(result.variants)} variants to {args.out} in "
@@ -96,8 +64,6 @@ def _synthesize(args) -> int:
 
 
 def _bench(args) -> int:
-    from .bench import run_bench
-
     figures = run_bench(size=args.size, batch=args.batch, steps=args.steps, device=args.device,
                         preset=args.preset, arch=args.arch, rounds=args.rounds,
                         precision=args.precision)
@@ -106,8 +72,6 @@ def _bench(args) -> int:
 
 
 def _demo(args) -> int:
-    from .demo import run_demo
-
     run_demo(Path(args.out), Path(args.case), preset=args.preset, classifier=args.classifier, device=args.device,
              seed=args.seed, overrides={"variants": args.variants, "iterations": args.iterations,
                                         **parse_overrides(args.overrides)})
@@ -115,9 +79,7 @@ def _demo(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .evaluate.cli import run_from_args
-
-    return run_from_args(args)
+    return run_evaluation_from_args(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,8 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--arch", default="resnet50", help="classifier architecture (weights do not change the speed)")
     bench.set_defaults(run=_bench)
 
-    from .demo import DEFAULT_CASE
-
     demo = commands.add_parser("demo", help="run MAGIC on the bundled example and make a contact sheet")
     demo.add_argument("--out", default="out/demo")
     demo.add_argument("--case", default=str(DEFAULT_CASE), help="a case folder (see examples/README.md)")
@@ -159,10 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_set_argument(demo)
     demo.set_defaults(run=_demo)
 
-    from .evaluate.cli import add_arguments
-
     evaluate = commands.add_parser("evaluate", help="score the engine and two baselines on a set of cases")
-    add_arguments(evaluate)
+    add_evaluate_arguments(evaluate)
     evaluate.set_defaults(run=_evaluate)
     return parser
 

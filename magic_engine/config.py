@@ -12,7 +12,7 @@ fractions of `iterations`, so a shorter run keeps the same shape.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import ConfigError
 
@@ -78,6 +78,9 @@ PRESETS = {
     },
 }
 PRESET_NAMES = tuple(PRESETS)
+
+# Starting images x'0, see init.py.
+INIT_CHOICES = ("noise", "copy", "input")
 
 
 
@@ -178,8 +181,8 @@ def _check(cfg: MagicConfig) -> None:
         problems.append(f"min_side must be 32..size, got {cfg.min_side}")
     if cfg.iterations < 1:
         problems.append(f"iterations must be at least 1, got {cfg.iterations}")
-    if cfg.init not in ("noise", "copy", "input"):
-        problems.append(f"init must be noise, copy or input, got {cfg.init!r}")
+    if cfg.init not in INIT_CHOICES:
+        problems.append(f"init must be one of {', '.join(INIT_CHOICES)}, got {cfg.init!r}")
     if cfg.init_std < 0:
         problems.append("init_std must be >= 0")
     if cfg.warmup_steps < 0:

@@ -42,14 +42,12 @@ def contact_sheet(case, result):
 
 def run_demo(out_dir: Path, case_dir: Path = DEFAULT_CASE, preset: str = "preview", classifier: str = "auto",
              device: str = "auto", seed: int = 0, overrides: dict | None = None):
-    from .cli import write_outputs
-
     case = load_case(case_dir)
     config = make_config(preset, case.mode, **(overrides or {}))
     print(f"MAGIC demo on {case.name} ({case.mode}): {case.description}")
     result = synthesize(case.image, case.source, case.target, config, classifier=classifier, device=device,
                         seed=seed, progress=TerminalProgressBar())
-    written = write_outputs(result, out_dir)
+    written = result.save(out_dir)
     sheet_path = out_dir / "contact_sheet.png"
     contact_sheet(case, result).save(sheet_path)
     print(f"wrote {len(written)} files and the contact sheet {sheet_path} "

@@ -15,15 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-INIT_CHOICES = ("noise", "copy", "input")
-
-
-def _box(mask: torch.Tensor):
-    """(top, bottom, left, right) of a (h, w) mask, bottom/right exclusive."""
-    rows = torch.nonzero(mask.any(dim=1)).flatten()
-    cols = torch.nonzero(mask.any(dim=0)).flatten()
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
+from .region import mask_box
 
 def fill_holes(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Push-pull fill: unknown pixels of `image` (1, C, h, w) get a smooth blend
@@ -59,8 +51,8 @@ def copy_move(image: torch.Tensor, source: torch.Tensor, target: torch.Tensor) -
     rim = max(2, round(0.015 * (image.shape[-1] ** 2 + image.shape[-2] ** 2) ** 0.5))
     grown = F.max_pool2d(source.float(), 2 * rim + 1, stride=1, padding=rim)
     background = fill_holes(image, 1.0 - grown)
-    s_top, s_bottom, s_left, s_right = _box(src)
-    t_top, t_bottom, t_left, t_right = _box(tgt)
+    s_left, s_top, s_right, s_bottom = mask_box(src.numpy())
+    t_left, t_top, t_right, t_bottom = mask_box(tgt.numpy())
     patch = image[:, :, s_top:s_bottom, s_left:s_right]
     patch = F.interpolate(patch, size=(t_bottom - t_top, t_right - t_left), mode="bilinear", align_corners=False)
     out = background.clone()

@@ -2,7 +2,8 @@
 
 `MAGIC_GIMP_HOME` overrides everything (tests, portable installs). Otherwise
 the platform's per-user data folder is used. The installer writes here and
-the engine reads here, so both call these functions.
+the engine reads here; the installer (which must not import torch) keeps its
+own copy of the rule in installer/locations.py, and tests assert they agree.
 """
 
 from __future__ import annotations

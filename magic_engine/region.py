@@ -54,6 +54,8 @@ def mask_box(mask: np.ndarray):
     """(left, top, right, bottom) of the True pixels, right/bottom exclusive."""
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        raise ValueError("mask is empty")
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
@@ -93,7 +95,7 @@ def resize_image(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
-    """bool -> bool at the new size: area coverage thresholded at 50 %."""
+    """bool (or 0..1 float) -> bool at the new size: area coverage thresholded at 50 %."""
     coverage = Image.fromarray(mask.astype(np.float32)).resize((width, height), Image.Resampling.BOX)
     return np.asarray(coverage) >= 0.5
 

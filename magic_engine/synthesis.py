@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from . import __version__
 from .classifier import FeatureClassifier, load_classifier
@@ -31,6 +34,19 @@ class SynthesisResult:
     edit_mask: np.ndarray  # uint8 (H, W): 255 where results replace the input, 0 where input is kept
     region: Region
     report: dict = field(default_factory=dict)
+
+    def save(self, out_dir: Path) -> list:
+        """variant_<i>.png, composite_<i>.png and report.json; returns the paths."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for i, (variant, comp) in enumerate(zip(self.variants, self.composites)):
+            for name, pixels in ((f"variant_{i}.png", variant), (f"composite_{i}.png", comp)):
+                Image.fromarray(pixels).save(out_dir / name)
+                written.append(out_dir / name)
+        report_path = out_dir / "report.json"
+        report_path.write_text(json.dumps(self.report, indent=2) + "\n", encoding="utf-8")
+        written.append(report_path)
+        return written
 
 
 def _cancel_requested(cancel) -> bool:

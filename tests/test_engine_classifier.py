@@ -2,7 +2,6 @@
 names, random networks, and the errors for files that do not fit."""
 
 import argparse
-import os
 
 import pytest
 import torch

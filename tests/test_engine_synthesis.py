@@ -167,7 +167,7 @@ def test_cli_bench_prints_one_json_line():
 
 
 def test_cli_set_overrides_any_config_field(tmp_path, scene):
-    from magic_engine.cli import parse_overrides
+    from magic_engine.overrides import parse_overrides
 
     assert parse_overrides(["mask_net_width=64", "precision=fp32", "adam_betas=(0.5, 0.9)"]) == {
         "mask_net_width": 64, "precision": "fp32", "adam_betas": (0.5, 0.9)}

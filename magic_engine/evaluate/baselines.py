@@ -20,14 +20,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-
-def mask_box(mask: np.ndarray):
-    """(left, top, right, bottom) of the True pixels, right/bottom exclusive."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
-        raise ValueError("mask is empty")
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+from ..region import mask_box
 
 
 def copy_paste(rgb: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import add_set_argument, parse_overrides
 from ..config import PRESET_NAMES
 from ..devices import DEVICE_CHOICES
 from ..errors import MagicError
+from ..overrides import add_set_argument, parse_overrides
 from .cases import find_cases
 from .run import run_evaluation
 

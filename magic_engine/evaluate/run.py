@@ -25,9 +25,9 @@ from ..classifier import RandomClassifierWarning, load_classifier
 from ..config import make_config
 from ..devices import resolve_device
 from ..progress import TerminalProgressBar
-from ..region import Region
+from ..region import Region, resize_image, resize_mask
 from ..synthesis import synthesize
-from .adherence import PixelClassifier, fit_pixel_classifier, iou, mask_adherence
+from .adherence import PixelClassifier, fit_pixel_classifier, mask_adherence
 from .baselines import copy_paste, uniform_noise
 from .cases import Case
 from .diversity import mean_pairwise_difference
@@ -54,18 +54,11 @@ class EvalView:
         return cls(region, max(8, round(region.width * scale)), max(8, round(region.height * scale)))
 
     def image(self, full: np.ndarray) -> np.ndarray:
-        crop = np.ascontiguousarray(full[self.region.slices][..., :3])
-        if crop.shape[1] == self.width and crop.shape[0] == self.height:
-            return crop
-        return np.asarray(Image.fromarray(crop).resize((self.width, self.height), Image.Resampling.LANCZOS))
+        return resize_image(np.ascontiguousarray(full[self.region.slices][..., :3]), self.width, self.height)
 
     def mask(self, full: np.ndarray) -> np.ndarray:
-        """bool crop: a pixel is in when at least half of what it covers was."""
-        crop = np.asarray(full[self.region.slices], np.float32)
-        if crop.max() > 1:
-            crop = crop / 255
-        coverage = Image.fromarray(crop).resize((self.width, self.height), Image.Resampling.BOX)
-        return np.asarray(coverage) >= 0.5
+        """bool crop of a bool mask or 0..1 weights: in where at least half of what it covers was."""
+        return resize_mask(full[self.region.slices], self.width, self.height)
 
 
 @dataclass
@@ -81,12 +74,12 @@ class CaseReference:
     classifier_fit_iou: float  # how well it finds the source object on the input itself
 
 
-def make_reference(case: Case, region: Region, edit_mask: np.ndarray) -> CaseReference:
+def make_reference(case: Case, region: Region, edit_weights: np.ndarray) -> CaseReference:
     view = EvalView.of(region)
     image, source = view.image(case.image), view.mask(case.source)
     classifier = fit_pixel_classifier(image, source, seed=0)
-    return CaseReference(view, image, source, view.mask(case.target), view.mask(edit_mask) | source,
-                         classifier, iou(classifier.predict(image), source))
+    return CaseReference(view, image, source, view.mask(case.target), view.mask(edit_weights) | source,
+                         classifier, mask_adherence(classifier, image, source))
 
 
 def score_results(reference: CaseReference, results: list) -> dict:
@@ -120,7 +113,7 @@ def _mean(values):
 def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_dir: Path, log) -> dict:
     """Run the engine and the baselines on one case; save their images; return its report entry."""
     started = time.perf_counter()
-    result = synthesize(case.image, case.source.astype(np.uint8) * 255, case.target.astype(np.uint8) * 255,
+    result = synthesize(case.image, case.source, case.target,
                         config, classifier=classifier, device=device, seed=seed,
                         progress=TerminalProgressBar())
     engine_seconds = time.perf_counter() - started
@@ -136,7 +129,7 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
     seconds["noise"] = time.perf_counter() - clock
 
     metrics_started = time.perf_counter()
-    reference = make_reference(case, result.region, result.edit_mask)
+    reference = make_reference(case, result.region, weights)
     outputs = {"magic": magic, "copy_paste": pasted, "noise": noise}
     methods = {name: score_results(reference, images) for name, images in outputs.items()}
     for name in methods:
@@ -217,7 +210,7 @@ def markdown_table(report: dict) -> str:
     if report["cases"]:
         cfg = report["cases"][0]["engine_report"]["config"]
         preset += (f" ({cfg['variants']} variants, {cfg['size']} px, {cfg['iterations']} steps, "
-                   f"start {cfg.get('init', 'noise')}, lr {cfg['learning_rate']})")
+                   f"start {cfg['init']}, lr {cfg['learning_rate']})")
     lines = [
         f"{preset}, classifier `{settings['classifier']}`, device `{settings['device']}`, "
         f"seed {settings['seed']}, engine {report['engine_version']}; "
