@@ -20,6 +20,10 @@ def describe_server(info: dict) -> str:
             f"on devices {devices}; classifier {classifiers}")
 
 
+def describe_job(job: dict) -> str:
+    return f"{job['id']}  {job['state']:<9} {job['width']}x{job['height']}  {job['message']}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m magic_client", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runtime-file", help="the server's runtime file (default: the standard place)")
@@ -39,8 +43,7 @@ def main(argv=None) -> int:
                 text = describe_server(answer)
             elif args.command == "jobs":
                 answer = client.jobs()
-                text = "\n".join(f"{j['id']}  {j['state']:<9} {j['width']}x{j['height']}  {j['message']}"
-                                 for j in answer) or "no jobs"
+                text = "\n".join(describe_job(job) for job in answer) or "no jobs"
             elif args.command == "status":
                 answer = client.status(args.job)
                 text = json.dumps(answer, indent=1)

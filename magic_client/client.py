@@ -120,10 +120,9 @@ class MagicClient:
         deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             try:
-                if read_runtime_file(path).alive:
-                    client = cls.connect(path, timeout, heartbeat_timeout)
-                    client.started_process = process
-                    return client
+                client = cls.connect(path, timeout, heartbeat_timeout)
+                client.started_process = process
+                return client
             except ServerUnavailable:
                 pass
             code = process.poll()
@@ -213,7 +212,7 @@ class MagicClient:
         job_id = header.get("job")
         if isinstance(job_id, str):
             self._add_event(job_id, _event_from_message(message))
-            if kind in ("done", "failed", "cancelled"):
+            if kind in protocol.FINAL_STATES:  # the final events are named after the final states
                 self._active.discard(job_id)
 
     def _add_event(self, job_id: str, event: dict) -> None:
@@ -250,12 +249,12 @@ class MagicClient:
             header = message.header
             if header.get("type") == protocol.ERROR:
                 if header.get("code") == "bad_token" and retry:
-                    self._recover("refused our token", force=True)
+                    self._recover("refused our token")
                     return self._request(op, fields, buffers, timeout, retry=False)
                 raise ServerError(header.get("message", "error"), header.get("code"), header)
             return message
 
-    def _recover(self, problem: str, force: bool = False) -> None:
+    def _recover(self, problem: str) -> None:
         """The server was silent or refused us: follow the runtime file to a
         restarted server, or raise ServerUnavailable saying what happened."""
         old = self._runtime
@@ -263,8 +262,7 @@ class MagicClient:
             new = read_runtime_file(old.path)
         except ServerUnavailable:
             new = None
-        if new is not None and new.alive and (force or (new.endpoint, new.token, new.pid) !=
-                                              (old.endpoint, old.token, old.pid)):
+        if new is not None and new.alive:  # restarted elsewhere, or the same one: reconnect either way
             self._reconnect(new)
             return
         if not pid_alive(old.pid):
@@ -294,13 +292,6 @@ class MagicClient:
         masks one byte per pixel (>= 128 means inside). cancel_if_silent_s:
         the server cancels the job if this client stays silent that long
         (poll/wait send keepalives); None keeps it running regardless."""
-        specs = protocol.job_input_specs(width, height)
-        data = (image_rgba, source_mask, target_mask)
-        for spec, buf in zip(specs, data):
-            size = memoryview(buf).nbytes
-            if size != spec.nbytes:
-                raise ProtocolError(f"{spec.name} has {size} bytes; a {width}x{height} buffer with {spec.channels} "
-                                    f"channel(s) needs {spec.nbytes}", "buffer_mismatch")
         max_pixels = (self.info.get("limits") or {}).get("max_pixels")
         if max_pixels and width * height > max_pixels:
             raise ServerError(f"the image is {width}x{height} px ({width * height / 1e6:.1f} MP); the server accepts "
@@ -310,7 +301,8 @@ class MagicClient:
         if cancel_if_silent_s is not None:
             fields["cancel_if_silent_s"] = cancel_if_silent_s
         with self._lock:
-            reply = self._request("submit", fields, list(zip(specs, data)), timeout=timeout, retry=False)
+            buffers = list(zip(protocol.job_input_specs(width, height), (image_rgba, source_mask, target_mask)))
+            reply = self._request("submit", fields, buffers, timeout=timeout, retry=False)
             job_id = reply.header["job"]
             self._active.add(job_id)
             self._last_job_news[job_id] = time.monotonic()

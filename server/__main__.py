@@ -13,13 +13,13 @@ import os
 import sys
 
 from magic_client import protocol
+from magic_client.client import EXIT_ALREADY_RUNNING
 from magic_client.paths import default_runtime_file, default_spool_dir
 
 from . import __version__
 from .endpoint import DEFAULT_ENDPOINT, EndpointError, check_endpoint
 from .runtime_file import AlreadyRunning, RuntimeFile
 
-EXIT_ALREADY_RUNNING = 3
 EXIT_ENGINE_FAILED = 4
 
 

@@ -16,7 +16,7 @@ import os
 import secrets
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import zmq
 
@@ -53,7 +53,6 @@ class Settings:
     heartbeat_s: float = 1.0
     progress_interval_s: float = 0.25
     preview_interval_s: float = 2.0
-    extra_hello: dict = field(default_factory=dict)
 
 
 class Server:
@@ -253,7 +252,6 @@ class Server:
             "queue": {"queued": len(self.board.queue_positions()),
                       "running": sum(1 for job in self.board.active() if job.state == "running")},
         })
-        info.update(self.settings.extra_hello)
         return info, []
 
     def op_ping(self, identity, header, buffers):
@@ -294,20 +292,23 @@ class Server:
                                               f"results expired)")
         return job
 
+    def _job_reply(self, job: Job):
+        return {"job": job.summary(self.board.queue_position(job.id))}, []
+
     def op_status(self, identity, header, buffers):
         job = self._job(header)
-        return {"job": job.summary(self.board.queue_position(job.id))}, []
+        return self._job_reply(job)
 
     def op_watch(self, identity, header, buffers):
         job = self._job(header)
         if not job.final:
             self.watchers.setdefault(job.id, set()).add(identity)
-        return {"job": job.summary(self.board.queue_position(job.id))}, []
+        return self._job_reply(job)
 
     def op_cancel(self, identity, header, buffers):
         job = self._job(header)
         self.board.cancel(job, "cancelled by a client")
-        return {"job": job.summary(self.board.queue_position(job.id))}, []
+        return self._job_reply(job)
 
     def op_result(self, identity, header, buffers):
         job = self._job(header)
@@ -341,7 +342,7 @@ class Server:
         for job_id, header, buffers in self.outbox.drain():
             for identity in list(self.watchers.get(job_id, ())):
                 self._send(identity, header, buffers)
-            if header["type"] in ("done", "failed", "cancelled"):
+            if header["type"] in protocol.FINAL_STATES:  # final events are named after final states
                 self.watchers.pop(job_id, None)
                 self._last_positions.pop(job_id, None)
         self._announce_queue_positions()

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from magic_client import JobCancelled, JobFailed, MagicClient, MagicClientError
-from magic_client.__main__ import describe_server
+from magic_client.__main__ import describe_job, describe_server
 
 EXIT_FAILED, EXIT_CANCELLED, EXIT_USAGE = 1, 130, 2
 
@@ -218,7 +218,7 @@ def main(argv=None) -> int:
                 print(f"{args.job}: {client.cancel(args.job)['state']}")
             elif args.command == "jobs":
                 for job in client.jobs():
-                    print(f"{job['id']}  {job['state']:<9} {job['width']}x{job['height']}  {job['message']}")
+                    print(describe_job(job))
             elif args.command == "hello":
                 print(describe_server(client.info))
             elif args.command == "shutdown":

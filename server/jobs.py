@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from magic_client.protocol import FINAL_STATES
+from magic_client.protocol import FINAL_STATES, job_input_specs
 
 from .spool import Spool
 
@@ -72,8 +72,7 @@ class Job:
         return None if device in (None, "auto") else device
 
     def input_sizes(self) -> dict:
-        pixels = self.width * self.height
-        return {"image": 4 * pixels, "source_mask": pixels, "target_mask": pixels}
+        return {spec.name: spec.nbytes for spec in job_input_specs(self.width, self.height)}
 
     def to_state(self) -> dict:
         return {name: getattr(self, name) for name in self.SAVED}
@@ -192,15 +191,13 @@ class JobBoard:
     def _set_final(self, job: Job, state: str, message: str = "", code: str | None = None) -> None:
         job.state, job.message, job.code, job.finished = state, message, code, time.time()
         self.spool.save_state(job.id, job.to_state())
-        if state != "done":
-            self.spool.drop_inputs(job.id)
+        self.spool.drop_inputs(job.id)
 
     def finish_done(self, job: Job, variants: int, report: dict) -> None:
         """Results are already in the spool; record that, then tell watchers."""
         with self.cond:
             job.variants, job.report = variants, report
             self._set_final(job, "done")
-            self.spool.drop_inputs(job.id)
         self.emit(job.id, {"type": "done", "job": job.id, "width": job.width, "height": job.height,
                            "variants": variants, "report": report})
 
