@@ -1,8 +1,9 @@
 """The weights manifest (magic_engine/checkpoints.json), shared with the engine.
 
-Keys the engine reads and that must not be renamed: checkpoints.<name>.file,
-.sha256, .urls, .arch. The installer also uses .size (exact bytes or null),
-.approx_size (for messages) and the top-level "default" and "mirror_base".
+Keys the engine reads and that must not be renamed: checkpoints.<name>.file
+and .sha256. The installer also uses .urls, .size (exact bytes or null),
+.approx_size (for messages), .norm, .epsilon and the top-level "default".
+.arch records the architecture for people reading the file.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ class Checkpoint:
     sha256: Optional[str]
     size: Optional[int]
     approx_size: Optional[int]
-    arch: str
     norm: str
     epsilon: float
 
@@ -48,8 +48,7 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Dict[str, Checkpoint]:
         found[name] = Checkpoint(
             name=name, file=entry["file"], urls=list(entry.get("urls") or []),
             sha256=(entry.get("sha256") or None), size=entry.get("size"),
-            approx_size=entry.get("approx_size"), arch=entry.get("arch", "resnet50"),
-            norm=entry.get("norm", ""), epsilon=float(entry.get("epsilon", 0)),
+            approx_size=entry.get("approx_size"), norm=entry.get("norm", ""), epsilon=float(entry.get("epsilon", 0)),
         )
     return found
 

@@ -156,14 +156,17 @@ def install(args) -> int:
 # ---------------------------------------------------------------- steps
 
 
-def server_command(args, venv: Path, runtime_file: Optional[str] = None) -> List[str]:
-    """How the plug-in starts the server (idle exit: a server GIMP started goes away by itself)."""
+def server_command(args, venv: Path, runtime_file: Optional[str] = None, idle_exit: bool = True) -> List[str]:
+    """How to start the server. idle_exit: a server GIMP started goes away by
+    itself; the always-on user service does not."""
     if args.server_command:
         return shlex.split(args.server_command)
     command = [str(venv_python(venv, windowless=True)), "-m", "magic_server"]
     if runtime_file:
         command += ["--runtime-file", runtime_file]
-    return command + ["--idle-exit", str(IDLE_EXIT_SECONDS)]
+    if idle_exit:
+        command += ["--idle-exit", str(IDLE_EXIT_SECONDS)]
+    return command
 
 
 def flatpak_runtime_file() -> str:
@@ -235,12 +238,7 @@ def step_service(args, venv: Path, record: InstallRecord) -> None:
     from .service import install_service
 
     ui.heading("Background service")
-    if args.server_command:
-        command = shlex.split(args.server_command)
-    else:
-        command = [str(venv_python(venv)), "-m", "magic_server"]
-        if args.runtime_file:
-            command += ["--runtime-file", args.runtime_file]
+    command = server_command(args, venv, args.runtime_file, idle_exit=False)
     for line in install_service(command, record):
         ui.say(line)
         if line.startswith("could not enable"):

@@ -61,6 +61,11 @@ def part_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
 
+def _size(path: Path) -> int:
+    """Bytes in `path`, 0 when it does not exist (yet)."""
+    return path.stat().st_size if path.exists() else 0
+
+
 def _require_hash_or_permission(dest: Path, sha256: Optional[str], allow_unverified: bool) -> None:
     if sha256 is None and not allow_unverified:
         raise InstallError(
@@ -111,7 +116,7 @@ class Downloader:
                 continue
             digest = sha256_of(part)
             if sha256 is not None and digest != sha256:
-                got = part.stat().st_size
+                got = _size(part)
                 part.unlink()  # resuming cannot repair wrong bytes: start clean next time
                 failures.append(f"{url}: checksum mismatch")
                 if url == urls[-1]:
@@ -134,12 +139,12 @@ class Downloader:
     def _download(self, url: str, part: Path, size: Optional[int], label: str) -> None:
         failures = 0
         while True:
-            before = part.stat().st_size if part.exists() else 0
+            before = _size(part)
             try:
                 self._attempt(url, part, size, label)
                 return
             except _Retry as exc:
-                after = part.stat().st_size if part.exists() else 0
+                after = _size(part)
                 if after > before:
                     failures = 0  # progress was made: only consecutive fruitless tries count
                 failures += 1
@@ -155,7 +160,7 @@ class Downloader:
                 time.sleep(wait)
 
     def _attempt(self, url: str, part: Path, size: Optional[int], label: str) -> None:
-        have = part.stat().st_size if part.exists() else 0
+        have = _size(part)
         if size is not None and have > size:
             part.unlink()
             have = 0
@@ -186,8 +191,8 @@ class Downloader:
             total = self._expected_total(response, have, part)
             if total is not None and size is not None and total != size:
                 raise _GiveUpOnUrl(f"server offers {total} bytes, the manifest says {size}")
-            mode = "ab" if part.exists() and part.stat().st_size else "wb"
-            done = part.stat().st_size if mode == "ab" else 0
+            done = _size(part)  # _expected_total may have removed it
+            mode = "ab" if done else "wb"
             bar = ProgressBar(label, total, done, self.progress_stream)
             try:
                 with open(part, mode) as out:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from .locations import PLUGIN_NAME
+from .locations import PLUGIN_NAME, user_config_home
 
 FLATPAK_APP = "org.gimp.GIMP"
 _VERSION_DIR = re.compile(r"^3\.\d+$")
@@ -53,9 +53,8 @@ def profile_roots() -> List[tuple]:
         return [(appdata / "GIMP", "windows")]
     if sys.platform == "darwin":
         return [(home / "Library" / "Application Support" / "GIMP", "macos")]
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
     return [
-        (config / "GIMP", "native"),
+        (user_config_home() / "GIMP", "native"),
         (home / ".var" / "app" / FLATPAK_APP / "config" / "GIMP", "flatpak"),
     ]
 
@@ -107,12 +106,12 @@ def gimp_binaries() -> List[Path]:
     names = ["gimp-3.2", "gimp-3.0", "gimp-3", "gimp"]
     found = [Path(p) for p in (shutil.which(n) for n in names) if p]
     if sys.platform == "darwin":
-        for apps in (Path("/Applications"), Path.home() / "Applications"):
+        for apps in macos_app_dirs():
             candidate = apps / "GIMP.app" / "Contents" / "MacOS" / "gimp"
             if candidate.exists():
                 found.append(candidate)
     if sys.platform == "win32":
-        for base in _windows_program_dirs():
+        for base in windows_program_dirs():
             found.extend(sorted(base.glob("GIMP 3*/bin/gimp-3*.exe")))
     unique = []
     for path in found:
@@ -121,10 +120,15 @@ def gimp_binaries() -> List[Path]:
     return unique
 
 
-def _windows_program_dirs() -> List[Path]:
+def windows_program_dirs() -> List[Path]:
+    """Where Windows installers put GIMP (all users, then per user)."""
     dirs = [os.environ.get("ProgramFiles"), os.environ.get("ProgramW6432"),
             os.environ.get("LOCALAPPDATA") and str(Path(os.environ["LOCALAPPDATA"]) / "Programs")]
     return [Path(d) for d in dirs if d]
+
+
+def macos_app_dirs() -> List[Path]:
+    return [Path("/Applications"), Path.home() / "Applications"]
 
 
 def binary_version(binary: Path) -> Optional[str]:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import shlex
 import shutil
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
-from .gimp_dirs import FLATPAK_APP, GimpProfile
+from .gimp_dirs import FLATPAK_APP, GimpProfile, macos_app_dirs, windows_program_dirs
 
 _PROBE = (
     "import sys\n"
@@ -64,17 +63,14 @@ def wheel_platforms(flavor: str, machine: Optional[str] = None) -> List[str]:
 
 
 def _bundled_windows_python() -> Optional[Path]:
-    for base in [os.environ.get("ProgramFiles"), os.environ.get("ProgramW6432"),
-                 os.environ.get("LOCALAPPDATA") and str(Path(os.environ["LOCALAPPDATA"]) / "Programs")]:
-        if not base:
-            continue
-        for candidate in sorted(Path(base).glob("GIMP 3*/bin/python.exe"), reverse=True):
+    for base in windows_program_dirs():
+        for candidate in sorted(base.glob("GIMP 3*/bin/python.exe"), reverse=True):
             return candidate
     return None
 
 
 def _bundled_macos_python() -> Optional[Path]:
-    for apps in (Path("/Applications"), Path.home() / "Applications"):
+    for apps in macos_app_dirs():
         candidate = apps / "GIMP.app" / "Contents" / "MacOS" / "python3"
         if candidate.exists():
             return candidate

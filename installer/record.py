@@ -86,11 +86,6 @@ class InstallRecord:
         self.data["items"].append({"path": str(Path(path)), "kind": kind, "what": what})
         self.save()
 
-    def forget(self, path: Path) -> None:
-        key = str(Path(path))
-        self.data["items"] = [item for item in self.data["items"] if item["path"] != key]
-        self.save()
-
     def set_weight(self, name: str, info: dict) -> None:
         self.data["weights"][name] = info
         self.save()

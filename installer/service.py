@@ -48,6 +48,9 @@ def unit_text(command: List[str]) -> str:
 
 
 def _systemctl(args: List[str], systemctl: Optional[str]) -> Optional[subprocess.CompletedProcess]:
+    """`systemctl --user ARGS`; systemctl: its path, "auto" (from PATH), or None (none here)."""
+    if systemctl == "auto":
+        systemctl = shutil.which("systemctl")
     if not systemctl:
         return None
     try:
@@ -62,7 +65,6 @@ def install_service(command: List[str], record: InstallRecord,
     if not sys.platform.startswith("linux"):
         raise InstallError("--service installs a systemd user unit, which only exists on Linux.",
                            "On macOS and Windows the plug-in starts the server when it needs it.")
-    systemctl = shutil.which("systemctl") if systemctl == "auto" else systemctl
     path = unit_path()
     make_dirs(path.parent, record, "systemd user folder")
     existed = path.exists()
@@ -76,8 +78,9 @@ def install_service(command: List[str], record: InstallRecord,
         record.set("service_enabled", True)
         lines.append("enabled and started: systemctl --user status " + UNIT_NAME)
     else:
-        why = (enable or reload).stderr.strip().splitlines()[-1] if (enable or reload) and \
-            (enable or reload).stderr.strip() else "systemctl --user is not available here"
+        last = enable or reload
+        why = (last.stderr.strip().splitlines()[-1] if last and last.stderr.strip()
+               else "systemctl --user is not available here")
         lines.append(f"could not enable it ({why}); run these yourself:")
         lines.append("  systemctl --user daemon-reload")
         lines.append(f"  systemctl --user enable --now {UNIT_NAME}")
@@ -85,7 +88,6 @@ def install_service(command: List[str], record: InstallRecord,
 
 
 def remove_service(path: Path, was_enabled: bool, systemctl: Optional[str] = "auto") -> List[str]:
-    systemctl = shutil.which("systemctl") if systemctl == "auto" else systemctl
     lines = []
     if was_enabled:
         done = _systemctl(["disable", "--now", path.name], systemctl)
@@ -100,7 +102,6 @@ def remove_service(path: Path, was_enabled: bool, systemctl: Optional[str] = "au
 
 def service_state(systemctl: Optional[str] = "auto") -> Optional[str]:
     """'active', 'inactive', 'failed'... or None when systemctl cannot tell."""
-    systemctl = shutil.which("systemctl") if systemctl == "auto" else systemctl
     done = _systemctl(["is-active", UNIT_NAME], systemctl)
     if done is None or not done.stdout.strip():
         return None

@@ -61,10 +61,8 @@ class ProgressBar:
         self.stream.write(text)
         self.stream.flush()
 
-    def close(self, message: str = "") -> None:
+    def close(self) -> None:
         if self.live:
             self._draw(time.monotonic())
             self.stream.write("\n")
-        if message:
-            self.stream.write(f"   {message}\n")
         self.stream.flush()

@@ -55,10 +55,9 @@ def uninstall(record_path: Path) -> int:
                     kept.append(f"{short(path)} (does not look like a magic-gimp folder; left alone)")
 
     record_path.unlink()
-    for suffix in (".tmp",):
-        leftover = record_path.with_name(record_path.name + suffix)
-        if leftover.exists():
-            leftover.unlink()
+    leftover = record_path.with_name(record_path.name + ".tmp")  # from an interrupted save
+    if leftover.exists():
+        leftover.unlink()
 
     folders = [Path(i["path"]) for i in items if i["kind"] == "dir-if-empty"]
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
