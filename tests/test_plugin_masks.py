@@ -55,8 +55,10 @@ def test_mask_box_rejects_a_buffer_of_the_wrong_size():
     ("Y u16", None, "Y u8"),        # 16-bit linear: scaled, no curve
     ("Y' u16", None, "Y' u8"),
     ("Y float", None, "Y u8"),
+    ("Y~ u8", None, "Y~ u8"),       # a perceptual encoding, should GIMP ever store one
     (None, "GIMP_PRECISION_U8_NON_LINEAR", "Y' u8"),  # no Babl typelib: the precision decides
     (None, "GIMP_PRECISION_U16_LINEAR", "Y u8"),
+    (None, "GIMP_PRECISION_U8_PERCEPTUAL", "Y u8"),  # GIMP 3.0.4 stores these channels as "Y u8"
     (None, None, "Y u8"),
 ])
 def test_masks_are_read_with_their_stored_curve(encoding, precision, expected):

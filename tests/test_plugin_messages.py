@@ -56,3 +56,10 @@ def test_weights_warning_comes_from_a_real_servers_hello(magic_server):
     text = messages.weights_warning(hello)
     assert text is not None and "UNTRAINED" in text and "--only weights" in text
     assert messages.weights_warning({"classifiers": [{"name": "robust", "warning": None}]}) is None
+
+
+def test_without_a_server_command_the_start_command_is_named_once():
+    for detail in ("no MAGIC server is running (no runtime file at /r.json). Start one with `python -m magic_server`.",
+                   "the MAGIC server (pid 7) is no longer running; its runtime file /r.json is stale."):
+        text = messages.no_server_and_no_command(detail, "/p/magic-gimp.json has no \"server_command\"")
+        assert text.count("python -m magic_server") == 1 and detail in text and "magic-gimp.json" in text

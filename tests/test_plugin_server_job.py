@@ -4,6 +4,7 @@ cancelling. Real magic_server processes on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ from magic_gimp_core.background import Abandoned, call_in_background
 from magic_gimp_core.messages import UserError
 from magic_gimp_core.progress import describe_event
 from magic_gimp_core.server_job import JobRequest, JobRunner, connect
-from magic_gimp_core.settings import PluginSettings
+from magic_gimp_core.settings import PluginSettings, load_settings
 from server_fixtures import FAST_ENGINE_ARGS, make_job_inputs
 
 
@@ -42,7 +43,7 @@ def run_job(client, request, cancel_after_first_progress=False):
 
 
 def test_job_runs_on_a_worker_thread_and_reports_progress(magic_server, tmp_path):
-    client = connect(magic_client, settings_for(tmp_path, magic_server.runtime_file), start=False)
+    client = connect(magic_client, settings_for(tmp_path, magic_server.runtime_file))
     try:
         image, source, target = make_job_inputs(96, 72)
         request = JobRequest(96, 72, image, source, target, {"mode": "position", "preset": "tiny", "seed": 3})
@@ -58,7 +59,7 @@ def test_job_runs_on_a_worker_thread_and_reports_progress(magic_server, tmp_path
 
 
 def test_cancel_from_the_main_thread_cancels_the_job_on_the_server(magic_server, tmp_path):
-    client = connect(magic_client, settings_for(tmp_path, magic_server.runtime_file), start=False)
+    client = connect(magic_client, settings_for(tmp_path, magic_server.runtime_file))
     try:
         image, source, target = make_job_inputs(96, 72)
         request = JobRequest(96, 72, image, source, target, {"mode": "position", "preset": "preview", "seed": 1})
@@ -71,8 +72,16 @@ def test_cancel_from_the_main_thread_cancels_the_job_on_the_server(magic_server,
 
 
 def test_no_server_and_no_way_to_start_one(tmp_path):
-    with pytest.raises(UserError, match="No MAGIC server is running .* does not know how to start one"):
+    with pytest.raises(UserError, match="(?s)cannot reach its server: .*does not know how to start one "
+                                        "\\(.*magic-gimp.json has no \"server_command\"\\)"):
         connect(magic_client, settings_for(tmp_path, tmp_path / "none.json"))
+
+
+def test_a_broken_settings_file_is_named_when_no_server_can_be_started(tmp_path):
+    (tmp_path / "magic-gimp.json").write_text(json.dumps({"server_command": "python -m magic_server"}))
+    settings = load_settings(str(tmp_path))
+    with pytest.raises(UserError, match="(?s)cannot reach its server: .*server_command.* must be a list of strings"):
+        connect(magic_client, settings, str(tmp_path / "none.json"))
 
 
 def test_a_server_command_that_does_not_exist_means_not_installed(tmp_path):

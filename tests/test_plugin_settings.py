@@ -7,9 +7,8 @@ import os
 import subprocess
 import sys
 
-import plugin_support  # noqa: F401
 from plugin_support import PLUGIN_DIR, REPO
-from magic_gimp_core.settings import import_paths, load_settings
+from magic_gimp_core.settings import load_settings
 
 
 def test_settings_written_by_the_installer_are_understood(tmp_path):
@@ -30,7 +29,6 @@ def test_settings_written_by_the_installer_are_understood(tmp_path):
     assert settings.runtime_file == str(tmp_path / "rt.json")
     assert settings.server_command == ["/opt/py/bin/python", "-m", "magic_server", "--idle-exit", "60"]
     assert settings.vendor_path == str(installed / "vendor")
-    assert import_paths(str(installed)) == [str(installed), str(installed / "vendor")]
 
 
 def test_missing_or_bad_settings_give_defaults_and_say_why(tmp_path):

@@ -21,12 +21,12 @@ PLUGIN_DIR = os.path.dirname(os.path.realpath(__file__))
 if PLUGIN_DIR not in sys.path:
     sys.path.insert(0, PLUGIN_DIR)
 
-from magic_gimp_core.settings import import_paths, load_settings  # noqa: E402
+from magic_gimp_core.settings import load_settings  # noqa: E402
 
 SETTINGS = load_settings(PLUGIN_DIR)
-for _path in reversed(import_paths(PLUGIN_DIR, SETTINGS.vendor_dir)):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+# Vendored packages (pyzmq for a GIMP whose Python has none) go first.
+if SETTINGS.vendor_path not in sys.path:
+    sys.path.insert(0, SETTINGS.vendor_path)
 
 import gi  # noqa: E402
 

@@ -289,6 +289,12 @@ def test_other_image_kinds():
         image.delete()
     image, photo = build_scene()
     try:
+        image.convert_precision(Gimp.Precision.U8_PERCEPTUAL)  # its channels are stored as "Y u8"
+        test_success(image, photo, "8-bit perceptual RGB image", Gimp.ImageType.RGBA_IMAGE)
+    finally:
+        image.delete()
+    image, photo = build_scene()
+    try:
         image.convert_indexed(Gimp.ConvertDitherType.NONE, Gimp.ConvertPaletteType.GENERATE, 64, False, False, "")
         count = len(all_layers(image))
         status, error, _ = call_magic(image, photo, preset=PRESET)

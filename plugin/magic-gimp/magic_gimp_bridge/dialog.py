@@ -8,10 +8,11 @@ import gi
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
 from gi.repository import GimpUi  # noqa: E402
+from magic_gimp_core.choices import TARGET_CHANNEL_NAME  # noqa: E402
 
 INTRO = ("Select the object (or pick a source channel), mark where it should go with a channel named "
-         "'MAGIC target' (or pick a target channel), then press OK. Results arrive as new layers in a group above "
-         "this layer; nothing else changes.")
+         f"'{TARGET_CHANNEL_NAME}' (or pick a target channel), then press OK. Results arrive as new layers in a "
+         "group above this layer; nothing else changes.")
 
 
 def ask_options(procedure, config, proc_name: str) -> bool:

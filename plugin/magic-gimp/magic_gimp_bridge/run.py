@@ -108,7 +108,7 @@ class MagicRun:
                          else GimpProgress("MAGIC: connecting to the server…"))
         try:
             self.client = call_in_background(
-                lambda: connect(client_module, self.settings, options.server or None), self.tick, self.cancelled)
+                lambda: connect(client_module, self.settings, options.server), self.tick, self.cancelled)
             hello = self.client.info
             self._check_offer(hello, params)
             self._warn_about(hello)
@@ -193,7 +193,7 @@ def run_procedure(procedure, run_mode, image, drawables, config, settings: Plugi
     except Cancelled:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     except BaseException as exc:  # noqa: BLE001 - GIMP would show nothing useful for an escaped exception
-        if "JobCancelled" in {c.__name__ for c in type(exc).__mro__}:
+        if "JobCancelled" in messages.class_names(exc):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
         message = messages.describe_failure(exc)
         if not isinstance(exc, messages.UserError):

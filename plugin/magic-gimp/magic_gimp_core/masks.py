@@ -30,13 +30,15 @@ def mask_read_format(encoding: Optional[str], precision_name: Optional[str] = No
 
     Channels of 8-bit non-linear images are stored as "Y' u8"; reading them
     as "Y u8" would run the values through the sRGB curve (a painted 188
-    reads as 128). So read with the same curve (Y' or Y) as the stored
-    encoding, at u8 (u16 and float scale to u8 without a curve change).
-    `encoding` is babl's name for the channel's format ("Y' u8", "Y u16",
-    "Y float"...); without it the image precision decides (U8_NON_LINEAR,
-    U16_LINEAR, ...: non-linear precisions store Y'). """
+    reads as 128). So read with the same curve (Y' non-linear, Y~
+    perceptual, Y linear) as the stored encoding, at u8 (u16 and float scale
+    to u8 without a curve change). `encoding` is babl's name for the
+    channel's format ("Y' u8", "Y u16", "Y float"...); without it the image
+    precision decides: GIMP 3.0.4 stores channels of non-linear precisions
+    as Y' and all others, perceptual ones included, as Y. """
     if encoding:
-        return "Y' u8" if encoding.startswith("Y'") else "Y u8"
+        model = encoding.split()[0]
+        return f"{model} u8" if model in ("Y'", "Y~") else "Y u8"
     if precision_name and precision_name.upper().endswith("NON_LINEAR"):
         return "Y' u8"
     return "Y u8"

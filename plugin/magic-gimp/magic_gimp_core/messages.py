@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 INSTALLER_HINT = ("re-run the magic-gimp installer (install.sh, install.ps1 or "
                   "`python installer/install.py`)")
+WEIGHTS_COMMAND = "`python installer/install.py --only weights`"
 ZMQ_PACKAGES = ("Debian/Ubuntu: sudo apt install python3-zmq; Fedora: sudo dnf install python3-zmq; "
                 "Arch: sudo pacman -S python-pyzmq")
 
@@ -21,7 +22,7 @@ class UserError(Exception):
     Its text is shown as it is."""
 
 
-def _class_names(exc: BaseException) -> set:
+def class_names(exc: BaseException) -> set:
     return {cls.__name__ for cls in type(exc).__mro__}
 
 
@@ -47,10 +48,12 @@ def server_not_installed(command: Sequence[str], error: BaseException, config_pa
             f"\"server_command\" in {config_path}.")
 
 
-def no_server_and_no_command(detail: str, config_path: str) -> str:
-    return (f"No MAGIC server is running ({detail}), and the plug-in does not know how to start one "
-            f"({config_path} is missing or has no \"server_command\").\n\n"
-            f"To fix it, start the server yourself (`python -m magic_server`) or {INSTALLER_HINT}.")
+def no_server_and_no_command(detail: str, why_no_command: str) -> str:
+    start = "start the server yourself"
+    if "python -m magic_server" not in detail:  # the client library's text often says it already
+        start += " (`python -m magic_server`)"
+    return (f"MAGIC cannot reach its server: {detail}\n\nThe plug-in does not know how to start one "
+            f"({why_no_command}).\n\nTo fix it, {start} or {INSTALLER_HINT}.")
 
 
 def weights_warning(hello: dict) -> Optional[str]:
@@ -60,8 +63,7 @@ def weights_warning(hello: dict) -> Optional[str]:
         warning = classifier.get("warning")
         if warning:
             return (f"The MAGIC server runs without trained classifier weights: {warning}\n\n"
-                    f"To fix it, install the weights: `python installer/install.py --only weights`, "
-                    f"then restart the server.")
+                    f"To fix it, install the weights: {WEIGHTS_COMMAND}, then restart the server.")
     return None
 
 
@@ -73,7 +75,7 @@ def _looks_like_missing_weights(text: str) -> bool:
 def describe_failure(exc: BaseException) -> str:
     """The user's message for anything that went wrong while talking to the
     server or running the job."""
-    names = _class_names(exc)
+    names = class_names(exc)
     text = str(exc).strip() or type(exc).__name__
     code = getattr(exc, "code", None)
     if isinstance(exc, UserError):
@@ -84,12 +86,12 @@ def describe_failure(exc: BaseException) -> str:
         if code == "interrupted":
             return f"The MAGIC server stopped while the job was running ({text}). Run MAGIC again."
         if _looks_like_missing_weights(text):
-            return f"MAGIC cannot run: {text}\n\nTo fix it, install the weights: `python installer/install.py --only weights`."
+            return f"MAGIC cannot run: {text}\n\nTo fix it, install the weights: {WEIGHTS_COMMAND}."
         return f"MAGIC could not make results: {text}\n\nNothing was added to the image."
     if "ServerUnavailable" in names:
         if _looks_like_missing_weights(text):
             return (f"The MAGIC server could not start because its classifier weights are missing:\n{text}\n\n"
-                    f"To fix it, install them: `python installer/install.py --only weights`.")
+                    f"To fix it, install them: {WEIGHTS_COMMAND}.")
         if code == "bad_version":
             return f"The plug-in and the MAGIC server do not match: {text}.\n\nTo fix it, {INSTALLER_HINT}."
         return (f"MAGIC cannot reach its server: {text}\n\n"

@@ -18,20 +18,21 @@ START_TIMEOUT_S = 180.0  # a cold start loads torch and the classifier
 CANCEL_IF_SILENT_S = 15.0  # GIMP SIGKILLs a plug-in whose progress bar is cancelled; the server then cancels
 
 
-def connect(client_module, settings: PluginSettings, runtime_file: Optional[str] = None, start: bool = True):
+def connect(client_module, settings: PluginSettings, runtime_file: Optional[str] = None):
     """A connected MagicClient. Starts the server with the installer's
     server_command when none is running. Raises UserError with what to do,
     or the client library's ServerUnavailable (described by
     messages.describe_failure)."""
     client_cls = client_module.MagicClient
     runtime_file = runtime_file or settings.runtime_file
-    if not start or not settings.server_command:
+    if not settings.server_command:
         try:
             return client_cls.connect(runtime_file=runtime_file, timeout=CONNECT_TIMEOUT_S)
         except client_module.ServerUnavailable as exc:
-            if start and not settings.server_command:
-                raise messages.UserError(messages.no_server_and_no_command(str(exc), settings.config_path)) from None
-            raise
+            if exc.code == "bad_version":  # starting one would not help; describe_failure says what to do
+                raise
+            raise messages.UserError(messages.no_server_and_no_command(
+                str(exc), settings.problem or f"{settings.config_path} has no \"server_command\"")) from None
     try:
         return client_cls.connect_or_start(settings.server_command, runtime_file=runtime_file,
                                            start_timeout=START_TIMEOUT_S, timeout=CONNECT_TIMEOUT_S)

@@ -16,7 +16,6 @@ DEFAULT_VENDOR_DIR = "vendor"
 class PluginSettings:
     plugin_dir: str
     config_path: str
-    version: str = "unknown"
     runtime_file: Optional[str] = None  # None: the client library's default place
     server_command: List[str] = field(default_factory=list)  # empty: the plug-in cannot start a server
     vendor_dir: str = DEFAULT_VENDOR_DIR
@@ -25,13 +24,6 @@ class PluginSettings:
     @property
     def vendor_path(self) -> str:
         return os.path.join(self.plugin_dir, self.vendor_dir)
-
-
-def import_paths(plugin_dir: str, vendor_dir: str = DEFAULT_VENDOR_DIR) -> List[str]:
-    """Folders to put first on sys.path, in order: the plug-in folder (the
-    installer copies magic_client there) and its vendored packages (pyzmq
-    for a GIMP whose Python has none)."""
-    return [plugin_dir, os.path.join(plugin_dir, vendor_dir)]
 
 
 def load_settings(plugin_dir: str) -> PluginSettings:
@@ -52,7 +44,6 @@ def load_settings(plugin_dir: str) -> PluginSettings:
     if not isinstance(data, dict):
         settings.problem = f"{path} is not a JSON object"
         return settings
-    settings.version = str(data.get("version", settings.version))
     runtime_file = data.get("runtime_file")
     if isinstance(runtime_file, str) and runtime_file:
         settings.runtime_file = os.path.expanduser(runtime_file)
