@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .choices import TARGET_CHANNEL_NAME
 from .masks import mask_box
 from .messages import UserError
-from .region import MIN_SIDE, Box, context_region, crop_bytes
+from .region import Box, context_region, crop_bytes
 
 
 @dataclass
@@ -41,10 +41,10 @@ def check_masks(layer_name: str, width: int, height: int, source_mask, target_ma
 
 
 def plan_crop(layer_name: str, width: int, height: int, source_mask, target_mask, boxes: MaskBoxes,
-              context_margin: float, min_context: int) -> CropPlan:
+              context_margin: float, min_context: int, min_side: int) -> CropPlan:
     crop = context_region(boxes.source, boxes.target, width, height, context_margin, min_context)
-    if crop.width < MIN_SIDE or crop.height < MIN_SIDE:
+    if crop.width < min_side or crop.height < min_side:
         raise UserError(f"The area MAGIC would work on is only {crop.width}x{crop.height} px (layer '{layer_name}' "
-                        f"is {width}x{height} px); it needs at least {MIN_SIDE} px on each side. Use a larger "
+                        f"is {width}x{height} px); it needs at least {min_side} px on each side. Use a larger "
                         f"layer.")
     return CropPlan(crop, crop_bytes(source_mask, width, 1, crop), crop_bytes(target_mask, width, 1, crop))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-# The engine's defaults, used when the server's hello has no region_rule.
+# The engine's and the protocol's defaults, used when the server's hello
+# does not announce its own.
 DEFAULT_CONTEXT_MARGIN = 0.25
 DEFAULT_MIN_CONTEXT = 16
-MIN_SIDE = 16  # the server refuses images with a smaller side
+DEFAULT_MIN_SIDE = 16  # the server refuses images with a smaller side
 
 
 class Box(NamedTuple):
@@ -30,21 +31,18 @@ class Box(NamedTuple):
     def height(self) -> int:
         return self.bottom - self.top
 
-    @property
-    def empty(self) -> bool:
-        return self.right <= self.left or self.bottom <= self.top
-
     def union(self, other: "Box") -> "Box":
         return Box(min(self.left, other.left), min(self.top, other.top),
                    max(self.right, other.right), max(self.bottom, other.bottom))
 
 
 def region_rule_from_hello(info: dict) -> tuple:
-    """(context_margin, min_context) the server announced, else the engine defaults."""
+    """(context_margin, min_context, min_side) the server announced, else the defaults."""
     rule = (info or {}).get("region_rule") or {}
+    limits = (info or {}).get("limits") or {}
     margin = rule.get("context_margin", DEFAULT_CONTEXT_MARGIN)
     min_context = rule.get("min_context", DEFAULT_MIN_CONTEXT)
-    return float(margin), int(min_context)
+    return float(margin), int(min_context), int(limits.get("min_side", DEFAULT_MIN_SIDE))
 
 
 def context_region(source: Box, target: Box, width: int, height: int,
