@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= out
 
-.PHONY: venv demo test test-py test-gimp evaluate bench bench-server clean
+.PHONY: venv demo test test-py test-gimp test-gimp-3.0 test-gimp-3.2 evaluate bench bench-server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,14 @@ test: test-py test-gimp
 test-py: venv
 	$(PY) -m pytest -q
 
-test-gimp: venv
-	tests/gimp/run_gimp_tests.sh
+# The plug-in in real GIMPs: 3.0 from Debian trixie, 3.2 from Debian testing.
+test-gimp: test-gimp-3.0 test-gimp-3.2
+
+test-gimp-3.0: venv
+	MAGIC_GIMP_SUITE=trixie tests/gimp/run_gimp_tests.sh
+
+test-gimp-3.2: venv
+	MAGIC_GIMP_SUITE=testing tests/gimp/run_gimp_tests.sh
 
 evaluate: venv
 	$(PY) -m magic_engine evaluate --cases examples/cases --out $(OUT)/evaluate --preset preview

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_installer_support import use_fake_home  # noqa: E402
 
 import magic_engine.paths as engine_paths  # noqa: E402
-from installer import checkpoints, locations  # noqa: E402
+from installer import checkpoints, gimp_dirs, locations  # noqa: E402
 
 
 @pytest.mark.parametrize("env", [
@@ -70,3 +70,13 @@ def test_mirror_replaces_the_url_base():
     entry = checkpoints.load_manifest()["resnet50_l2_eps1"]
     assert entry.urls_with_mirror("http://lan-box:8000/weights/") == \
         ["http://lan-box:8000/weights/resnet50_l2_eps1.ckpt"]
+
+
+def test_every_gimp_3_user_folder_is_found_in_version_order(tmp_path, monkeypatch):
+    use_fake_home(monkeypatch, tmp_path / "home")
+    monkeypatch.delenv("GIMP3_DIRECTORY", raising=False)
+    for version in ("3.2", "3.0", "3.10", "2.10", "3.x-backup"):  # GIMP 3.2 next to the 3.0 it migrated from
+        (locations.user_config_home() / "GIMP" / version).mkdir(parents=True)
+    native = [p for p in gimp_dirs.find_profiles() if p.flavor == "native"]
+    assert [p.version for p in native] == ["3.0", "3.2", "3.10"]
+    assert native[1].config_dir == locations.user_config_home() / "GIMP" / "3.2"

@@ -2,7 +2,7 @@
 # python-fu-eval batch interpreter (Gimp, Gegl, Gio, GLib are already
 # imported there), started by tests/gimp/run_gimp_tests.sh:
 #
-#   gimp-console-3.0 -i --batch-interpreter=python-fu-eval -b - --quit < batch_test.py
+#   gimp-console-3.x -i --batch-interpreter=python-fu-eval -b - --quit < batch_test.py
 #
 # It builds an image (a background, a layer at an offset, a selection and a
 # 'MAGIC target' channel), calls Filters → MAGIC non-interactively against

@@ -2,9 +2,10 @@
 # The MAGIC plug-in tested in a real GIMP 3 (`make test-gimp`).
 #
 # What it does:
-#   1. makes (once) a Debian trixie root with debootstrap and installs
-#      gimp, python3-zmq and python3-numpy in it; later runs reuse it
-#      (MAGIC_GIMP_ROOT, default /var/cache/magic-gimp/trixie-root);
+#   1. makes (once) a Debian root with debootstrap (MAGIC_GIMP_SUITE: trixie
+#      gives GIMP 3.0, testing gave 3.2) and installs gimp, python3-zmq and
+#      python3-numpy in it; later runs reuse it (MAGIC_GIMP_ROOT, default
+#      /var/cache/magic-gimp/<suite>-root);
 #   2. mounts /proc, /sys, /dev, /dev/pts and a /dev/shm tmpfs in the root,
 #      and always unmounts them again (trap), also on failure;
 #   3. starts the real MAGIC server on the host (127.0.0.1, a free port,
@@ -13,26 +14,25 @@
 #      shares the host's network);
 #   4. installs the plug-in into the root's GIMP profile with the installer's
 #      plug-in-only mode, as a user would;
-#   5. runs gimp-console-3.0 headless in the root with tests/gimp/batch_test.py,
+#   5. runs gimp-console-3.x headless in the root with tests/gimp/batch_test.py,
 #      which calls Filters → MAGIC non-interactively and checks the results;
 #   6. stops the server, unmounts, prints the time of each stage.
 #
 # Requirements: Linux, root (debootstrap, chroot, mount), a reachable Debian
-# mirror on the first run (the host's own, see tests/gimp/trixie_root.sh),
+# mirror on the first run (the host's own, see tests/gimp/debian_root.sh),
 # about 800 MB of disk for the root, and the repo's .venv (make venv) for
 # the server and the installer. Exit code 0 when every check passed.
 #
-# Environment: MAGIC_GIMP_ROOT, MAGIC_GIMP_MIRROR (see trixie_root.sh),
+# Environment: MAGIC_GIMP_SUITE, MAGIC_GIMP_ROOT, MAGIC_GIMP_MIRROR (see debian_root.sh),
 # PYTHON (default .venv/bin/python), MAGIC_GIMP_KEEP=1 keeps the test folder.
 
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-source "$REPO/tests/gimp/trixie_root.sh"
+source "$REPO/tests/gimp/debian_root.sh"
 
 PY="${PYTHON:-$REPO/.venv/bin/python}"
 TEST_DIR_IN_ROOT=/tmp/magic-test
 TEST_DIR="$ROOT$TEST_DIR_IN_ROOT"
-GIMP_PROFILE_IN_ROOT=/root/.config/GIMP/3.0
 GIMP_TIMEOUT_S=600
 SERVER_PID=""
 WORK=""
@@ -73,7 +73,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ensure_root
-stage_done "trixie root ready ($ROOT)"
+GIMP_CONSOLE="gimp-console-$(gimp_version)"
+GIMP_PROFILE_IN_ROOT=$(gimp_profile_in_root)
+stage_done "$SUITE root ready ($ROOT, $GIMP_CONSOLE)"
 
 mount_root
 rm -rf "$TEST_DIR"
@@ -106,10 +108,10 @@ done
 [[ -s "$TEST_DIR/server.json" ]] || die "the server was not ready within 120 s"
 stage_done "server ready"
 
-log "running gimp-console-3.0 in the root with tests/gimp/batch_test.py"
+log "running $GIMP_CONSOLE in the root with tests/gimp/batch_test.py"
 set +e
 in_root env MAGIC_TEST_DIR="$TEST_DIR_IN_ROOT" timeout "$GIMP_TIMEOUT_S" \
-    gimp-console-3.0 -i --batch-interpreter=python-fu-eval -b - --quit \
+    "$GIMP_CONSOLE" -i --batch-interpreter=python-fu-eval -b - --quit \
     <"$REPO/tests/gimp/batch_test.py" >"$WORK/gimp.log" 2>&1
 GIMP_RC=$?
 set -e
@@ -129,4 +131,4 @@ fi
 stop_server
 stage_done "stop the server"
 printf '%s\n' "Stage timings:" "${TIMINGS[@]}" >&2
-log "real-GIMP tests passed"
+log "real-GIMP tests passed ($GIMP_CONSOLE, Debian $SUITE)"

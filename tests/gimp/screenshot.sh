@@ -16,7 +16,7 @@
 
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-source "$REPO/tests/gimp/trixie_root.sh"
+source "$REPO/tests/gimp/debian_root.sh"
 
 PY="${PYTHON:-$REPO/.venv/bin/python}"
 OUT="${MAGIC_SHOT_OUT:-/tmp/magic-shot-out}"
@@ -82,7 +82,7 @@ setsid env MAGIC_GIMP_HOME="$OUT/home" "$PY" -m magic_server --endpoint tcp://12
     >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 MAGIC_GIMP_HOME="$OUT/home" "$PY" "$REPO/installer/install.py" --only plugin \
-    --gimp-dir "$ROOT/root/.config/GIMP/3.0" --runtime-file "$SHOT_IN_ROOT/server.json" \
+    --gimp-dir "$ROOT$(gimp_profile_in_root)" --runtime-file "$SHOT_IN_ROOT/server.json" \
     --server-command "/opt/magic-gimp-not-installed/bin/python -m magic_server" --no-vendor-zmq >"$OUT/install.log"
 
 log "starting Xvfb and GIMP"
@@ -91,7 +91,7 @@ setsid chroot "$ROOT" env -i HOME=/root PATH=/usr/bin:/bin Xvfb $DISPLAY_NUM -sc
 XVFB_PID=$!
 sleep 2
 setsid chroot "$ROOT" env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 DISPLAY=$DISPLAY_NUM \
-    MAGIC_SHOT_DIR=$SHOT_IN_ROOT gimp-3.0 --no-splash --batch-interpreter=python-fu-eval -b - \
+    MAGIC_SHOT_DIR=$SHOT_IN_ROOT "gimp-$(gimp_version)" --no-splash --batch-interpreter=python-fu-eval -b - \
     <"$REPO/tests/gimp/screenshot_scene.py" >"$OUT/gimp.log" 2>&1 &
 GIMP_PID=$!
 

@@ -1,14 +1,17 @@
 # Shared by run_gimp_tests.sh and screenshot.sh (source it, do not run it).
 #
-# A cached Debian trixie root with GIMP 3, made with debootstrap, plus
-# mount/unmount helpers. Needs root, debootstrap (installed with apt-get when
-# missing) and a reachable Debian mirror.
+# A cached Debian root with GIMP 3, made with debootstrap, plus mount/unmount
+# helpers. Needs root, debootstrap (installed with apt-get when missing) and a
+# reachable Debian mirror.
 #
-#   MAGIC_GIMP_ROOT    where the root lives (default /var/cache/magic-gimp/trixie-root)
+#   MAGIC_GIMP_SUITE   Debian suite (default trixie: GIMP 3.0.4; testing had
+#                      GIMP 3.2.6 in November 2026)
+#   MAGIC_GIMP_ROOT    where the root lives (default /var/cache/magic-gimp/<suite>-root)
 #   MAGIC_GIMP_MIRROR  Debian mirror (default: the host's deb.debian.org-style
 #                      mirror from /etc/apt, else http://deb.debian.org/debian)
 
-ROOT="${MAGIC_GIMP_ROOT:-/var/cache/magic-gimp/trixie-root}"
+SUITE="${MAGIC_GIMP_SUITE:-trixie}"
+ROOT="${MAGIC_GIMP_ROOT:-/var/cache/magic-gimp/$SUITE-root}"
 ROOT_PACKAGES="gimp python3-zmq python3-numpy"
 ROOT_STAMP="$ROOT/.magic-gimp-root-ready"
 MOUNTED=()
@@ -66,6 +69,16 @@ unmount_root() {
 
 in_root() { chroot "$ROOT" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 
+# The root's GIMP version (3.0, 3.2...), from its gimp-console-3.x; it also
+# names the user folder GIMP reads plug-ins from.
+gimp_version() {
+    local found
+    found=$(cd "$ROOT/usr/bin" && ls gimp-console-3.* 2>/dev/null | sort -V | tail -n 1)
+    [[ -n "$found" ]] || die "no gimp-console-3.x in $ROOT/usr/bin"
+    echo "${found#gimp-console-}"
+}
+gimp_profile_in_root() { echo "/root/.config/GIMP/$(gimp_version)"; }
+
 root_has_packages() {  # the stamp lists installed packages, one a line
     local package
     for package in "$@"; do grep -qxF "$package" "$ROOT_STAMP" 2>/dev/null || return 1; done
@@ -78,7 +91,7 @@ ensure_root() {
     local wanted="$ROOT_PACKAGES $*"
     # shellcheck disable=SC2086
     if root_has_packages $wanted; then
-        log "reusing the cached trixie root $ROOT"
+        log "reusing the cached $SUITE root $ROOT"
         return 0
     fi
     command -v debootstrap >/dev/null || {
@@ -87,11 +100,11 @@ ensure_root() {
     }
     local mirror; mirror=$(debian_mirror)
     if [[ ! -x "$ROOT/usr/bin/apt-get" || ! -f "$ROOT/.debootstrap-done" ]]; then
-        log "creating a Debian trixie root in $ROOT from $mirror (debootstrap, a few minutes)"
+        log "creating a Debian $SUITE root in $ROOT from $mirror (debootstrap, a few minutes)"
         [[ -z "$(mounts_under_root)" ]] || die "refusing to delete $ROOT: something is mounted in it: $(mounts_under_root)"
         rm -rf "$ROOT"
         mkdir -p "$(dirname "$ROOT")"
-        debootstrap --variant=minbase trixie "$ROOT" "$mirror" >"$ROOT.debootstrap.log" 2>&1 \
+        debootstrap --variant=minbase "$SUITE" "$ROOT" "$mirror" >"$ROOT.debootstrap.log" 2>&1 \
             || die "debootstrap failed; see $ROOT.debootstrap.log (and $ROOT/debootstrap/debootstrap.log)"
         touch "$ROOT/.debootstrap-done"
     fi
@@ -100,7 +113,10 @@ ensure_root() {
     chmod +x "$ROOT/usr/sbin/policy-rc.d"
     mount_root
     log "installing $wanted in the root (apt-get)"
-    in_root apt-get update -q >"$ROOT.apt.log" 2>&1 || die "apt-get update in the root; see $ROOT.apt.log"
+    # A mirror that lags behind leaves testing's Release file past its
+    # Valid-Until date; the packages are still signed and verified.
+    in_root apt-get -o Acquire::Check-Valid-Until=false update -q >"$ROOT.apt.log" 2>&1 \
+        || die "apt-get update in the root; see $ROOT.apt.log"
     in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $wanted \
         >>"$ROOT.apt.log" 2>&1 || die "apt-get install in the root; see $ROOT.apt.log"
     in_root apt-get clean
