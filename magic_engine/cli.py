@@ -9,7 +9,6 @@ import sys
 import warnings
 from pathlib import Path
 
-
 from .bench import run_bench
 from .config import MODES, PRESET_NAMES, make_config, preset_summaries
 from .demo import DEFAULT_CASE, run_demo

@@ -83,7 +83,6 @@ PRESET_NAMES = tuple(PRESETS)
 INIT_CHOICES = ("noise", "copy", "input")
 
 
-
 @dataclass(frozen=True)
 class MagicConfig:
     """Every knob of one MAGIC run. Build with `make_config`."""

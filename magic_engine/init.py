@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from .region import mask_box
 
+
 def fill_holes(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Push-pull fill: unknown pixels of `image` (1, C, h, w) get a smooth blend
     of the known ones around them (`known`: (1, 1, h, w) in {0, 1})."""
