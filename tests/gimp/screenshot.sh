@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Screenshot of the MAGIC dialog for the README (docs/images/plugin-dialog.png),
-# taken from the real GIMP 3 GUI under Xvfb in the trixie root, and a check
-# of the interactive path that the batch test cannot reach: the dialog, the
-# progress window's Cancel button, a run left to finish, and an error shown
-# to the user.
+# taken from the real GIMP 3 GUI under Xvfb in the Debian root (MAGIC_GIMP_SUITE,
+# see debian_root.sh), and a check of the interactive path that the batch test
+# cannot reach: the dialog, the progress window's Cancel button, a run left to
+# finish, and an error shown to the user.
 #
 # Not part of `make test` (it takes minutes on a CPU: the second run uses
 # the 'preview' preset on the bundled rocket example).
