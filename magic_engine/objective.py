@@ -107,7 +107,7 @@ class MagicObjective:
         with self.autocast():
             logits, features = self.classifier(xl)
             mask_logits = self.mask_net(xl)
-            critic_scores = self.critic(self._critic_layout(xl)) if adversarial else None
+            critic_scores = self.critic(self._critic_layout(x)) if adversarial else None
         terms["class"] = F.cross_entropy(logits.float(), self.target_class.expand(batch))
         terms["feature_stats"] = feature_statistics_loss([features[i] for i in cfg.feature_levels],
                                                          self.reference_stats)
