@@ -39,7 +39,7 @@ PRESETS = {
             "variants": 3,
             "iterations": 1500,
             "init": "copy",
-            "init_std": 0.1,
+            "init_std": 0.0,
             "learning_rate": 0.01,
             "mask_net_width": 32,
             "mask_net_training": "upfront",
@@ -54,7 +54,7 @@ PRESETS = {
             "size": 128,
             "iterations": 300,
             "init": "copy",
-            "init_std": 0.1,
+            "init_std": 0.0,
             "learning_rate": 0.01,
             "mask_net_width": 32,
             "mask_net_training": "upfront",
@@ -74,6 +74,8 @@ PRESETS = {
             "mask_net_steps": 4,
             "critic_width": 8,
             "min_side": 32,
+            "refine_iterations": 1,
+            "patchmatch_iterations": 1,
         },
     },
 }
@@ -92,8 +94,8 @@ class MagicConfig:
 
     # Batch, resolution, schedule of the image optimisation.
     variants: int = 5  # batch size: one run gives this many diverse results
-    size: int = 224  # working resolution: the region is resized to about size*size pixels
-    min_side: int = 64  # no side of the working image is smaller (ResNet needs room)
+    size: int = 224  # level 0, where the classifier works: the region scaled to about size*size pixels
+    min_side: int = 64  # no side of level 0 is smaller (ResNet needs room)
     iterations: int = 18000
     learning_rate: float = 0.2
     adam_betas: tuple = (0.9, 0.999)
@@ -136,9 +138,20 @@ class MagicConfig:
     # Region of the input that is worked on, and how results are blended back.
     context_margin: float = 0.25  # margin around both masks, fraction of their box's long side
     min_context: int = 16  # ... but at least this many pixels
-    edit_dilation: float = 0.02  # grow the edited region by this fraction of the region's diagonal
-    edit_feather: float = 0.03  # then blend over this fraction of the diagonal
+    edit_dilation: float = 0.02  # the edit area: both masks grown by this fraction of the region's diagonal
+    edit_feather: float = 0.006  # blend over this fraction of the diagonal, inside the edit area
     max_image_pixels: int = 100_000_000  # refuse larger inputs (memory)
+
+    # From level 0 to the photo's resolution (refine.py): the photo's own
+    # patches, searched and voted at every finer level.
+    fill_noise: float = 0.05  # noise on the first guess of the hole fill ("copy" start)
+    refine_iterations: int = 3  # search-and-vote rounds per level
+    patchmatch_iterations: int = 3  # propagation + random search rounds per search
+    max_refine_pixels: int = 50_000_000  # levels larger than this (region pixels) are carried, not searched
+    patch_dims: int = 24  # PCA dimensions of a 7x7 RGB patch
+    # In a level's last vote only patches centred this close count (0-3);
+    # 0: each pixel copies its own match, which keeps the photo's grain.
+    vote_reach: int = 0
 
     # Speed. "auto": bf16 where the device has fast bf16, else fp32.
     precision: str = "auto"
@@ -196,6 +209,16 @@ def _check(cfg: MagicConfig) -> None:
         problems.append("mask_net_steps must be >= 1")
     if cfg.mask_net_width < 1 or cfg.critic_width < 1:
         problems.append("network widths must be >= 1")
+    if cfg.refine_iterations < 1 or cfg.patchmatch_iterations < 1:
+        problems.append("refine_iterations and patchmatch_iterations must be >= 1")
+    if cfg.max_refine_pixels < 1:
+        problems.append("max_refine_pixels must be >= 1")
+    if not 0 <= cfg.vote_reach <= 3:
+        problems.append("vote_reach must be 0..3 (the patch radius)")
+    if not 1 <= cfg.patch_dims <= 147:
+        problems.append("patch_dims must be 1..147 (a 7x7 RGB patch has 147 values)")
+    if cfg.fill_noise < 0:
+        problems.append("fill_noise must be >= 0")
     if cfg.precision not in ("auto", "fp32", "bf16", "fp16"):
         problems.append("precision must be auto, fp32, bf16 or fp16")
     if any(not 0 <= level <= 3 for level in cfg.feature_levels):

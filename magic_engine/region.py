@@ -1,11 +1,14 @@
-"""Which part of the image MAGIC works on, at what resolution, and how the
-results go back into the full-resolution image.
+"""Which part of the photo MAGIC works on, which of its pixels may change, and
+how the result goes back into the photo.
 
 The region is the union of both masks' boxes plus a context margin, clamped
-to the image. It is resized to about size*size pixels (aspect ratio kept,
-never enlarged beyond its own resolution unless a side would fall below
-`min_side`). Only the edited area (both masks, dilated and feathered)
-changes in the composite; every other pixel is copied bit for bit.
+to the image; the engine synthesises it at its own resolution (see
+pyramid.py for the coarser levels on the way). The edit area is both masks
+grown by a band (`edit_dilation` of the region's diagonal), so an object's
+rim, glow and loose mask edges go with it. Only the edit area changes; every
+other pixel is copied bit for bit. Because the synthesis keeps the photo's
+own pixels around the edit at every level, the blend into the photo needs
+only a narrow feather, inside the edit area.
 """
 
 from __future__ import annotations
@@ -15,10 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from PIL import Image
 
-_ROUND_TO = 8  # working sides are multiples of 8: tidy feature-map sizes
+from .masks import box_blur, dilate, erode
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,6 @@ class Region:
     top: int
     right: int  # exclusive
     bottom: int  # exclusive
-    work_width: int
-    work_height: int
-    aspect_changed: bool = False  # a side hit its limit: the region is stretched
 
     @property
     def width(self) -> int:
@@ -40,14 +38,15 @@ class Region:
         return self.bottom - self.top
 
     @property
+    def diagonal(self) -> float:
+        return math.hypot(self.width, self.height)
+
+    @property
     def slices(self):
         return slice(self.top, self.bottom), slice(self.left, self.right)
 
     def to_dict(self) -> dict:
-        return {
-            "box": [self.left, self.top, self.width, self.height],
-            "working_size": [self.work_width, self.work_height],
-        }
+        return {"box": [self.left, self.top, self.width, self.height]}
 
 
 def mask_box(mask: np.ndarray):
@@ -59,13 +58,7 @@ def mask_box(mask: np.ndarray):
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def _round_side(value: float, low: int, high: int) -> int:
-    side = int(round(value / _ROUND_TO)) * _ROUND_TO
-    return max(low, min(high, max(_ROUND_TO, side)))
-
-
-def choose_region(source: np.ndarray, target: np.ndarray, size: int, min_side: int,
-                  context_margin: float, min_context: int) -> Region:
+def choose_region(source: np.ndarray, target: np.ndarray, context_margin: float, min_context: int) -> Region:
     height, width = source.shape
     boxes = [mask_box(source), mask_box(target)]
     left = min(b[0] for b in boxes)
@@ -73,73 +66,48 @@ def choose_region(source: np.ndarray, target: np.ndarray, size: int, min_side: i
     right = max(b[2] for b in boxes)
     bottom = max(b[3] for b in boxes)
     margin = max(min_context, int(math.ceil(context_margin * max(right - left, bottom - top))))
-    left, top = max(0, left - margin), max(0, top - margin)
-    right, bottom = min(width, right + margin), min(height, bottom + margin)
-
-    region_w, region_h = right - left, bottom - top
-    scale = min(math.sqrt(size * size / (region_w * region_h)), 1.0)  # never enlarge...
-    if min(region_w, region_h) * scale < min_side:
-        scale = min_side / min(region_w, region_h)  # ...unless a side would be too small
-    limit = 4 * size
-    clamped = max(region_w, region_h) * scale > limit + _ROUND_TO
-    work_w = _round_side(region_w * scale, min_side, limit)
-    work_h = _round_side(region_h * scale, min_side, limit)
-    return Region(left, top, right, bottom, work_w, work_h, clamped)
+    return Region(max(0, left - margin), max(0, top - margin), min(width, right + margin), min(height, bottom + margin))
 
 
-def resize_image(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """uint8 (H, W, 3) -> uint8 (height, width, 3), antialiased."""
-    if rgb.shape[1] == width and rgb.shape[0] == height:
-        return rgb.copy()
-    return np.array(Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS))
+def edit_band(region: Region, dilation: float) -> int:
+    """Pixels the edit area reaches beyond both masks."""
+    return max(2, int(round(dilation * region.diagonal)))
 
 
-def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
-    """bool (or 0..1 float) -> bool at the new size: area coverage thresholded at 50 %."""
-    coverage = Image.fromarray(mask.astype(np.float32)).resize((width, height), Image.Resampling.BOX)
-    return np.asarray(coverage) >= 0.5
+def feather_width(region: Region, feather: float) -> int:
+    """Pixels over which the result fades into the photo at the edit area's edge."""
+    return max(1, int(round(feather * region.diagonal)))
 
 
-def edit_weights(source: np.ndarray, target: np.ndarray, region: Region,
-                 dilation: float, feather: float) -> np.ndarray:
-    """float32 (region h, w) blend weight of the synthesised pixels: 1 on both
-    masks and a dilation band around them, falling to exactly 0 over the
-    feather band. Built at working resolution (cheap), then upsampled."""
-    ys, xs = region.slices
-    union_full = source[ys, xs] | target[ys, xs]
-    union_work = _any_cover(union_full, region.work_width, region.work_height)
-    diagonal = math.hypot(region.work_width, region.work_height)
-    grow = max(1, int(round(dilation * diagonal)))
-    soft = max(1, int(round(feather * diagonal / 2)))
-    m = torch.from_numpy(union_work.astype(np.float32))[None, None]
-    m = F.max_pool2d(m, 2 * (grow + soft) + 1, stride=1, padding=grow + soft)
-    for _ in range(2):  # two box blurs: a smooth, tent-shaped ramp
-        m = F.avg_pool2d(F.pad(m, (soft,) * 4, mode="replicate"), 2 * soft + 1, stride=1)
-    weights = F.interpolate(m, size=(region.height, region.width), mode="bilinear", align_corners=False)[0, 0].numpy()
-    weights = np.maximum(weights, union_full.astype(np.float32))
+def edit_area(source: torch.Tensor, target: torch.Tensor, band: int) -> torch.Tensor:
+    """bool (h, w) pixels of the region that may change: both masks grown by `band`."""
+    return dilate(source | target, band)
+
+
+def blend_weights(area: torch.Tensor, feather: int) -> torch.Tensor:
+    """float32 (h, w): 1 inside the edit area, fading to exactly 0 at its edge over
+    about `feather` pixels (the area shrunk by half of it, then blurred by
+    the other half twice: a smooth ramp that ends at the edge), 0 outside."""
+    half = max(1, feather // 2)
+    inner = erode(area, half).float()
+    ramp = box_blur(box_blur(inner, max(1, half // 2)), max(1, half - half // 2))
+    weights = torch.where(area, ramp, torch.zeros_like(ramp))
     weights[weights < 1.0 / 255] = 0.0
     weights[weights > 254.0 / 255] = 1.0
     return weights
 
 
-def _any_cover(mask: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Working-resolution pixels that contain any masked full-resolution pixel,
-    so thin masks are never lost when the region is scaled down."""
-    coverage = Image.fromarray(mask.astype(np.float32)).resize((width, height), Image.Resampling.BOX)
-    return np.asarray(coverage) > 0
+def composite(rgb: np.ndarray, alpha, result: np.ndarray, region: Region, weights: np.ndarray,
+              rows_per_chunk: int = 512) -> np.ndarray:
+    """Blend one region-sized result (uint8 (h, w, 3)) into a copy of the full image.
 
-
-def composite(rgb: np.ndarray, alpha, synthesized: np.ndarray, region: Region,
-              weights: np.ndarray, rows_per_chunk: int = 512) -> np.ndarray:
-    """Blend one working-resolution result into a copy of the full image.
-
-    Pixels with weight 0 (everything outside the edited area) are copied
+    Pixels with weight 0 (everything outside the edit area) are copied
     exactly. Output is (H, W, 3), or (H, W, 4) when the input had alpha; the
     edited area becomes opaque.
     """
     full = rgb if alpha is None else np.concatenate([rgb, alpha[:, :, None]], axis=2)
     out = full.copy()
-    patch = np.asarray(Image.fromarray(synthesized).resize((region.width, region.height), Image.Resampling.BICUBIC))
+    patch = result
     if alpha is not None:
         patch = np.concatenate([patch, np.full(patch.shape[:2] + (1,), 255, np.uint8)], axis=2)
     for start in range(0, region.height, rows_per_chunk):
@@ -151,3 +119,12 @@ def composite(rgb: np.ndarray, alpha, synthesized: np.ndarray, region: Region,
         blended = np.rint(base + (patch[start:stop].astype(np.float32) - base) * w).astype(np.uint8)
         out[rows, cols] = np.where(w > 0, blended, full[rows, cols])
     return out
+
+
+def edit_weights(source: np.ndarray, target: np.ndarray, region: Region, dilation: float,
+                 feather: float) -> np.ndarray:
+    """float32 (region h, w) blend weights for bool full-image masks: what `synthesize` uses."""
+    ys, xs = region.slices
+    area = edit_area(torch.from_numpy(np.ascontiguousarray(source[ys, xs])),
+                     torch.from_numpy(np.ascontiguousarray(target[ys, xs])), edit_band(region, dilation))
+    return blend_weights(area, feather_width(region, feather)).numpy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ from .init import starting_images
 from .inputs import PreparedInput, prepare_inputs
 from .objective import MagicObjective
 from .progress import Progress
-from .region import Region, choose_region, composite, edit_weights, resize_image, resize_mask
+from .pyramid import levels_for, resize_mask
+from .refine import RefineSettings, RegionImages, refine
+from .region import Region, blend_weights, choose_region, composite, edit_area, edit_band, feather_width
 from .schedule import cosine_with_warmup
 
 _PREVIEW_SIDE = 160
@@ -29,7 +32,7 @@ _PREVIEW_SIDE = 160
 
 @dataclass
 class SynthesisResult:
-    variants: list  # uint8 (h, w, 3) per variant, at working resolution
+    variants: list  # uint8 (h, w, 3) per variant: the region, at its own resolution
     composites: list  # uint8 (H, W, 3|4) per variant, the full input with the edit blended in
     edit_mask: np.ndarray  # uint8 (H, W): 255 where results replace the input, 0 where input is kept
     region: Region
@@ -90,16 +93,13 @@ class _Clock:
         return per_step * (total - done) + later_phase_s
 
 
-def _device_tensors(inputs: PreparedInput, region: Region, classifier: FeatureClassifier, device):
+def _region_images(inputs: PreparedInput, region: Region, band: int, device) -> RegionImages:
     ys, xs = region.slices
-    crop = resize_image(inputs.rgb[ys, xs], region.work_width, region.work_height)
-    pixels = torch.from_numpy(crop).permute(2, 0, 1)[None].float().div(255).to(device)
-
-    def mask_tensor(mask):
-        work = resize_mask(mask[ys, xs], region.work_width, region.work_height)
-        return torch.from_numpy(work.astype(np.float32))[None, None].to(device)
-
-    return classifier.normalize(pixels), mask_tensor(inputs.source), mask_tensor(inputs.target)
+    photo = torch.from_numpy(np.array(inputs.rgb[ys, xs])).to(device)
+    source = torch.from_numpy(np.array(inputs.source[ys, xs])).to(device)
+    target = torch.from_numpy(np.array(inputs.target[ys, xs])).to(device)
+    photo = photo.permute(2, 0, 1).float().div(255)
+    return RegionImages(photo, source, target, edit_area(source, target, band))
 
 
 def synthesize(image, source_mask, target_mask, config: MagicConfig | None = None, *,
@@ -114,29 +114,36 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     progress: called with a `Progress` now and then. cancel: a
     threading.Event or a callable; checked before every step, a cancelled run
     raises `Cancelled`. The same seed on the same device gives the same result.
+
+    The objective is optimised at level 0 (the classifier's scale); the
+    result is then carried to the region's own resolution with the photo's
+    own patches (refine.py). Variants are at the region's resolution.
     """
     config = config or make_config("standard")
     clock = _Clock()
     inputs = prepare_inputs(image, source_mask, target_mask, config.max_image_pixels)
-    region = choose_region(inputs.source, inputs.target, config.size, config.min_side,
-                           config.context_margin, config.min_context)
+    region = choose_region(inputs.source, inputs.target, config.context_margin, config.min_context)
+    levels = levels_for(region.width, region.height, config.size, config.min_side)
     notes = list(inputs.notes)
-    if region.aspect_changed:
-        notes.append(f"region {region.width}x{region.height} px is very elongated; worked on at "
-                     f"{region.work_width}x{region.work_height} px (aspect ratio not kept)")
+    first = levels[0]
+    if min(first.width, first.height) < config.min_side:
+        notes.append(f"region {region.width}x{region.height} px is very elongated; level 0 is "
+                     f"{first.width}x{first.height} px, narrower than min_side {config.min_side}")
     torch_device = resolve_device(device)
     autocast_dtype = resolve_precision(config.precision, torch_device)
     clf = load_classifier(classifier, torch_device, trust_checkpoint=trust_checkpoint)
+    generator = torch.Generator().manual_seed(seed)
 
-    reference, source, target = _device_tensors(inputs, region, clf, torch_device)
-    if not target.any():
-        raise MagicError("target mask vanished at working resolution")  # _any_cover keeps thin masks; defensive
+    band = edit_band(region, config.edit_dilation)
+    native = _region_images(inputs, region, band, torch_device)
+    coarse = native.at(first)
+    if not coarse.target.any():
+        coarse.target = resize_mask(native.target, first, cover="any")  # a thin target survives the scaling
+    reference = clf.normalize(coarse.photo[None])
+    source = coarse.source[None, None].float()
+    target = coarse.target[None, None].float()
+    free = coarse.free[None, None].float()
     objective = MagicObjective(config, clf, reference, source, target, autocast_dtype, network_seed=seed)
-
-    x = starting_images(config.init, reference, source, target, config.variants, config.init_std,
-                        torch.Generator().manual_seed(seed))
-    x = x.to(torch_device).requires_grad_(True)
-    optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
 
     report_every = max(1, config.iterations // 500)
     preview_every = config.preview_every or max(1, config.iterations // 20)
@@ -146,25 +153,40 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
             values = {k: float(v) for k, v in losses.items()}
             progress(Progress(phase, step, total, values, clock.elapsed(), eta, preview))
 
+    def check_cancel(where):
+        if _cancel_requested(cancel):
+            raise Cancelled(f"cancelled {where}")
+
+    # Starting images: the object in its new place and shape, the hole filled with texture.
+    check_cancel("before the start")
+    fill_started = time.perf_counter()
+    x = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free, first,
+                        config.variants, config.init_std, config.fill_noise, clf.normalize, generator,
+                        rim=max(1, math.ceil(band * first.scale)))
+    start_seconds = time.perf_counter() - fill_started
+    x = x.to(torch_device).requires_grad_(True)
+    optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
+    refine_estimate = _refine_estimate(levels, native, config, start_seconds, coarse)
+
     # Phase 1 (upfront schedule only): fit the image-to-mask network.
     mask_net_seconds = 0.0
     if config.mask_net_training == "upfront":
+        mask_started = time.perf_counter()
         for step in range(config.mask_net_steps):
-            if _cancel_requested(cancel):
-                raise Cancelled("cancelled while training the mask network")
+            check_cancel("while training the mask network")
             loss = objective.train_mask_net_step()
             if (step + 1) % max(1, config.mask_net_steps // 50) == 0 or step + 1 == config.mask_net_steps:
                 report("mask_net", step + 1, config.mask_net_steps, {"mask_net_bce": loss},
                        clock.eta(step + 1, config.mask_net_steps, None))
-        mask_net_seconds = clock.elapsed()
+        mask_net_seconds = time.perf_counter() - mask_started
 
-    # Phase 2: optimise the pixels of x'.
+    # Phase 2: optimise the pixels of x' inside the edit area; the rest stays the photo.
     clock.begin_phase()
+    synthesis_started = time.perf_counter()
     critic_start = config.critic_start_step
     terms = {}
     for step in range(config.iterations):
-        if _cancel_requested(cancel):
-            raise Cancelled(f"cancelled at step {step} of {config.iterations}")
+        check_cancel(f"at step {step} of {config.iterations}")
         if step < config.interleaved_mask_net_steps:
             objective.train_mask_net_step()
         adversarial = step >= critic_start
@@ -173,21 +195,41 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         for group in optimizer.param_groups:
             group["lr"] = cosine_with_warmup(step, config.iterations, config.warmup_steps, config.learning_rate)
         grad, terms = objective.image_gradient(x, adversarial)
-        x.grad = grad
+        x.grad = grad * free  # known pixels never move: Adam leaves a pixel with zero gradient where it is
         optimizer.step()
         done = step + 1
         if done % report_every == 0 or done == config.iterations:
             preview = _preview(x, clf) if progress is not None and (done % preview_every == 0) else None
-            report("synthesis", done, config.iterations, terms, clock.eta(done, config.iterations), preview)
+            report("synthesis", done, config.iterations, terms,
+                   clock.eta(done, config.iterations, refine_estimate), preview)
+    synthesis_seconds = time.perf_counter() - synthesis_started
 
-    synthesis_seconds = clock.elapsed() - mask_net_seconds
-    variants = list(_to_uint8_images(x, clf))
-    weights = edit_weights(inputs.source, inputs.target, region, config.edit_dilation, config.edit_feather)
+    # Phase 3: to the region's own resolution with the photo's own patches.
+    coarse_results = clf.denormalize(x.detach().float()).clamp(0, 1)
+    refine_started = time.perf_counter()
+    settings = RefineSettings(config.refine_iterations, config.patchmatch_iterations, config.max_refine_pixels,
+                              config.patch_dims, config.vote_reach)
+
+    def on_level(index, count):
+        check_cancel(f"while refining level {index} of {count}")
+        eta = None if index == 1 else (time.perf_counter() - refine_started) / (index - 1) * (count - index + 1)
+        report("refine", index - 1, count, {}, eta)
+
+    refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level)
+    refine_report.seconds = time.perf_counter() - refine_started
+    report("refine", max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)
+
+    variants = [np.ascontiguousarray(v) for v in _to_uint8(refined)]
+    weights = blend_weights(native.free.cpu(), feather_width(region, config.edit_feather)).numpy()
     composites = [composite(inputs.rgb, inputs.alpha, v, region, weights) for v in variants]
     final_losses = {k: float(v) for k, v in terms.items()}
     fitted = objective.predicted_mask(reference)[0, 0] > 0.5
     wanted = source[0, 0] > 0.5
     mask_net_fit_iou = float((fitted & wanted).sum() / (fitted | wanted).sum().clamp_min(1))
+    if refine_report.carried:
+        notes.append(f"patches were searched up to {refine_report.searched[-1] if refine_report.searched else [first.width, first.height]} px "
+                     f"(the preset's budget, max_refine_pixels {config.max_refine_pixels}); the finer levels up to "
+                     f"{region.width}x{region.height} px carry those matches without a new search")
     report_dict = {
         "engine_version": __version__,
         "config": config.to_dict(),
@@ -198,7 +240,10 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         "precision": str(autocast_dtype).replace("torch.", "") if autocast_dtype else "fp32",
         "image_size": [inputs.width, inputs.height],
         "region": region.to_dict(),
+        "levels": [[level.width, level.height] for level in levels],
+        "refine": refine_report.to_dict(),
         "notes": notes,
+        "start_seconds": round(start_seconds, 3),
         "mask_net_seconds": round(mask_net_seconds, 3),
         "seconds_per_step": round(synthesis_seconds / config.iterations, 4),
         "total_seconds": round(clock.elapsed(), 3),
@@ -211,3 +256,17 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     edit_mask[region.slices] = np.rint(weights * 255).astype(np.uint8)
     return SynthesisResult(variants=variants, composites=composites, edit_mask=edit_mask, region=region,
                            report=report_dict)
+
+
+def _to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) in [0, 1] -> uint8 (B, H, W, 3)."""
+    return (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def _refine_estimate(levels, native: RegionImages, config: MagicConfig, start_seconds: float, coarse) -> float:
+    """Seconds the refinement will take, from what the hole fill just cost:
+    both are the same search-and-vote work, so time per edited pixel carries over."""
+    edited = max(1, int(coarse.free.sum()))
+    per_pixel = start_seconds / max(1, config.variants) / edited if config.init == "copy" else 2e-5
+    later = sum(native.free.numel() * level.scale ** 2 * float(native.free.float().mean()) for level in levels[1:])
+    return per_pixel * later * config.variants * config.refine_iterations / 3

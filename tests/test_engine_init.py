@@ -1,46 +1,102 @@
-"""Starting images: the official noise start and the copy-paste start."""
+"""Starting images: the object warped into the target's outline, the hole filled from the background."""
 
 import numpy as np
 import torch
 
 from engine_fixtures import disc_scene
-from magic_engine.init import copy_move, fill_holes, starting_images
+from magic_engine.classifier import IMAGENET_MEAN, IMAGENET_STD
+from magic_engine.fill import clone_shifts, fill_hole, smooth_fill, warp_coordinates, warp_into_target
+from magic_engine.init import starting_images, vacated_area
+from magic_engine.masks import dilate
+from magic_engine.pyramid import Level
+
+MEAN = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+STD = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
 
-def _tensors():
-    rgb, src, tgt = disc_scene(64, 96)
-    image = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
-    return image, torch.from_numpy(src)[None, None].float(), torch.from_numpy(tgt)[None, None].float(), src, tgt
+def normalize(pixels):
+    return (pixels - MEAN) / STD
 
 
-def test_fill_holes_uses_only_known_pixels_and_keeps_them():
-    image = torch.zeros(1, 3, 32, 32)
-    image[:, :, :, :16] = 1.0  # left half white, right half black
-    known = torch.ones(1, 1, 32, 32)
-    known[:, :, 10:20, 2:8] = 0  # hole inside the white half
-    image_with_garbage = image.clone()
-    image_with_garbage[:, :, 10:20, 2:8] = -5.0
-    filled = fill_holes(image_with_garbage, known)
-    assert torch.equal(filled[known.expand_as(filled) > 0], image[known.expand_as(image) > 0])
-    hole = filled[:, :, 10:20, 2:8]
-    assert hole.min() > 0.6  # filled from the white surroundings, not the garbage
+def _scene(height=64, width=96):
+    rgb, src, tgt = disc_scene(height, width)
+    photo = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255
+    return photo, torch.from_numpy(src), torch.from_numpy(tgt)
 
 
-def test_copy_move_puts_the_object_in_the_target_and_clears_the_source():
-    image, source, target, src, tgt = _tensors()
-    out = copy_move(image, source, target)[0].permute(1, 2, 0).numpy()
-    red = np.array([0.85, 0.1, 0.1])
-    assert np.abs(out[tgt] - red).max(axis=1).mean() < 0.1  # the disc is at the target
-    cleared = src & ~tgt
-    assert np.abs(out[cleared] - red).max(axis=1).min() > 0.3  # and gone from the source
+def test_smooth_fill_uses_only_known_pixels_and_keeps_them():
+    image = torch.zeros(3, 32, 32)
+    image[:, :, :16] = 1.0  # left half white, right half black
+    known = torch.ones(32, 32, dtype=torch.bool)
+    known[10:20, 2:8] = False  # hole inside the white half
+    garbage = image.clone()
+    garbage[:, 10:20, 2:8] = -5.0
+    filled = smooth_fill(garbage, known)
+    assert torch.equal(filled[:, known], image[:, known])
+    assert filled[:, 10:20, 2:8].min() > 0.6  # filled from the white surroundings, not the garbage
 
 
-def test_starting_images_are_seeded_and_differ_between_variants():
-    image, source, target, _, _ = _tensors()
-    make = lambda kind, seed: starting_images(kind, image, source, target, 3, 0.5, torch.Generator().manual_seed(seed))
+def test_a_moved_object_is_copied_exactly_and_a_wider_target_takes_its_outline():
+    photo, src, tgt = _scene()
+    moved = warp_into_target(photo, src, tgt)
+    shift = 96 // 2  # the fixture's target disc is the source disc moved half the width right
+    np.testing.assert_allclose(moved[:, tgt], photo[:, torch.roll(tgt, -shift, dims=1)], atol=1e-5)
+    rows, cols = warp_coordinates(src, tgt)
+    y, x = torch.nonzero(tgt)[0]
+    assert abs(rows[y] - y) < 1e-4 and abs(cols[y, x] - (x - shift)) < 1e-3
+    # A trapezoid target (wide top, narrow bottom) gets a trapezoid object, not a stretched box.
+    square = torch.zeros(40, 60, dtype=torch.bool)
+    square[10:30, 20:30] = True
+    trapezoid = torch.zeros(40, 60, dtype=torch.bool)
+    for row in range(10, 30):
+        trapezoid[row, 20:30 + (30 - row)] = True
+    image = torch.zeros(3, 40, 60)
+    image[0, square] = 1.0
+    warped = warp_into_target(image, square, trapezoid)
+    inside = warped[0, trapezoid]
+    assert inside.min() > 0.5 and inside.mean() > 0.95  # every target pixel holds the object (edges resampled)
+    assert warped[0, 11, 45] > 0.9 and warped[0, 28, 35] < 0.1  # wide at the top, narrow at the bottom
+
+
+def test_clone_shifts_lay_the_hole_on_clean_background():
+    hole = torch.zeros(40, 60, dtype=torch.bool)
+    hole[15:25, 5:15] = True
+    usable = ~dilate(hole, 3)
+    photo = torch.rand(3, 40, 60, generator=torch.Generator().manual_seed(0))
+    shifts = clone_shifts(photo, hole, usable)
+    rows, cols = torch.nonzero(hole, as_tuple=True)
+    dy, dx = shifts[0]
+    assert usable[(rows + dy).clamp(0, 39), (cols + dx).clamp(0, 59)].float().mean() >= 0.9
+    assert len(set(shifts)) == len(shifts) > 4  # one per direction: variety for the variants
+
+
+def test_fill_keeps_known_pixels_and_removes_the_object():
+    photo, src, tgt = _scene()
+    moved = warp_into_target(photo, src, tgt)
+    hole = vacated_area(src, tgt, dilate(src | tgt, 3), rim=2)
+    filled = fill_hole(photo, moved, hole, Level(96, 64, 1.0), torch.Generator().manual_seed(0))
+    assert torch.equal(filled[:, ~hole], moved[:, ~hole])
+    red = torch.tensor([0.85, 0.1, 0.1])[:, None]
+    assert ((filled[:, hole] - red).abs().max(0).values > 0.3).float().mean() > 0.95  # the disc is gone
+    background = photo[:, ~dilate(src | tgt, 3)]
+    assert (filled[:, hole].mean(1) - background.mean(1)).abs().max() < 0.1  # filled with background
+
+
+def test_starting_images_keep_the_photo_outside_the_edit_area_and_differ_between_variants():
+    photo, src, tgt = _scene()
+    free = dilate(src | tgt, 3)
+    reference = normalize(photo[None])[0]
+
+    def make(kind, seed):
+        return starting_images(kind, photo, src, tgt, free, Level(96, 64, 1.0), 3, 0.5, 0.05, normalize,
+                               torch.Generator().manual_seed(seed), rim=2)
+
     for kind in ("noise", "copy", "input"):
         a, b = make(kind, 1), make(kind, 1)
-        assert a.shape == (3, 3, 64, 96) and torch.equal(a, b)
+        assert a.shape == (3, 3, 64, 96) and torch.equal(a, b)  # seeded
+        assert torch.equal(a[:, :, ~free], reference[:, ~free].expand(3, -1, -1))  # known pixels are the photo's
         assert not torch.equal(a[0], a[1])
-    noise = make("noise", 1)
-    assert abs(noise.std().item() - 0.5) < 0.05 and abs(noise.mean().item()) < 0.05
+    copies = starting_images("copy", photo, src, tgt, free, Level(96, 64, 1.0), 3, 0.0, 0.0, normalize,
+                             torch.Generator().manual_seed(0), rim=2)
+    hole = vacated_area(src, tgt, free, 2)
+    assert not torch.equal(copies[0][:, hole], copies[1][:, hole])  # each variant clones from elsewhere

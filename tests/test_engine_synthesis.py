@@ -38,7 +38,7 @@ def test_each_mode_produces_variants_and_composites(scene, classifier, mode):
     result = _run(scene, classifier, mode=mode, seed=1)
     cfg = make_config("tiny", mode)
     assert len(result.variants) == len(result.composites) == cfg.variants
-    assert result.variants[0].shape == (result.region.work_height, result.region.work_width, 3)
+    assert result.variants[0].shape == (result.region.height, result.region.width, 3)  # the region's own size
     assert result.composites[0].shape == rgb.shape and result.composites[0].dtype == np.uint8
     assert result.report["config"]["mode"] == mode
     assert set(result.report["final_losses"]) == set(TERMS) | {"total"}
@@ -64,11 +64,12 @@ def test_progress_reports_every_phase_with_losses_eta_and_previews(scene, classi
     config = make_config("tiny", "shape", iterations=40, mask_net_steps=10, preview_every=10)
     _run(scene, classifier, config=config, progress=seen.append)
     phases = [p.phase for p in seen]
-    assert phases[0] == "mask_net" and phases[-1] == "synthesis"
+    assert phases[0] == "mask_net" and phases[-1] == "refine"
+    assert phases.index("refine") > max(i for i, phase in enumerate(phases) if phase == "synthesis")
     synth = [p for p in seen if p.phase == "synthesis"]
     assert [p.step for p in synth] == list(range(1, 41))
     assert all(p.total == 40 for p in synth)
-    assert synth[-1].eta_s == pytest.approx(0, abs=1e-6) and synth[1].eta_s > 0
+    assert synth[1].eta_s > synth[-1].eta_s >= 0  # the last synthesis step still counts the refinement
     assert set(synth[-1].losses) == set(TERMS) | {"total"}
     previews = [p.preview for p in synth if p.preview is not None]
     assert len(previews) == 4 and previews[0].dtype == np.uint8 and previews[0].ndim == 3
@@ -98,8 +99,11 @@ def test_cancel_takes_effect_within_one_step(scene, classifier):
 
 
 def test_cancel_during_mask_net_training_and_by_callable(scene, classifier):
-    with pytest.raises(Cancelled, match="mask network"):
+    with pytest.raises(Cancelled, match="before the start"):
         _run(scene, classifier, cancel=lambda: True)
+    seen = []
+    with pytest.raises(Cancelled, match="mask network"):
+        _run(scene, classifier, progress=seen.append, cancel=lambda: bool(seen))
 
 
 def test_unavailable_device_is_a_clear_error(scene, classifier):
@@ -188,3 +192,85 @@ def test_cli_set_overrides_any_config_field(tmp_path, scene):
     assert report["precision"] == "fp32" and 0 <= report["mask_net_fit_iou"] <= 1
     bad = subprocess.run(cmd[:-6] + ["--set", "critic_widht=4"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "unknown config field(s): critic_widht" in bad.stderr
+
+
+# ------------------------------------------------------------ the pyramid, end to end
+
+
+def textured_scene(height=180, width=240, seed=3):
+    """A grainy disc with fine texture on a smooth gradient: detail that a plain resize would lose."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:height, :width]
+    rgb = np.stack([40 + 0.2 * xx, 80 + 0.1 * yy, np.full(xx.shape, 150.0)], axis=2)
+    rgb += rng.normal(0, 2, rgb.shape)
+    source = (yy - 90) ** 2 + (xx - 60) ** 2 <= 30 ** 2
+    target = (yy - 90) ** 2 + (xx - 170) ** 2 <= 30 ** 2
+    rgb[source] = rng.integers(60, 250, (int(source.sum()), 3))  # fine, high-contrast texture
+    return np.clip(rgb, 0, 255).astype(np.uint8), source, target
+
+
+def _detail(image, mask):
+    from magic_engine.evaluate.detail import amplitude
+    return amplitude(image, mask)
+
+
+@pytest.fixture(scope="module")
+def textured():
+    return textured_scene()
+
+
+def test_every_level_keeps_the_aspect_ratio_and_the_last_is_the_region(textured, classifier):
+    rgb, src, tgt = textured
+    result = _run(textured, classifier)
+    levels = result.report["levels"]
+    width, height = result.region.width, result.region.height
+    assert len(levels) >= 2 and levels[-1] == [width, height]
+    for w, h in levels:
+        assert abs(w / h - width / height) <= 0.5 / (h - 0.5) * (1 + width / height)  # sides rounded, no stretch
+    assert result.report["refine"]["searched_levels"] == levels and not result.report["refine"]["carried_levels"]
+
+
+def test_known_pixels_are_the_photos_own_bit_for_bit_at_full_resolution(textured, classifier):
+    rgb, src, tgt = textured
+    result = _run(textured, classifier, seed=2)
+    ys, xs = result.region.slices
+    kept = result.edit_mask[ys, xs] == 0
+    for variant, comp in zip(result.variants, result.composites):
+        assert np.array_equal(variant[kept], rgb[ys, xs][kept])
+        assert np.array_equal(comp[result.edit_mask == 0], rgb[result.edit_mask == 0])
+    # the moved object keeps its fine detail: it is the photo's own pixels, not an enlarged copy
+    assert _detail(result.composites[0], tgt) > 0.8 * _detail(rgb, src)
+
+
+def test_progress_counts_the_levels_and_cancel_stops_during_the_refinement(textured, classifier):
+    seen = []
+    _run(textured, classifier, progress=seen.append)
+    refine = [p for p in seen if p.phase == "refine"]
+    levels = len(refine[-1:] and range(refine[-1].total))
+    assert [p.step for p in refine] == list(range(levels)) + [levels] and levels >= 1
+
+    def cancel_in_refine():
+        return bool(seen2) and seen2[-1].phase == "refine"
+
+    seen2 = []
+    with pytest.raises(Cancelled, match="refining level"):
+        _run(textured, classifier, progress=seen2.append, cancel=cancel_in_refine)
+
+
+def test_a_region_above_the_budget_is_carried_up_with_its_detail_and_says_so(textured, classifier):
+    rgb, src, tgt = textured
+    config = make_config("tiny", "position", max_refine_pixels=5000)  # only level 0 may be searched
+    result = _run(textured, classifier, config=config)
+    refine = result.report["refine"]
+    assert refine["searched_levels"] == result.report["levels"][:1]
+    assert refine["carried_levels"] == result.report["levels"][1:]
+    assert any("max_refine_pixels" in note for note in result.report["notes"])
+    assert result.variants[0].shape[:2] == (result.region.height, result.region.width)
+    # carried matches copy the photo's pixels: far more detail than the level-0 result enlarged
+    from PIL import Image
+    ys, xs = result.region.slices
+    first = result.report["levels"][0]
+    small = Image.fromarray(rgb[ys, xs]).resize(tuple(first), Image.Resampling.LANCZOS)
+    enlarged = np.array(rgb)
+    enlarged[ys, xs] = np.asarray(small.resize((result.region.width, result.region.height), Image.Resampling.BICUBIC))
+    assert _detail(result.composites[0], tgt) > 2 * _detail(enlarged, src)

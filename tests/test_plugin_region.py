@@ -29,7 +29,7 @@ def test_context_region_matches_the_engine_region_for_random_masks(seed):
 
     source, target = random_box(), random_box()
     cfg = make_config("preview")
-    engine = choose_region(_mask(width, height, source), _mask(width, height, target), cfg.size, cfg.min_side,
+    engine = choose_region(_mask(width, height, source), _mask(width, height, target),
                            cfg.context_margin, cfg.min_context)
     ours = context_region(source, target, width, height, cfg.context_margin, cfg.min_context)
     assert ours == Box(engine.left, engine.top, engine.right, engine.bottom)

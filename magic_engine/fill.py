@@ -1,0 +1,225 @@
+"""Starting images: the object warped into the target's shape, the hole filled with texture.
+
+`warp_into_target` maps the source object onto the target mask row by row:
+target rows take source rows in proportion (their boxes' heights), and in
+each row the target's span takes the source's span in proportion. A moved
+object is copied exactly; a wider or tapering target gets the object
+stretched to its outline, not to its bounding box.
+
+`fill_hole` paints the pixels the object leaves (and any other unknown
+pixels) with the photo's own background, coarse to fine, as patch-based
+inpainting does. The hole starts as a copy of a nearby piece of clean
+background, shifted over it as a whole (what a designer does with the clone
+tool): real texture and grain, coherent, never the blur a smooth fill gives.
+Each variant clones from another direction, so the variants really differ.
+Then at each scale every hole patch is replaced by its nearest background
+patch and the patches vote, a few times, which mends the seams.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .masks import dilate
+from .patch_synthesis import PatchLevel, synthesize_level
+from .patches import RADIUS, PatchSpace
+from .pyramid import Level, resize, resize_mask
+
+FILL_ITERATIONS = 4  # search-and-vote rounds per scale
+CLONE_DIRECTIONS = 16
+CLONE_RING = 3  # px around the hole compared with px around a clone source
+CLONE_COVER = 0.9  # a shift that lays this much of the hole on clean background counts as covering it
+CLONE_SEARCH = 3  # per direction, look up to this many times farther than the first clean source
+FILL_COARSEST_SIDE = 24  # the fill starts where the short side is about this
+PATCH_DIMS = 16
+
+
+def _rows_with_spans(mask: torch.Tensor):
+    """Per row: (has pixels, first column, one past the last column)."""
+    width = mask.shape[1]
+    cols = torch.arange(width, device=mask.device)
+    has = mask.any(1)
+    first = torch.where(mask, cols, width).min(1).values
+    last = torch.where(mask, cols, -1).max(1).values + 1
+    return has, first, last
+
+
+def _nearest_filled(has: torch.Tensor) -> torch.Tensor:
+    """For every row, the index of the nearest row with pixels."""
+    rows = torch.nonzero(has)[:, 0]
+    every = torch.arange(len(has), device=has.device)
+    return rows[(every[:, None] - rows[None]).abs().argmin(1)]
+
+
+def warp_coordinates(source: torch.Tensor, target: torch.Tensor):
+    """Where each pixel of the target takes its colour from: (rows (H,), cols (H, W)),
+    continuous source coordinates. Defined for every pixel (rows are clamped to
+    the source's, columns extrapolated), exact on the target itself."""
+    height, width = source.shape
+    s_has, s_first, s_last = _rows_with_spans(source)
+    t_has, t_first, t_last = _rows_with_spans(target)
+    s_rows, t_rows = torch.nonzero(s_has)[:, 0], torch.nonzero(t_has)[:, 0]
+    s_top, s_bottom = s_rows[0].item(), s_rows[-1].item() + 1
+    t_top, t_bottom = t_rows[0].item(), t_rows[-1].item() + 1
+    rows = torch.arange(height, device=source.device, dtype=torch.float32)
+    source_row = s_top + (rows + 0.5 - t_top) * (s_bottom - s_top) / (t_bottom - t_top) - 0.5
+    source_row = source_row.clamp(s_top, s_bottom - 1)
+    # Rows outside the target's span take the nearest target row's span.
+    target_row = _nearest_filled(t_has)
+    a_t, b_t = t_first[target_row].float(), t_last[target_row].float()
+    nearest = _nearest_filled(s_has)[source_row.round().long()]
+    a_s, b_s = s_first[nearest].float(), s_last[nearest].float()
+    cols = torch.arange(width, device=source.device, dtype=torch.float32)
+    span = (b_t - a_t).clamp_min(1)[:, None]
+    source_col = a_s[:, None] + (cols[None] + 0.5 - a_t[:, None]) * (b_s - a_s)[:, None] / span - 0.5
+    return source_row, source_col
+
+
+def warp_into_target(image: torch.Tensor, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) `image` with the source object resampled into every target pixel."""
+    height, width = source.shape
+    source_row, source_col = warp_coordinates(source, target)
+    grid_x = (source_col + 0.5) / width * 2 - 1
+    grid_y = ((source_row + 0.5) / height * 2 - 1)[:, None].expand(height, width)
+    grid = torch.stack([grid_x, grid_y], dim=-1)[None]
+    warped = F.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
+    return torch.where(target[None], warped, image)
+
+
+def fill_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
+    """Scales of the fill, coarsest first, ending at `level` itself (halving)."""
+    levels = [level]
+    while min(levels[0].width, levels[0].height) // 2 >= coarsest_side:
+        scale = levels[0].scale / 2
+        levels.insert(0, Level(max(1, round(level.width * scale / level.scale)),
+                               max(1, round(level.height * scale / level.scale)), scale))
+    return levels
+
+
+def smooth_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Push-pull fill: unknown pixels of `image` (C, h, w) get a smooth blend of
+    the known ones around them (`known`: bool (h, w))."""
+    if known.all() or not known.any():
+        return image
+    weights = known[None].float()
+    values = image * weights
+    pyramid = []
+    while min(weights.shape[-2:]) > 1 and not (weights > 0).all():
+        pyramid.append((values, weights))
+        values = F.avg_pool2d(values[None], 2, ceil_mode=True)[0]
+        weights = F.avg_pool2d(weights[None], 2, ceil_mode=True)[0]
+    filled = values / weights.clamp_min(1e-8)
+    if not (weights > 0).all():  # a 1-pixel-wide level still has holes: use the mean
+        mean = values.sum((-2, -1), keepdim=True) / weights.sum((-2, -1), keepdim=True).clamp_min(1e-8)
+        filled = torch.where(weights > 0, filled, mean)
+    for values, weights in reversed(pyramid):
+        coarse = F.interpolate(filled[None], size=values.shape[-2:], mode="bilinear", align_corners=False)[0]
+        blend = weights.clamp(0, 1)
+        filled = values / weights.clamp_min(1e-8) * blend + coarse * (1 - blend)
+    return torch.where(known[None], image, filled)
+
+
+def clone_shifts(photo: torch.Tensor, hole: torch.Tensor, usable: torch.Tensor) -> list:
+    """Shifts (dy, dx) to clone the hole from, best first: at most one per each of
+    CLONE_DIRECTIONS directions. A shift must lay the whole hole over `usable`
+    pixels; among those, what counts is how alike the photo is around the hole
+    and around the piece it is cloned from (a ring CLONE_RING px wide), and how far
+    the piece's pixels are from the mean colour around the hole (no bright
+    object in the middle of a dark meadow), so the clone continues its new
+    surroundings. Where no shift covers the hole (a
+    hole bigger than the clean background), the ones that cover most."""
+    height, width = hole.shape
+    ring = dilate(hole, CLONE_RING) & ~hole
+    rows, cols = torch.nonzero(hole, as_tuple=True)
+    ring_rows, ring_cols = torch.nonzero(ring, as_tuple=True)
+    around = photo[:, ring_rows, ring_cols]
+    around_mean = around.mean(1)
+    longest = int(max(height, width))
+    stride = max(1, longest // 200)
+    found = []
+    for k in range(CLONE_DIRECTIONS):
+        angle = 2 * math.pi * k / CLONE_DIRECTIONS
+        best, first_full = None, None
+        for length in range(1, longest, stride):
+            if first_full is not None and length > CLONE_SEARCH * first_full:
+                break
+            dy, dx = round(length * math.sin(angle)), round(length * math.cos(angle))
+            r, c = rows + dy, cols + dx
+            inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+            covered = (inside & usable[r.clamp(0, height - 1), c.clamp(0, width - 1)]).float().mean().item()
+            rr, rc = ring_rows + dy, ring_cols + dx
+            ring_inside = (rr >= 0) & (rr < height) & (rc >= 0) & (rc < width)
+            moved = photo[:, rr.clamp(0, height - 1), rc.clamp(0, width - 1)]
+            mismatch = ((moved - around).abs().mean(0) * ring_inside).sum() / ring_inside.sum().clamp_min(1)
+            # ...and the piece itself should be like the hole's surroundings on the whole (no bright
+            # object in the middle of a dark meadow).
+            piece = photo[:, r.clamp(0, height - 1), c.clamp(0, width - 1)]
+            mismatch = mismatch + (piece - around_mean[:, None]).abs().mean()
+            # Nearly full cover is as good as full (EM mends the rest); then likeness decides.
+            score = (min(covered, CLONE_COVER), -mismatch.item())
+            if covered >= CLONE_COVER and first_full is None:
+                first_full = length
+            if best is None or score > best[0]:
+                best = (score, (dy, dx))
+        found.append(best)
+    found.sort(key=lambda item: item[0], reverse=True)
+    return [shift for _, shift in found]
+
+
+def _cloned(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, usable: torch.Tensor, shift) -> torch.Tensor:
+    """`context` with the hole copied from the photo `shift` away; pixels the shifted
+    copy cannot supply are filled smoothly from their surroundings."""
+    height, width = hole.shape
+    dy, dx = shift
+    rows = (torch.arange(height, device=hole.device) + dy).clamp(0, height - 1)
+    cols = (torch.arange(width, device=hole.device) + dx).clamp(0, width - 1)
+    copied = photo[:, rows][:, :, cols]
+    supplied = usable[rows][:, cols]
+    out = torch.where(hole[None] & supplied[None], copied, context)
+    return smooth_fill(out, ~hole | supplied)
+
+
+def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, level: Level,
+              generator: torch.Generator, noise: float = 0.05, clone_rank: int = 0) -> torch.Tensor:
+    """(3, H, W) `context` with its `hole` pixels painted from the photo's background.
+
+    photo: (3, H, W) the photo at `level`, [0, 1], whose patches are copied;
+    context: the image to fill (the photo with the object already moved);
+    hole: bool (H, W). Patches that touch the hole in the photo are never
+    copied: they hold the object that is being removed. clone_rank picks the
+    clone direction (0: the shortest shift; variants take 0, 1, 2, ...);
+    `noise` is added to the first guess.
+    """
+    if not hole.any():
+        return context.clone()
+    usable = ~dilate(hole, RADIUS)
+    shifts = clone_shifts(photo, hole, usable)
+    shift = shifts[clone_rank % len(shifts)]
+    scales = fill_levels(level)
+    current = None
+    previous = None
+    for step in scales:
+        photo_here = resize(photo, step).clamp(0, 1)
+        context_here = resize(context, step).clamp(0, 1)
+        hole_here = resize_mask(hole, step, cover="any")
+        keys = ~dilate(hole_here, RADIUS)
+        if not keys.any():
+            keys = ~hole_here
+        space = PatchSpace.fit(photo_here, keys, PATCH_DIMS, generator)
+        search_image = None
+        if current is None:
+            ratio = step.scale / level.scale
+            current = _cloned(photo_here, context_here, hole_here, keys,
+                              (round(shift[0] * ratio), round(shift[1] * ratio)))
+            current = current + noise * torch.randn(current.shape, generator=generator).to(current.device) * hole_here
+        else:
+            current = resize(current, step)
+            search_image = resize(resize(photo_here, previous), step)
+        patch_level = PatchLevel(photo_here, hole_here, torch.zeros_like(hole_here), keys, space,
+                                 search_image=search_image, context=context_here)
+        current, _ = synthesize_level(patch_level, current, FILL_ITERATIONS, generator=generator)
+        previous = step
+    return torch.where(hole[None], current, context)

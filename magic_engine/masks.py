@@ -1,0 +1,42 @@
+"""Morphology on bool masks (torch, any device): square dilation and erosion, box blur.
+
+All are separable (a row pass, then a column pass), so a wide band around an
+edit in a large photo costs a few passes over its pixels, not radius^2 each.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _separable(image: torch.Tensor, radius: int, pool) -> torch.Tensor:
+    x = image[None, None].float()
+    x = pool(x, (1, 2 * radius + 1), stride=1, padding=(0, radius))
+    x = pool(x, (2 * radius + 1, 1), stride=1, padding=(radius, 0))
+    return x[0, 0]
+
+
+def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """bool (H, W) grown by a (2r+1)-pixel square."""
+    if radius <= 0:
+        return mask.clone()
+    return _separable(mask, radius, F.max_pool2d) > 0
+
+
+def erode(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """bool (H, W) shrunk by a (2r+1)-pixel square. Beyond the border counts as
+    inside: an object cut by the photo's edge is edited right up to that edge."""
+    if radius <= 0:
+        return mask.clone()
+    return ~dilate(~mask, radius)
+
+
+def box_blur(image: torch.Tensor, radius: int) -> torch.Tensor:
+    """float (H, W) averaged over a (2r+1)-pixel square, edges replicated."""
+    if radius <= 0:
+        return image.clone()
+    x = F.pad(image[None, None].float(), (radius,) * 4, mode="replicate")
+    x = F.avg_pool2d(x, (1, 2 * radius + 1), stride=1)
+    x = F.avg_pool2d(x, (2 * radius + 1, 1), stride=1)
+    return x[0, 0]

@@ -1,0 +1,118 @@
+"""From MAGIC's result at the classifier's scale to the photo's own resolution.
+
+At each finer level the coarser result is enlarged and then repainted with
+the photo's own patches at that level (patch_synthesis.py): the first search
+compares the enlarged result with an equally soft copy of the photo, so each
+soft patch finds the sharp patch it is a blurred view of; later rounds
+compare sharp with sharp. What MAGIC decided at the coarse scale (where the
+object is, what shape, what fills the hole) is kept; the fine texture is
+the photo's. Matches found at one level start the search at the next
+(scaled displacements), so a moved object stays one coherent copy.
+
+Levels above the preset's budget (`max_refine_pixels`) get no search: the
+finest matches are carried up and vote with the sharp photo at each level,
+which keeps real detail at a cost linear in pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .fill import warp_coordinates
+from .masks import dilate
+from .patch_synthesis import PatchLevel, carry_matches, paint, synthesize_level
+from .patches import RADIUS, PatchSpace
+from .pyramid import Level, resize, resize_mask
+
+
+@dataclass
+class RefineSettings:
+    iterations: int  # search-and-vote rounds per searched level
+    patchmatch_iterations: int
+    max_refine_pixels: int  # levels with more region pixels are carried, not searched
+    patch_dims: int
+    final_reach: int = 3  # how far the patches voting in a level's last round reach (patches.vote)
+
+
+@dataclass
+class RegionImages:
+    """The region at its own resolution: the photo and the masks, on the run's device."""
+
+    photo: torch.Tensor  # (3, H, W) float in [0, 1]
+    source: torch.Tensor  # bool (H, W)
+    target: torch.Tensor  # bool (H, W)
+    free: torch.Tensor  # bool (H, W): the edit area
+
+    def at(self, level: Level) -> "RegionImages":
+        return RegionImages(resize(self.photo, level).clamp(0, 1), resize_mask(self.source, level),
+                            resize_mask(self.target, level), resize_mask(self.free, level, cover="any"))
+
+
+def patch_level(images: RegionImages, generator: torch.Generator, dims: int,
+                search_image: torch.Tensor | None = None) -> PatchLevel:
+    """The level's patch problem: hole queries copy background patches only."""
+    space = PatchSpace.fit(images.photo, torch.ones_like(images.free), dims, generator)
+    object_area = dilate(images.target, RADIUS)
+    background_keys = ~dilate(images.source, RADIUS)
+    return PatchLevel(images.photo, images.free, object_area, background_keys, space, search_image=search_image,
+                      warp=warp_coordinates(images.source, images.target), object_pixels=images.target)
+
+
+@dataclass
+class RefineReport:
+    searched: list = field(default_factory=list)  # [w, h] of the levels searched
+    carried: list = field(default_factory=list)  # [w, h] of the levels reached by carrying matches
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"searched_levels": self.searched, "carried_levels": self.carried,
+                "seconds": round(self.seconds, 3)}
+
+
+def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: RefineSettings,
+           generator: torch.Generator, on_level=None) -> tuple:
+    """results: (B, 3, h0, w0) in [0, 1] at levels[0] -> (B, 3, H, W) at the last level.
+
+    on_level(index, count) is called before each level (progress, cancel).
+    """
+    report = RefineReport()
+    coarse = region.at(levels[0])
+    base = patch_level(coarse, generator, settings.patch_dims)
+    matches = []
+    images = []
+    for result in results:
+        # Level 0 itself first: MAGIC's pixels become the photo's patches that resemble them.
+        image, found = synthesize_level(base, result, settings.iterations, None, settings.patchmatch_iterations,
+                                        generator)
+        images.append(image)
+        matches.append(found)
+    report.searched.append([levels[0].width, levels[0].height])
+    previous_level, previous_images = levels[0], coarse
+    for index, level in enumerate(levels[1:], 1):
+        if on_level is not None:
+            on_level(index, len(levels) - 1)
+        here = region if index == len(levels) - 1 else region.at(level)
+        search = level.pixels <= settings.max_refine_pixels
+        soft = resize(previous_images.photo, level) if search else None
+        plevel = patch_level(here, generator, settings.patch_dims, search_image=soft)
+        for b, image in enumerate(images):
+            guide = resize(image, level)
+            start = carry_matches(matches[b], previous_level, level, plevel)
+            if search:
+                images[b], matches[b] = synthesize_level(plevel, guide, settings.iterations, start,
+                                                         settings.patchmatch_iterations, generator,
+                                                         settings.final_reach)
+            else:
+                images[b] = paint(plevel, torch.where(here.free[None], guide, here.photo), start,
+                                  settings.final_reach)
+                matches[b] = start
+        (report.searched if search else report.carried).append([level.width, level.height])
+        previous_level, previous_images = level, here
+    out = torch.stack(images)
+    height, width = region.photo.shape[-2:]
+    if out.shape[-2:] != (height, width):  # a tiny region was enlarged for the classifier
+        out = resize(out, Level(width, height, 1.0)).clamp(0, 1)
+        out = torch.where(region.free[None, None], out, region.photo[None])
+    return out, report
