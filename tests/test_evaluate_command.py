@@ -9,8 +9,8 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-METHODS = ("magic", "copy_paste", "noise")
-FIGURES = ("mask_iou", "swd_object", "swd_background")
+METHODS = ("magic", "paste_heal", "copy_paste", "noise")
+FIGURES = ("mask_iou", "object_detail", "hole_texture", "swd_object", "swd_background")
 
 
 def disc_scene(height=96, width=128):
@@ -70,11 +70,14 @@ def test_evaluate_writes_report_table_and_sheet(tmp_path):
     assert noise["swd_object"] > copy["swd_object"]
 
     table = (out / "table.md").read_text()
-    for label in ("| disc-move (position) | MAGIC |", "| copy-paste |", "| noise |", "mask IoU"):
+    for label in ("| disc-move (position, 128x96) | MAGIC |", "| paste + heal |", "| copy-paste |", "| noise |",
+                  "mask IoU", "Targets"):
         assert label in table
+    assert case["methods"]["magic"]["changed_outside"] == 0  # nothing outside the edit area changed
+    assert {c["name"] for c in case["targets"]} >= {"changed outside = 0", "object detail >= 0.85"}
     sheet = Image.open(out / "sheet.png")
-    assert sheet.width > 5 * 100 and sheet.height > 100  # input + 2 variants + 2 baselines
-    for name in ("magic-1.png", "magic-2.png", "copy-paste.png", "noise-1.png"):
+    assert sheet.width > 6 * 100 and sheet.height > 100  # input + 2 variants + 3 baselines
+    for name in ("magic-1.png", "magic-2.png", "paste-heal.png", "copy-paste.png", "noise-1.png"):
         assert Image.open(out / "disc-move" / name).size == (128, 96)
 
 

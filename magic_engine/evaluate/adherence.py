@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .features import FEATURE_COUNT, pixel_features
+from .features import FEATURE_COUNT, neighbourhoods, pixel_features
 
 HIDDEN_UNITS = 32
 TRAINING_STEPS = 250
@@ -52,11 +52,12 @@ class PixelClassifier:
     feature_std: torch.Tensor
     object_bank: torch.Tensor  # (n, features) standardised features of input object pixels
     novelty_radius: float  # farther than this from every bank pixel: not the object
+    sizes: tuple  # neighbourhood box sizes of the features (they scale with the image)
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
         """bool (H, W): True where the pixel is classified as object and looks like the input's object."""
         with single_thread(), torch.no_grad():
-            features = (pixel_features(rgb) - self.feature_mean) / self.feature_std
+            features = (pixel_features(rgb, self.sizes) - self.feature_mean) / self.feature_std
             classified = self.network(features)[:, 0] >= 0
             familiar = _nearest_distance(features, self.object_bank) <= self.novelty_radius
         return (classified & familiar).reshape(rgb.shape[:2]).numpy()
@@ -78,7 +79,8 @@ def _fit(rgb, object_mask, seed, steps) -> PixelClassifier:
     positives = float(labels.sum())
     if positives == 0 or positives == labels.numel():
         raise ValueError("the object mask must contain both object and background pixels")
-    features = pixel_features(rgb)
+    sizes = neighbourhoods(max(rgb.shape[:2]))
+    features = pixel_features(rgb, sizes)
     mean = features.mean(0)
     std = features.std(0).clamp_min(1e-6)
     features = (features - mean) / std
@@ -104,7 +106,7 @@ def _fit(rgb, object_mask, seed, steps) -> PixelClassifier:
         loss.backward()
         optimizer.step()
     network.eval()
-    return PixelClassifier(network, mean, std, bank, radius)
+    return PixelClassifier(network, mean, std, bank, radius, sizes)
 
 
 def _object_bank(object_features: torch.Tensor, generator: torch.Generator):

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-NEIGHBOURHOODS = (5, 11, 23)  # box sizes in pixels (at evaluation resolution)
+NEIGHBOURHOODS = (5, 11, 23)  # box sizes in pixels for a region 256 px on its long side
+REFERENCE_SIDE = 256
 
 # sRGB (D65) -> CIE XYZ, and the D65 white point.
 _RGB_TO_XYZ = torch.tensor([[0.4124564, 0.3575761, 0.1804375],
@@ -35,10 +36,17 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def _box_mean(maps: torch.Tensor, size: int) -> torch.Tensor:
-    """Local mean over a size x size box, edges mirrored. maps: (C, H, W)."""
+    """Local mean over a size x size box, edges replicated. maps: (C, H, W)."""
     pad = size // 2
     padded = F.pad(maps[None], (pad, pad, pad, pad), mode="replicate")
-    return F.avg_pool2d(padded, size, stride=1)[0]
+    rows = F.avg_pool2d(padded, (1, size), stride=1)  # separable: two passes, not size^2 per pixel
+    return F.avg_pool2d(rows, (size, 1), stride=1)[0]
+
+
+def neighbourhoods(long_side: int) -> tuple:
+    """Box sizes for an image whose long side is `long_side` px: the same share of the picture."""
+    scale = max(1.0, long_side / REFERENCE_SIDE)
+    return tuple(int(round(size * scale)) // 2 * 2 + 1 for size in NEIGHBOURHOODS)
 
 
 def _gradient_magnitude(lightness: torch.Tensor) -> torch.Tensor:
@@ -50,13 +58,14 @@ def _gradient_magnitude(lightness: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(gx * gx + gy * gy)
 
 
-def pixel_features(rgb: np.ndarray) -> torch.Tensor:
-    """uint8 (H, W, 3) -> float32 (H*W, 19) feature rows, one per pixel (row-major)."""
+def pixel_features(rgb: np.ndarray, sizes: tuple = NEIGHBOURHOODS) -> torch.Tensor:
+    """uint8 (H, W, 3) -> float32 (H*W, 19) feature rows, one per pixel (row-major).
+    sizes: the neighbourhood box sizes (see `neighbourhoods`)."""
     pixels = torch.from_numpy(np.array(rgb[..., :3], np.uint8)).permute(2, 0, 1).float() / 255
     lab = rgb_to_lab(pixels) / 100  # roughly unit scale
     gradient = _gradient_magnitude(lab[0])
     maps = [lab, gradient[None]]
-    for size in NEIGHBOURHOODS:
+    for size in sizes:
         mean = _box_mean(torch.cat([lab, lab[:1] ** 2, gradient[None]]), size)
         lab_mean, lightness_sq, gradient_mean = mean[:3], mean[3], mean[4]
         lightness_std = torch.sqrt((lightness_sq - lab_mean[0] ** 2).clamp_min(0))

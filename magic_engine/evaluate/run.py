@@ -1,11 +1,9 @@
-"""The evaluation loop: run the engine and both baselines on every case, score
-them, and write report.json, table.md and sheet.png.
+"""The evaluation loop: run the engine and the baselines on every case, score
+them at the photo's own resolution, and write report.json, table.md and sheet.png.
 
-All figures are computed on the engine's region of each case (the crop the
-engine works on), scaled so its long side is at most EVAL_LONG_SIDE px, so
-cases of different sizes weigh alike. The baselines are scored on the same
-crop and the same pixel sets. The outputs are rewritten after every case, so
-an interrupted run keeps what it finished.
+Every figure is computed on the engine's region of each case, at full
+resolution, on the same pixel sets for every method (areas.py). The outputs
+are rewritten after every case, so an interrupted run keeps what it finished.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ import json
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,84 +22,18 @@ from ..classifier import RandomClassifierWarning, load_classifier
 from ..config import make_config
 from ..devices import resolve_device
 from ..progress import TerminalProgressBar
-from ..region import Region, resize_image, resize_mask
+from ..region import edit_band
 from ..synthesis import synthesize
-from .adherence import PixelClassifier, fit_pixel_classifier, mask_adherence
-from .baselines import copy_paste, uniform_noise
+from .areas import CaseAreas
+from .baselines import BaselineUnavailable, copy_paste, paste_and_heal, uniform_noise
 from .cases import Case
-from .diversity import mean_pairwise_difference
-from .fidelity import patch_distance
 from .sheet import SOURCE_COLOUR, TARGET_COLOUR, Tile, make_sheet, mask_overlay
+from .targets import check_targets
 
-EVAL_LONG_SIDE = 256
-METHODS = ("magic", "copy_paste", "noise")
-METHOD_LABELS = {"magic": "MAGIC", "copy_paste": "copy-paste", "noise": "noise"}
-FIGURES = ("mask_iou", "swd_object", "swd_background")
-
-
-@dataclass
-class EvalView:
-    """The engine's region of a case, at evaluation resolution."""
-
-    region: Region
-    width: int
-    height: int
-
-    @classmethod
-    def of(cls, region: Region) -> "EvalView":
-        scale = min(1.0, EVAL_LONG_SIDE / max(region.width, region.height))
-        return cls(region, max(8, round(region.width * scale)), max(8, round(region.height * scale)))
-
-    def image(self, full: np.ndarray) -> np.ndarray:
-        return resize_image(np.ascontiguousarray(full[self.region.slices][..., :3]), self.width, self.height)
-
-    def mask(self, full: np.ndarray) -> np.ndarray:
-        """bool crop of a bool mask or 0..1 weights: in where at least half of what it covers was."""
-        return resize_mask(full[self.region.slices], self.width, self.height)
-
-
-@dataclass
-class CaseReference:
-    """What every method of a case is scored against."""
-
-    view: EvalView
-    image: np.ndarray  # input crop
-    source: np.ndarray  # bool crops
-    target: np.ndarray
-    edited: np.ndarray  # where the engine may change pixels
-    classifier: PixelClassifier
-    classifier_fit_iou: float  # how well it finds the source object on the input itself
-
-
-def make_reference(case: Case, region: Region, edit_weights: np.ndarray) -> CaseReference:
-    view = EvalView.of(region)
-    image, source = view.image(case.image), view.mask(case.source)
-    classifier = fit_pixel_classifier(image, source, seed=0)
-    return CaseReference(view, image, source, view.mask(case.target), view.mask(edit_weights) | source,
-                         classifier, mask_adherence(classifier, image, source))
-
-
-def score_results(reference: CaseReference, results: list) -> dict:
-    """Figures for one method's full-size results (list of uint8 H, W, 3)."""
-    crops = [reference.view.image(r) for r in results]
-    # Background of a result: the edited pixels outside the target (the vacated
-    # source area and the blend band around the masks). It is compared with the
-    # input's edited pixels outside both masks: the untouched surroundings that
-    # the vacated area must blend into. A result equal to the input scores ~0.
-    result_background = reference.edited & ~reference.target
-    input_background = reference.edited & ~(reference.source | reference.target)
-    per_result = []
-    for crop in crops:
-        per_result.append({
-            "mask_iou": mask_adherence(reference.classifier, crop, reference.target),
-            "swd_object": patch_distance(crop, reference.target, reference.image, reference.source),
-            "swd_background": patch_distance(crop, result_background, reference.image, input_background),
-        })
-    scores = {name: _mean([r[name] for r in per_result]) for name in FIGURES}
-    scores["diversity"] = mean_pairwise_difference(crops, reference.edited)
-    scores["results"] = len(results)
-    scores["per_result"] = per_result
-    return scores
+METHODS = ("magic", "paste_heal", "copy_paste", "noise")
+METHOD_LABELS = {"magic": "MAGIC", "paste_heal": "paste + heal", "copy_paste": "copy-paste", "noise": "noise"}
+FIGURES = ("mask_iou", "object_detail", "hole_texture", "swd_object", "swd_background", "diversity",
+           "changed_outside")
 
 
 def _mean(values):
@@ -110,40 +41,65 @@ def _mean(values):
     return float(np.mean(values)) if values else None
 
 
+def score_results(areas: CaseAreas, results: list, edited: list) -> dict:
+    """Figures for one method: `results` full-size uint8 images, `edited` the bool
+    full-size masks of the pixels the method says it changed (one per result)."""
+    per_result = [areas.score(image, changed) for image, changed in zip(results, edited)]
+    scores = {name: _mean([r[name] for r in per_result]) for name in FIGURES if name != "diversity"}
+    scores["changed_outside"] = int(max(r["changed_outside"] for r in per_result))
+    scores["diversity"] = areas.diversity(results)
+    scores["results"] = len(results)
+    scores["per_result"] = per_result
+    return scores
+
+
+def _timed(fn):
+    started = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - started
+
+
+def run_methods(case: Case, config, classifier, device: str, seed: int):
+    """Every method's results on one case: {name: (images, changed masks, seconds)}, the engine's result."""
+    result, seconds = _timed(lambda: synthesize(case.image, case.source, case.target, config, classifier=classifier,
+                                                device=device, seed=seed, progress=TerminalProgressBar()))
+    edit = result.edit_mask > 0
+    outputs = {"magic": ([c[..., :3] for c in result.composites], [edit] * len(result.composites), seconds)}
+    region = result.region
+    box = (region.left, region.top, region.right, region.bottom)
+    try:
+        (healed, changed), seconds = _timed(lambda: paste_and_heal(case.image, case.source, case.target, box,
+                                                                   edit_band(region, config.edit_dilation) // 2))
+        outputs["paste_heal"] = ([healed], [changed], seconds)
+    except BaselineUnavailable as exc:
+        print(f"  skipping paste + heal: {exc}", file=sys.stderr)
+    pasted, seconds = _timed(lambda: copy_paste(case.image, case.source, case.target))
+    outputs["copy_paste"] = ([pasted], [np.any(pasted != case.image, axis=2)], seconds)
+    weights = result.edit_mask.astype(np.float32) / 255
+    noise, seconds = _timed(lambda: [uniform_noise(case.image, weights, seed=seed * 1000 + i)
+                                     for i in range(len(result.composites))])
+    outputs["noise"] = (noise, [edit] * len(noise), seconds)
+    return outputs, result
+
+
 def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_dir: Path, log) -> dict:
     """Run the engine and the baselines on one case; save their images; return its report entry."""
-    started = time.perf_counter()
-    result = synthesize(case.image, case.source, case.target,
-                        config, classifier=classifier, device=device, seed=seed,
-                        progress=TerminalProgressBar())
-    engine_seconds = time.perf_counter() - started
-    magic = [c[..., :3] for c in result.composites]
-
-    seconds = {"magic": engine_seconds}
-    clock = time.perf_counter()
-    pasted = [copy_paste(case.image, case.source, case.target)]
-    seconds["copy_paste"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    weights = result.edit_mask.astype(np.float32) / 255
-    noise = [uniform_noise(case.image, weights, seed=seed * 1000 + i) for i in range(len(magic))]
-    seconds["noise"] = time.perf_counter() - clock
-
+    outputs, result = run_methods(case, config, classifier, device, seed)
     metrics_started = time.perf_counter()
-    reference = make_reference(case, result.region, weights)
-    outputs = {"magic": magic, "copy_paste": pasted, "noise": noise}
-    methods = {name: score_results(reference, images) for name, images in outputs.items()}
-    for name in methods:
-        methods[name]["seconds"] = round(seconds[name], 3)
+    areas = CaseAreas.of(case, result.region, result.edit_mask > 0)
+    methods = {}
+    for name, (images, edited, seconds) in outputs.items():
+        methods[name] = score_results(areas, images, edited)
+        methods[name]["seconds"] = round(seconds, 3)
     metrics_seconds = time.perf_counter() - metrics_started
 
     case_dir = out_dir / case.name
     case_dir.mkdir(parents=True, exist_ok=True)
-    for name, images in outputs.items():
+    for name, (images, _, _) in outputs.items():
         for i, image in enumerate(images, 1):
             suffix = f"-{i}" if len(images) > 1 else ""
             Image.fromarray(image).save(case_dir / f"{name.replace('_', '-')}{suffix}.png")
-    log(f"  engine {engine_seconds:.1f} s, baselines {seconds['copy_paste'] + seconds['noise']:.1f} s, "
-        f"metrics {metrics_seconds:.1f} s")
+    log(f"  engine {methods['magic']['seconds']:.1f} s, metrics {metrics_seconds:.1f} s")
     return {
         "name": case.name,
         "mode": case.mode,
@@ -151,11 +107,12 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
         "source": case.provenance,
         "image_size": [case.image.shape[1], case.image.shape[0]],
         "region": result.region.to_dict(),
-        "evaluation_size": [reference.view.width, reference.view.height],
-        "classifier_fit_iou": reference.classifier_fit_iou,
+        "scored_pixels": areas.counts(),
+        "classifier_fit_iou": areas.classifier_fit_iou,
         "methods": methods,
+        "targets": check_targets(case.mode, methods),
         "engine_report": result.report,
-        "_sheet_row": _sheet_row(case, reference, outputs, methods),  # dropped from report.json
+        "_sheet_row": _sheet_row(case, areas, {n: o[0] for n, o in outputs.items()}, methods),
     }
 
 
@@ -167,28 +124,26 @@ def _fmt(value, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _figure_lines(scores: dict) -> list:
-    return [f"IoU {_fmt(scores['mask_iou'], 2)}",
-            f"SWD obj {_fmt(scores['swd_object'], 3)} bg {_fmt(scores['swd_background'], 3)}"]
-
-
-def _sheet_row(case: Case, reference: CaseReference, outputs: dict, methods: dict) -> list:
-    """Input with masks, every engine variant, the copy-paste result, the first noise result.
-    Tiles show the engine's region at full resolution; captions hold that image's figures."""
-    ys, xs = reference.view.region.slices
+def _sheet_row(case: Case, areas: CaseAreas, outputs: dict, methods: dict) -> list:
+    """Input with masks, every engine variant, paste + heal, copy-paste, the first noise result:
+    the engine's region at full resolution, each captioned with its figures."""
+    ys, xs = areas.region.slices
 
     def crop(image):
         return image[ys, xs]
 
     overlay = mask_overlay(crop(case.image), [(crop(case.source), SOURCE_COLOUR), (crop(case.target), TARGET_COLOUR)])
     row = [Tile(overlay, case.name, [f"mode: {case.mode}", "red: source, blue: target",
-                                      f"classifier fit IoU {reference.classifier_fit_iou:.2f}"])]
+                                      f"classifier fit IoU {areas.classifier_fit_iou:.2f}"])]
     for name in METHODS:
+        if name not in outputs:
+            continue
         images = outputs[name] if name == "magic" else outputs[name][:1]
         for i, image in enumerate(images):
             per = methods[name]["per_result"][i]
             label = METHOD_LABELS[name] + (f" {i + 1}" if name == "magic" else "")
-            caption = _figure_lines(per)
+            caption = [f"IoU {_fmt(per['mask_iou'], 2)}, detail {_fmt(per['object_detail'], 2)}",
+                       f"hole texture {_fmt(per['hole_texture'], 2)}"]
             if i == 0 and methods[name]["diversity"] is not None:
                 caption.append(f"diversity {methods[name]['diversity']:.3f}")
             row.append(Tile(crop(image), label, caption))
@@ -199,8 +154,8 @@ def summarise(case_reports: list) -> dict:
     """Per method, the mean of each figure over the cases that have it."""
     summary = {}
     for name in METHODS:
-        summary[name] = {figure: _mean([c["methods"][name][figure] for c in case_reports])
-                         for figure in FIGURES + ("diversity",)}
+        present = [c["methods"][name] for c in case_reports if name in c["methods"]]
+        summary[name] = {figure: _mean([m[figure] for m in present]) for figure in FIGURES}
     return summary
 
 
@@ -209,42 +164,57 @@ def markdown_table(report: dict) -> str:
     preset = f"Preset `{settings['preset']}`"
     if report["cases"]:
         cfg = report["cases"][0]["engine_report"]["config"]
-        preset += (f" ({cfg['variants']} variants, {cfg['size']} px, {cfg['iterations']} steps, "
-                   f"start {cfg['init']}, lr {cfg['learning_rate']})")
+        preset += (f" ({cfg['variants']} variants, level 0 at {cfg['size']} px, {cfg['iterations']} steps, "
+                   f"start {cfg['init']}, lr {cfg['learning_rate']}, {cfg['refine_iterations']} patch rounds per level)")
     lines = [
         f"{preset}, classifier `{settings['classifier']}`, device `{settings['device']}`, "
         f"seed {settings['seed']}, engine {report['engine_version']}; "
         f"{_count(len(report['cases']), 'case')} in {report['total_seconds'] / 60:.1f} min.",
         "",
-        "| case | method | mask IoU ↑ | patch SWD object ↓ | patch SWD background ↓ | diversity | seconds |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| case | method | mask IoU ↑ | object detail →1 | hole texture →1 | patch SWD object ↓ | "
+        "patch SWD background ↓ | diversity ↑ | changed outside | seconds |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def row(first, name, scores, seconds):
         return (f"| {first} | {METHOD_LABELS[name]} | {_fmt(scores['mask_iou'], 3)} | "
+                f"{_fmt(scores['object_detail'], 2)} | {_fmt(scores['hole_texture'], 2)} | "
                 f"{_fmt(scores['swd_object'], 4)} | {_fmt(scores['swd_background'], 4)} | "
-                f"{_fmt(scores['diversity'], 3)} | {seconds} |")
+                f"{_fmt(scores['diversity'], 3)} | {_fmt(scores['changed_outside'], 0)} | {seconds} |")
 
     for case in report["cases"]:
+        first = f"{case['name']} ({case['mode']}, {case['image_size'][0]}x{case['image_size'][1]})"
         for name in METHODS:
-            first = f"{case['name']} ({case['mode']})" if name == "magic" else ""
-            lines.append(row(first, name, case["methods"][name], _fmt(case["methods"][name]["seconds"], 1)))
+            if name in case["methods"]:
+                lines.append(row(first, name, case["methods"][name], _fmt(case["methods"][name]["seconds"], 1)))
+                first = ""
     if len(report["cases"]) > 1:
+        first = f"**mean of {len(report['cases'])} cases**"
         for name in METHODS:
-            first = f"**mean of {len(report['cases'])} cases**" if name == "magic" else ""
-            lines.append(row(first, name, report["summary"][name], ""))
+            if report["summary"][name]["mask_iou"] is not None:
+                lines.append(row(first, name, report["summary"][name], ""))
+                first = ""
+    lines += ["", "Targets (issue 10; MAGIC, per case):", ""]
+    for case in report["cases"]:
+        checks = ", ".join(f"{c['name']} {'ok' if c['met'] else 'MISSED'} ({c['value']})" for c in case["targets"])
+        lines.append(f"- {case['name']}: {checks}")
     if settings.get("classifier_warning"):
         lines += ["", f"Warning: {settings['classifier_warning']}"]
     lines += [
         "",
-        "mask IoU: a per-pixel object/background classifier fitted on the input (source mask as labels) "
-        "is applied to each result; IoU of its object pixels with the target mask (1 is best). "
-        "patch SWD: sliced Wasserstein distance between 7x7 RGB patches of the result and of the input, "
-        "object = inside the target (result) / source (input) mask, background = edited pixels outside "
-        "the target (result) / edited pixels outside both masks (input); 0 is best. diversity: mean absolute RGB "
-        "difference (0..1) between pairs of variants over the edited pixels. All on the engine's region, "
-        f"long side scaled to at most {EVAL_LONG_SIDE} px. copy-paste gives one result (no diversity); "
-        "noise fills the edited pixels with uniform noise.",
+        "All figures on the engine's region at the photo's own resolution. mask IoU: a per-pixel "
+        "object/background classifier fitted on the input (source mask as labels) is applied to each result; "
+        "IoU of its object pixels with the target mask (1 is best). object detail: median absolute high-pass "
+        "(luminance minus its 1 px Gaussian blur) inside the target in the result / inside the source in the "
+        "input. hole texture: the same in the vacated area (source minus target) in the result / in the input's "
+        "background around it (not reported where less than 5 % of the object's area is vacated). patch SWD: sliced Wasserstein distance between 7x7 RGB patches of "
+        "the result and of the input, object = target (result) / source (input), background = the engine's "
+        "edit area outside the target (result) / outside both masks (input); 0 is best. diversity: mean "
+        "absolute RGB difference (0..1) between pairs of variants in the vacated area (the new area, target "
+        "minus source, where nothing is vacated). changed outside: pixels that differ from the input outside "
+        "the area the method says it edits (must be 0). paste + heal: the object pasted into the target box, "
+        "the hole healed with OpenCV's shift-map inpainting; copy-paste: the same paste, hole left as it was; "
+        "noise: uniform noise over the engine's edit area.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -255,7 +225,7 @@ def write_outputs(report: dict, rows: list, out_dir: Path) -> None:
     (out_dir / "table.md").write_text(markdown_table(report))
     settings = report["settings"]
     title = (f"MAGIC evaluation: preset {settings['preset']}, classifier {settings['classifier']}, "
-             f"{settings['device']}. IoU higher is better, SWD lower is better.")
+             f"{settings['device']}. Object detail and hole texture: 1 is the photo's own sharpness.")
     make_sheet(rows, title=title).save(out_dir / "sheet.png", optimize=True)
 
 
@@ -275,8 +245,7 @@ def run_evaluation(cases: list, out_dir, preset: str = "preview", classifier: st
         "engine_version": __version__,
         "settings": {"preset": preset, "classifier": engine_classifier.description,
                      "classifier_warning": engine_classifier.warning, "device": device, "seed": seed,
-                     "variants": variants, "iterations": iterations, "overrides": overrides or {},
-                     "evaluation_long_side": EVAL_LONG_SIDE},
+                     "variants": variants, "iterations": iterations, "overrides": overrides or {}},
         "cases": [],
         "summary": {},
         "total_seconds": 0.0,
