@@ -27,14 +27,17 @@ MODE_WEIGHTS = {
 MODES = tuple(MODE_WEIGHTS)
 
 # Preset name -> overrides of the defaults, plus a one-line summary for
-# `hello`, the CLI and the README. Costs are measured, see README "Presets".
+# `hello`, the CLI and the README. Every preset delivers the region at its
+# own resolution; they differ in how long MAGIC works at level 0 and how
+# many patch rounds each finer level gets. Costs are measured, see README
+# "Presets".
 PRESETS = {
     "paper": {
-        "summary": "official schedule: 5 variants, 224 px, 18k steps, full-width mask net",
+        "summary": "official schedule at 224 px (5 variants, 18k steps from noise), then full resolution",
         "overrides": {},
     },
     "standard": {
-        "summary": "good quality on a GPU or a patient CPU: 3 variants, 224 px, 1,500 steps",
+        "summary": "3 variants at full resolution, MAGIC at 224 px for 1,500 steps: a GPU or a patient CPU",
         "overrides": {
             "variants": 3,
             "iterations": 1500,
@@ -48,7 +51,7 @@ PRESETS = {
         },
     },
     "preview": {
-        "summary": "quick look on a CPU: 3 variants, 128 px, 300 steps",
+        "summary": "3 variants at full resolution, MAGIC at 128 px for 300 steps: about a minute on a CPU",
         "overrides": {
             "variants": 3,
             "size": 128,
@@ -63,7 +66,7 @@ PRESETS = {
         },
     },
     "tiny": {
-        "summary": "smoke tests only: 2 variants, 48 px, 12 steps (results are meaningless)",
+        "summary": "smoke tests only: 2 variants, MAGIC at 48 px for 12 steps (results are meaningless)",
         "overrides": {
             "variants": 2,
             "size": 48,

@@ -50,6 +50,12 @@ class RegionImages:
                             resize_mask(self.target, level), resize_mask(self.free, level, cover="any"))
 
 
+def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
+    """`image` at `level` as soft as if it came from the level half as fine."""
+    half = Level(max(1, round(level.width / 2)), max(1, round(level.height / 2)), level.scale / 2)
+    return resize(resize(image, half), level).clamp(0, 1)
+
+
 def patch_level(images: RegionImages, generator: torch.Generator, dims: int,
                 search_image: torch.Tensor | None = None) -> PatchLevel:
     """The level's patch problem: hole queries copy background patches only."""
@@ -79,13 +85,16 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
     """
     report = RefineReport()
     coarse = region.at(levels[0])
-    base = patch_level(coarse, generator, settings.patch_dims)
+    # Level 0 itself first: MAGIC's pixels become the photo's patches that resemble
+    # them. Compared softened, as at every finer level: MAGIC decides what goes
+    # where; its finest grain (with an untrained classifier, mostly noise) is
+    # not what the photo's grain should be chosen by.
+    base = patch_level(coarse, generator, settings.patch_dims, search_image=soften(coarse.photo, levels[0]))
     matches = []
     images = []
     for result in results:
-        # Level 0 itself first: MAGIC's pixels become the photo's patches that resemble them.
-        image, found = synthesize_level(base, result, settings.iterations, None, settings.patchmatch_iterations,
-                                        generator)
+        image, found = synthesize_level(base, soften(result, levels[0]), settings.iterations, None,
+                                        settings.patchmatch_iterations, generator)
         images.append(image)
         matches.append(found)
     report.searched.append([levels[0].width, levels[0].height])
