@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= out
 
-.PHONY: venv demo test test-py test-gimp test-gimp-3.0 test-gimp-3.2 evaluate bench bench-server clean
+.PHONY: venv demo test test-py test-gimp test-gimp-3.0 test-gimp-3.2 evaluate bench bench-server gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ bench: venv
 
 bench-server: venv
 	$(PY) -m magic_server.bench
+
+# The engine on a GPU machine (torch, numpy, Pillow, pytest there; no venv,
+# no pyzmq): `make gpu-check`. On a CPU: make gpu-check GPU_CHECK_ARGS="--device cpu --quick".
+GPU_PYTHON ?= $(if $(wildcard $(PY)),$(PY),python3)
+GPU_CHECK_ARGS ?=
+gpu-check:
+	$(GPU_PYTHON) tests/gpu/gpu_check.py $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(OUT) .pytest_cache

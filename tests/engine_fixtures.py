@@ -1,6 +1,14 @@
-"""Small synthetic scenes for engine tests: a red disc on a striped background."""
+"""Small synthetic scenes for engine tests: a red disc on a striped background.
+
+MAGIC_TEST_DEVICE=cuda runs the engine's end-to-end tests on a GPU
+(tests/gpu/gpu_check.py does); the default is the CPU.
+"""
+
+import os
 
 import numpy as np
+
+TEST_DEVICE = os.environ.get("MAGIC_TEST_DEVICE", "cpu")
 
 
 def disc(height, width, cy, cx, radius):

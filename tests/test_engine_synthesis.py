@@ -10,14 +10,14 @@ import pytest
 import torch
 from PIL import Image
 
-from engine_fixtures import disc_scene
+from engine_fixtures import TEST_DEVICE, disc_scene
 from magic_engine import (MODES, Cancelled, ConfigError, load_classifier, make_config, synthesize)
 from magic_engine.objective import TERMS
 
 
 @pytest.fixture(scope="module")
 def classifier():
-    return load_classifier("random:resnet18", "cpu")
+    return load_classifier("random:resnet18", TEST_DEVICE)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def scene():
 def _run(scene, classifier, **kwargs):
     rgb, src, tgt = scene
     config = kwargs.pop("config", None) or make_config("tiny", kwargs.pop("mode", "position"))
-    kwargs.setdefault("device", "cpu")
+    kwargs.setdefault("device", TEST_DEVICE)
     return synthesize(rgb, src, tgt, config, classifier=classifier, **kwargs)
 
 

@@ -15,8 +15,11 @@ def test_synthesis_steps_fill_the_bar_after_the_mask_net():
     assert text == "MAGIC: Learning the masks 100/200" and fraction == 0.05
     text, fraction = describe_event(progress("synthesis", 150, 300, eta=75.4))
     assert text == "MAGIC: Synthesising 150/300, about 1 min 15 s left"
-    assert fraction == 0.1 + 0.9 * 0.5
-    assert describe_event(progress("synthesis", 300, 300))[1] == 1.0
+    assert fraction == 0.1 + 0.8 * 0.5
+    assert describe_event(progress("synthesis", 300, 300))[1] == 0.9
+    text, fraction = describe_event(progress("refine", 1, 2, eta=3))
+    assert text == "MAGIC: Adding full-resolution detail, level 1/2, about 3 s left" and fraction == 0.95
+    assert describe_event(progress("refine", 2, 2))[1] == 1.0
 
 
 def test_waiting_states_pulse():

@@ -13,9 +13,9 @@ MODES = {
     "scene": ("Scene (repetitive textures)", "reshape repetitive scenes or textures into the target mask"),
 }
 PRESETS = {
-    "preview": ("Preview (quick, CPU)", "3 variants, 128 px, 300 steps"),
-    "standard": ("Standard (GPU or patient CPU)", "3 variants, 224 px, 1,500 steps"),
-    "paper": ("Paper (official schedule, slow)", "5 variants, 224 px, 18,000 steps"),
+    "preview": ("Preview (quick, CPU)", "3 variants at full resolution, about a minute on a CPU"),
+    "standard": ("Standard (GPU or patient CPU)", "3 variants at full resolution, MAGIC works 5x longer"),
+    "paper": ("Paper (official schedule, slow)", "5 variants, the official 18,000 steps, then full resolution"),
     "tiny": ("Tiny (tests only)", "2 variants, 48 px, 12 steps: meaningless results"),
 }
 DEFAULT_MODE = "position"

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 # Share of the whole job each engine phase takes on the bar (the mask
-# network trains for far fewer, cheaper steps than the synthesis).
-PHASE_SPANS = {"mask_net": (0.0, 0.1), "synthesis": (0.1, 1.0)}
-PHASE_LABELS = {"mask_net": "Learning the masks", "synthesis": "Synthesising"}
+# network trains for far fewer, cheaper steps than the synthesis; the
+# refinement to full resolution takes seconds, one step per level).
+PHASE_SPANS = {"mask_net": (0.0, 0.1), "synthesis": (0.1, 0.9), "refine": (0.9, 1.0)}
+PHASE_LABELS = {"mask_net": "Learning the masks", "synthesis": "Synthesising",
+                "refine": "Adding full-resolution detail, level"}
+PHASES_WITH_ESTIMATE = ("synthesis", "refine")
 
 
 def format_seconds(seconds: float) -> str:
@@ -43,7 +46,7 @@ def describe_event(event: dict) -> Optional[Tuple[str, Optional[float]]]:
     label = PHASE_LABELS.get(phase, phase.replace("_", " ").capitalize() or "Working")
     text = f"MAGIC: {label} {step}/{total}" if total else f"MAGIC: {label}"
     eta = event.get("eta_s")
-    if eta is not None and phase == "synthesis":
+    if eta is not None and phase in PHASES_WITH_ESTIMATE:
         text += f", about {format_seconds(eta)} left"
     if not total:
         return text, None

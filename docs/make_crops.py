@@ -1,0 +1,80 @@
+"""The README's side-by-side crops, at 100 % and 200 %, from `make evaluate` output.
+
+    python docs/make_crops.py out/evaluate docs/images
+
+For each case listed in CROPS: the photo, MAGIC's first variant and the
+paste + heal baseline, side by side, cropped to the given box of the photo
+(its own pixels, no scaling) and, under them, the zoom box at 200 %
+(nearest neighbour, so every pixel shows).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# case -> (crop box at 100 %, zoom box at 200 %), in the photo's pixels
+CROPS = {
+    "demo-rocket-move": ((190, 40, 400, 427), (255, 250, 375, 410)),
+    "wren-rock-move": ((860, 420, 1880, 990), (1330, 560, 1650, 960)),
+    "dandelion-grass-move": ((880, 520, 1480, 900), (1150, 580, 1450, 800)),
+}
+LABELS = ("photo", "MAGIC (preview), variant 1", "paste + heal (shift-map)")
+GAP = 8
+
+
+def _font():
+    try:
+        return ImageFont.load_default(size=16)
+    except (TypeError, OSError):
+        return ImageFont.load_default()
+
+
+def side_by_side(images, box, zoom, labels):
+    font = _font()
+    crops = [im.crop(box) for im in images]
+    zooms = [im.crop(zoom).resize(((zoom[2] - zoom[0]) * 2, (zoom[3] - zoom[1]) * 2), Image.Resampling.NEAREST)
+             for im in images]
+    width = max(sum(c.width for c in crops), sum(z.width for z in zooms)) + GAP * (len(images) + 1)
+    height = 24 + crops[0].height + GAP + 24 + zooms[0].height + GAP
+    sheet = Image.new("RGB", (width, height), "white")
+    pen = ImageDraw.Draw(sheet)
+    x = GAP
+    for crop, label in zip(crops, labels):
+        pen.text((x, 4), f"{label} (100 %)", fill="black", font=font)
+        sheet.paste(crop, (x, 24))
+        x += crop.width + GAP
+    x, y = GAP, 24 + crops[0].height + GAP
+    for zoomed, label in zip(zooms, labels):
+        pen.text((x, y + 4), f"{label} (200 %)", fill="black", font=font)
+        sheet.paste(zoomed, (x, y + 24))
+        x += zoomed.width + GAP
+    return sheet
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print(__doc__)
+        return 2
+    results, out = Path(argv[0]), Path(argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    for case, (box, zoom) in CROPS.items():
+        folder = results / case
+        if not folder.is_dir():
+            print(f"skipping {case}: no {folder}")
+            continue
+        photo = next((ROOT / "examples" / "cases" / case).glob("image.*"))
+        images = [Image.open(p).convert("RGB") for p in (photo, folder / "magic-1.png", folder / "paste-heal.png")]
+        path = out / f"crop-{case}.jpg"
+        side_by_side(images, box, zoom, LABELS).save(path, quality=90)
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
