@@ -23,7 +23,7 @@ CROPS = {
     "wren-rock-move": ((860, 420, 1880, 990), (1330, 560, 1650, 960)),
     "dandelion-grass-move": ((880, 520, 1480, 900), (1150, 580, 1450, 800)),
 }
-LABELS = ("photo", "MAGIC (preview), variant 1", "paste + heal (shift-map)")
+LABELS = ("photo", "MAGIC preview #1", "paste + heal")
 GAP = 8
 
 
