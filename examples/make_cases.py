@@ -42,7 +42,8 @@ ROCKET_SOURCE = ("scikit-image sample `rocket.jpg` (skimage.data.rocket): launch
                  "photo by SpaceX, released into the public domain by SpaceX")
 WREN_SOURCE = ("Debian package budgie-backgrounds 3.0-1 (trixie), `usr/share/backgrounds/budgie/canyon-wren.jpg`: "
                "a canyon wren, photo by the US National Park Service (EXIF artist \"NPS Photo\"), a US federal "
-               "work in the public domain; the package is CC0-1.0 (debian/copyright: \"Files: * ... License: CC0-1.0\")")
+               "work in the public domain; the package is CC0-1.0 "
+               "(debian/copyright: \"Files: * ... License: CC0-1.0\")")
 DANDELION_SOURCE = ("Debian package lomiri-wallpapers-16.04 20.04.0-2 (bookworm), "
                     "`usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg`: dandelions in a meadow, photo by "
                     "Clemens Engelhardt, CC0-1.0 (debian/copyright: \"Files: 16.04/seeding_by_Clements_Engelhardt.jpg "

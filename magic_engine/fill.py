@@ -169,7 +169,8 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor, usable: torch.Tensor) 
     return [shift for _, shift in found]
 
 
-def _cloned(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, usable: torch.Tensor, shift) -> torch.Tensor:
+def _cloned(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, usable: torch.Tensor,
+            shift) -> torch.Tensor:
     """`context` with the hole copied from the photo `shift` away; pixels the shifted
     copy cannot supply are filled smoothly from their surroundings."""
     height, width = hole.shape

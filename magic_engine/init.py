@@ -4,8 +4,9 @@
          start. Most diverse, but it needs the long schedule to become a photo.
 "copy"   the object warped into the target's shape, the hole it leaves filled
          with the photo's own background (cloned from another direction for
-         each variant, then patch-based, see fill.py), plus N(0, init_std). The short presets start here: the objective is the
-         same, it starts from texture, not from a blur.
+         each variant, then patch-based, see fill.py), plus N(0, init_std).
+         The short presets start here: the objective is the same, it starts
+         from texture, not from a blur.
 "input"  the input itself plus N(0, init_std).
 """
 

@@ -65,9 +65,9 @@ def _cancel_requested(cancel) -> bool:
     return bool(cancel())
 
 
-def _to_uint8_images(z: torch.Tensor, classifier: FeatureClassifier) -> np.ndarray:
-    pixels = classifier.denormalize(z.detach().float()).clamp(0, 1)
-    return (pixels * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+def _to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) in [0, 1] -> uint8 (B, H, W, 3)."""
+    return (images.detach().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 def _preview(z: torch.Tensor, classifier: FeatureClassifier) -> np.ndarray:
@@ -75,7 +75,7 @@ def _preview(z: torch.Tensor, classifier: FeatureClassifier) -> np.ndarray:
     scale = _PREVIEW_SIDE / max(first.shape[-2:])
     if scale < 1:
         first = torch.nn.functional.interpolate(first, scale_factor=scale, mode="area")
-    return _to_uint8_images(first, classifier)[0]
+    return _to_uint8(classifier.denormalize(first))[0]
 
 
 class _Clock:
@@ -232,9 +232,10 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     wanted = source[0, 0] > 0.5
     mask_net_fit_iou = float((fitted & wanted).sum() / (fitted | wanted).sum().clamp_min(1))
     if refine_report.carried:
-        notes.append(f"patches were searched up to {refine_report.searched[-1] if refine_report.searched else [first.width, first.height]} px "
-                     f"(the preset's budget, max_refine_pixels {config.max_refine_pixels}); the finer levels up to "
-                     f"{region.width}x{region.height} px carry those matches without a new search")
+        width, height = refine_report.searched[-1]
+        notes.append(f"patches were searched up to {width}x{height} px (the preset's budget, max_refine_pixels "
+                     f"{config.max_refine_pixels}); the finer levels up to {region.width}x{region.height} px "
+                     f"carry those matches without a new search")
     report_dict = {
         "engine_version": __version__,
         "config": config.to_dict(),
@@ -263,11 +264,6 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
                            report=report_dict)
 
 
-def _to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(B, 3, H, W) in [0, 1] -> uint8 (B, H, W, 3)."""
-    return (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-
-
 def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config: MagicConfig,
                      start_seconds: float) -> float:
     """Seconds the refinement will take, for the progress estimate before it starts.
@@ -281,5 +277,6 @@ def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config:
     rounds = config.variants * config.refine_iterations * sum(edited * level.scale ** 2 for level in levels)
     rate = REFINE_SECONDS_PER_PIXEL_ROUND
     if config.init == "copy" and start_seconds > 0:
-        rate = FILL_TO_REFINE * start_seconds / (config.variants * FILL_ITERATIONS * max(1.0, float(coarse.free.sum())))
+        fill_rounds = config.variants * FILL_ITERATIONS * max(1.0, float(coarse.free.sum()))
+        rate = FILL_TO_REFINE * start_seconds / fill_rounds
     return rate * rounds

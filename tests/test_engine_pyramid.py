@@ -28,7 +28,8 @@ def test_tiny_and_elongated_regions():
     assert len(tiny) == 1 and min(tiny[0].width, tiny[0].height) == 64  # enlarged so the classifier has room
     strip = levels_for(20000, 200, 128, 64)
     first = strip[0]
-    assert first.pixels <= MAX_AREA_FACTOR * 128 * 128 * 1.05  # an extreme strip does not explode the cost (sides rounded)
+    # an extreme strip does not explode the cost (the 5 %: its short side is rounded)
+    assert first.pixels <= MAX_AREA_FACTOR * 128 * 128 * 1.05
     assert abs(first.height - 200 * first.scale) <= 0.5 and first.width == 20000 * first.scale  # to scale
     assert coarse_scale(20000, 200, 128, 64) < 64 / 200
 

@@ -22,7 +22,8 @@ from .run import run_evaluation
 from .sheet import Tile, make_sheet, mask_overlay
 
 __all__ = [
-    "BaselineUnavailable", "Case", "PixelClassifier", "Tile", "copy_paste", "paste_and_heal", "paste_object", "find_cases", "fit_pixel_classifier", "iou",
+    "BaselineUnavailable", "Case", "PixelClassifier", "Tile", "copy_paste", "paste_and_heal", "paste_object",
+    "find_cases", "fit_pixel_classifier", "iou",
     "load_case", "make_sheet", "mask_adherence", "mask_overlay", "mean_pairwise_difference",
     "patch_distance", "patches_in_mask", "run_evaluation", "sliced_wasserstein", "uniform_noise",
 ]

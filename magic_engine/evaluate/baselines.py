@@ -42,7 +42,8 @@ def _xphoto():
     try:
         import cv2
     except ImportError:
-        raise BaselineUnavailable(f"the paste + heal baseline needs OpenCV with its contrib modules: {INSTALL_HINT}") from None
+        raise BaselineUnavailable(
+            f"the paste + heal baseline needs OpenCV with its contrib modules: {INSTALL_HINT}") from None
     if not hasattr(cv2, "xphoto"):
         raise BaselineUnavailable(f"this OpenCV has no xphoto module (contrib): {INSTALL_HINT}")
     return cv2

@@ -165,7 +165,8 @@ def markdown_table(report: dict) -> str:
     if report["cases"]:
         cfg = report["cases"][0]["engine_report"]["config"]
         preset += (f" ({cfg['variants']} variants, level 0 at {cfg['size']} px, {cfg['iterations']} steps, "
-                   f"start {cfg['init']}, lr {cfg['learning_rate']}, {cfg['refine_iterations']} patch rounds per level)")
+                   f"start {cfg['init']}, lr {cfg['learning_rate']}, "
+                   f"{cfg['refine_iterations']} patch rounds per level)")
     lines = [
         f"{preset}, classifier `{settings['classifier']}`, device `{settings['device']}`, "
         f"seed {settings['seed']}, engine {report['engine_version']}; "
@@ -207,8 +208,8 @@ def markdown_table(report: dict) -> str:
         "IoU of its object pixels with the target mask (1 is best). object detail: median absolute high-pass "
         "(luminance minus its 1 px Gaussian blur) inside the target in the result / inside the source in the "
         "input. hole texture: the same in the vacated area (source minus target) in the result / in the input's "
-        "background around it (not reported where less than 5 % of the object's area is vacated). patch SWD: sliced Wasserstein distance between 7x7 RGB patches of "
-        "the result and of the input, object = target (result) / source (input), background = the engine's "
+        "background around it (not reported where less than 5 % of the object's area is vacated). patch SWD: "
+        "sliced Wasserstein distance between 7x7 RGB patches of the result and of the input, object = target (result) / source (input), background = the engine's "
         "edit area outside the target (result) / outside both masks (input); 0 is best. diversity: mean "
         "absolute RGB difference (0..1) between pairs of variants in the vacated area (the new area, target "
         "minus source, where nothing is vacated). changed outside: pixels that differ from the input outside "
