@@ -334,6 +334,10 @@ class MagicClient:
     def jobs(self) -> list:
         return self._request("jobs").header["jobs"]
 
+    def quarantined(self) -> list:
+        """[{id, reason, moved_to}]: job folders the server's last start could not read."""
+        return self._request("jobs").header.get("quarantined", [])
+
     def result(self, job_id: str, timeout: float = BULK_TIMEOUT_S) -> JobResult:
         """Fetch a finished job's layers; ServerError with code not_ready,
         job_failed, job_cancelled or unknown_job otherwise."""

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .errors import InputError
 
@@ -37,6 +37,9 @@ class PreparedInput:
 
 
 def _open(path, what: str, max_pixels: int) -> Image.Image:
+    """The file's pixels as displayed (EXIF orientation applied: a portrait phone
+    photo and masks drawn over it line up). The size is checked from the header,
+    before anything is decoded."""
     try:
         img = Image.open(path)
     except FileNotFoundError:
@@ -46,7 +49,11 @@ def _open(path, what: str, max_pixels: int) -> Image.Image:
     except (OSError, ValueError) as exc:
         raise InputError(f"{what} {path} is not an image Pillow can read ({exc})") from None
     _check_pixel_count(img.width, img.height, what, max_pixels)
-    return img
+    try:
+        img.load()
+        return ImageOps.exif_transpose(img)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise InputError(f"{what} {path} is damaged or cut short and cannot be decoded ({exc})") from None
 
 
 def _check_pixel_count(width: int, height: int, what: str, max_pixels: int) -> None:

@@ -200,6 +200,10 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         for group in optimizer.param_groups:
             group["lr"] = cosine_with_warmup(step, config.iterations, config.warmup_steps, config.learning_rate)
         grad, terms = objective.image_gradient(x, adversarial)
+        # A non-finite gradient (bf16 overflow on a tiny image) must not spread
+        # NaN through Adam into the result: those pixels skip the step. No
+        # host sync: the check stays on the device.
+        grad = torch.where(torch.isfinite(grad), grad, 0.0)
         x.grad = grad * free  # known pixels never move: Adam leaves a pixel with zero gradient where it is
         optimizer.step()
         done = step + 1
@@ -211,6 +215,8 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
 
     # Phase 3: to the region's own resolution with the photo's own patches.
     coarse_results = clf.denormalize(x.detach().float()).clamp(0, 1)
+    if not torch.isfinite(coarse_results).all():
+        raise MagicError("the optimisation produced non-finite pixels; try precision fp32 (--precision fp32)")
     refine_started = time.perf_counter()
     settings = RefineSettings(config.refine_iterations, config.patchmatch_iterations, config.max_refine_pixels,
                               config.patch_dims, config.vote_reach)

@@ -230,11 +230,11 @@ class Server:
         over, e.g. a restarted plug-in). Another client's status is not one."""
         now = time.monotonic()
         self._last_activity = now
-        named = set()
-        if header.get("op") == "ping":
-            named = set(header.get("jobs") or [])
-        elif header.get("op") == "watch":
-            named = {header.get("job")}
+        named = set()  # only well-formed ids count; the op's own checks answer the rest
+        if header.get("op") == "ping" and isinstance(header.get("jobs"), list):
+            named = {job for job in header["jobs"] if isinstance(job, str)}
+        elif header.get("op") == "watch" and isinstance(header.get("job"), str):
+            named = {header["job"]}
         for job in self.board.active():
             if job.owner == identity or job.id in named:
                 job.last_seen = now
@@ -331,7 +331,8 @@ class Server:
 
     def op_jobs(self, identity, header, buffers):
         positions = self.board.queue_positions()
-        return {"jobs": [job.summary(positions.get(job.id)) for job in self.board.all()]}, []
+        return {"jobs": [job.summary(positions.get(job.id)) for job in self.board.all()],
+                "quarantined": list(self.board.quarantined)}, []
 
     def op_shutdown(self, identity, header, buffers):
         self.request_stop("shutdown requested by a client")

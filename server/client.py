@@ -28,40 +28,66 @@ class InputProblem(ValueError):
     pass
 
 
-def read_image_rgba(path: str):
-    """-> (width, height, RGBA bytes)."""
-    from PIL import Image
+# Files larger than this are refused from their header, before decoding (the
+# server's default limit; a server started with a lower one says so at submit).
+MAX_READ_PIXELS = 100_000_000
+
+
+def _open_displayed(path: str, what: str):
+    """The file as displayed (EXIF orientation applied), decoded only once its
+    header's size is known to be acceptable."""
+    from PIL import Image, ImageOps
 
     try:
-        with Image.open(path) as image:
-            rgba = image.convert("RGBA")
-    except (OSError, ValueError) as exc:
-        raise InputProblem(f"cannot read the image {path}: {exc}") from None
+        image = Image.open(path)
+        if image.width * image.height > MAX_READ_PIXELS:
+            raise InputProblem(f"the {what} {path} is {image.width}x{image.height} px "
+                               f"({image.width * image.height / 1e6:.0f} MP); at most {MAX_READ_PIXELS / 1e6:.0f} MP "
+                               f"can be sent. Crop it to the area around the object, or scale it down.")
+        image.load()
+        return ImageOps.exif_transpose(image)
+    except InputProblem:
+        raise
+    except FileNotFoundError:
+        raise InputProblem(f"the {what} {path} does not exist") from None
+    except Image.DecompressionBombError as exc:
+        raise InputProblem(f"the {what} {path} is too large to open safely ({exc})") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InputProblem(f"cannot read the {what} {path}: it is not an image, or it is damaged or cut short "
+                           f"({exc})") from None
+
+
+def read_image_rgba(path: str):
+    """-> (width, height, RGBA bytes)."""
+    rgba = _open_displayed(path, "image").convert("RGBA")
     return rgba.width, rgba.height, rgba.tobytes()
+
+
+def _grey_bytes(image) -> bytes:
+    """One byte per pixel; 16-bit and 32-bit greys are scaled (as the engine
+    does), not clipped at 255."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        import numpy as np
+
+        values = np.asarray(image).astype(np.int64).clip(0, 65535)
+        return ((values * 255 + 32767) // 65535).astype(np.uint8).tobytes()
+    return image.convert("L").tobytes()
 
 
 def read_mask(path: str, what: str, size: tuple) -> bytes:
     """-> one byte per pixel. A flat colour painted with varying alpha (a
     typical exported selection) uses its alpha; anything else its grey."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-            has_alpha = "A" in image.getbands() or "transparency" in image.info
-            rgba = image.convert("RGBA") if has_alpha else None
-            grey = image.convert("L")
-    except (OSError, ValueError) as exc:
-        raise InputProblem(f"cannot read the {what} {path}: {exc}") from None
-    if grey.size != size:
-        raise InputProblem(f"the {what} {path} is {grey.width}x{grey.height} px but the image is "
+    image = _open_displayed(path, what)
+    if image.size != size:
+        raise InputProblem(f"the {what} {path} is {image.width}x{image.height} px but the image is "
                            f"{size[0]}x{size[1]} px; masks must have the image's size")
-    if rgba is not None:
+    if "A" in image.getbands() or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        low, high = rgba.convert("L").getextrema()
         alpha = rgba.getchannel("A")
-        low, high = grey.getextrema()
         if low == high and alpha.getextrema() != (255, 255):
             return alpha.tobytes()
-    return grey.tobytes()
+    return _grey_bytes(image)
 
 
 class ProgressLine:

@@ -7,6 +7,7 @@ This is the only server module that imports torch (through magic_engine).
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,13 +41,17 @@ def classifier_name(spec: str) -> str:
 
 
 def _json_safe(value):
-    """Tuples -> lists, numpy scalars -> Python numbers, recursively."""
+    """Tuples -> lists, numpy scalars -> Python numbers, NaN and infinities -> None,
+    recursively: a report must never stop the server from saving or sending it
+    (strict JSON has no NaN)."""
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 

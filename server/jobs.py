@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from magic_client.protocol import FINAL_STATES, job_input_specs
 
-from .spool import Spool
+from .spool import Spool, Unreadable
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,39 @@ def new_job_id() -> str:
 
 class QueueFull(RuntimeError):
     pass
+
+
+class BadState(ValueError):
+    """A saved state.json that does not describe a job."""
+
+
+_NUMBER = (int, float)
+_OPTIONAL_NUMBER = (int, float, type(None))
+_OPTIONAL_TEXT = (str, type(None))
+# Saved field -> the types it may hold; "id", "width", "height", "params" must be there.
+_STATE_TYPES = {"id": str, "width": int, "height": int, "params": dict, "created": _NUMBER,
+                "cancel_if_silent_s": _OPTIONAL_NUMBER, "state": str, "started": _OPTIONAL_NUMBER,
+                "finished": _OPTIONAL_NUMBER, "device": _OPTIONAL_TEXT, "message": str, "code": _OPTIONAL_TEXT,
+                "variants": int, "report": (dict, type(None)), "fetched_at": _OPTIONAL_NUMBER}
+_JOB_STATES = ("queued", "running") + tuple(FINAL_STATES)
+
+
+def _state_problem(state) -> str | None:
+    """What is wrong with a saved state, or None."""
+    if not isinstance(state, dict):
+        return f"not a JSON object but {type(state).__name__}"
+    for name in ("id", "width", "height", "params"):
+        if name not in state:
+            return f"no {name!r}"
+    for name, types in _STATE_TYPES.items():
+        value = state.get(name)
+        if name in state and (not isinstance(value, types) or isinstance(value, bool)):
+            return f"{name!r} is {value!r}"
+    if state.get("state", "queued") not in _JOB_STATES:
+        return f"'state' is {state['state']!r}"
+    if state["width"] < 1 or state["height"] < 1:
+        return "the size is not positive"
+    return None
 
 
 @dataclass
@@ -78,7 +111,11 @@ class Job:
         return {name: getattr(self, name) for name in self.SAVED}
 
     @classmethod
-    def from_state(cls, state: dict) -> "Job":
+    def from_state(cls, state) -> "Job":
+        """The job a saved state describes; BadState if it is not one."""
+        problem = _state_problem(state)
+        if problem:
+            raise BadState(problem)
         return cls(**{name: state[name] for name in cls.SAVED if name in state})
 
     def summary(self, queue_position=None) -> dict:
@@ -101,6 +138,7 @@ class JobBoard:
         self.emit = emit  # emit(job_id, header_dict, buffers=()) -> thread-safe
         self.jobs: dict = {}
         self.queue: list = []  # ids of queued jobs, in order
+        self.quarantined: list = []  # [{id, reason, moved_to}] of job folders the last start could not read
         self.cond = threading.Condition()
         self.stopping = False
 
@@ -108,13 +146,20 @@ class JobBoard:
     def restore(self) -> dict:
         """Load the spool after a (re)start. Running jobs were interrupted;
         queued ones go back in the queue in their old order."""
-        counts = {"interrupted": 0, "resumed": 0, "kept": 0, "lost": 0}
-        for state in self.spool.load_states():
+        counts = {"interrupted": 0, "resumed": 0, "kept": 0, "lost": 0, "quarantined": 0}
+        loaded = []
+        for job_id, state in self.spool.load_states():
             try:
+                if isinstance(state, Unreadable):
+                    raise BadState(f"unreadable ({state})")
                 job = Job.from_state(state)
-            except TypeError as exc:
-                log.warning("skipping job %s: bad state (%s)", state.get("id"), exc)
-                continue
+                if job.id != job_id:
+                    raise BadState(f"its id {job.id!r} is not its folder's")
+                loaded.append(job)
+            except BadState as exc:
+                self._quarantine(job_id, f"state.json: {exc}")
+                counts["quarantined"] += 1
+        for job in sorted(loaded, key=lambda job: job.created):
             if job.state == "running":
                 self._set_final(job, "failed", INTERRUPTED_MESSAGE, "interrupted")
                 counts["interrupted"] += 1
@@ -132,6 +177,11 @@ class JobBoard:
                 counts["kept"] += 1
             self.jobs[job.id] = job
         return counts
+
+    def _quarantine(self, job_id: str, reason: str) -> None:
+        where = self.spool.quarantine(job_id)
+        self.quarantined.append({"id": job_id, "reason": reason, "moved_to": str(where)})
+        log.warning("job %s quarantined (%s): moved to %s", job_id, reason, where)
 
     def _inputs_present(self, job: Job) -> bool:
         try:
@@ -179,7 +229,7 @@ class JobBoard:
                     if job.pinned_device in (None, device):
                         self.queue.remove(job_id)
                         job.state, job.started, job.device = "running", time.time(), device
-                        self.spool.save_state(job.id, job.to_state())
+                        self._save(job)
                         return job
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -188,9 +238,18 @@ class JobBoard:
             return None
 
     # --- endings ---------------------------------------------------------
+    def _save(self, job: Job) -> None:
+        """Save a running or finished job's state. A failed save (a full disk) is
+        logged, not raised: the state lives on in memory, clients are still told,
+        and the next change tries to save again."""
+        try:
+            self.spool.save_state(job.id, job.to_state())
+        except OSError as exc:
+            log.error("the state of job %s could not be saved to the spool (%s); kept in memory", job.id, exc)
+
     def _set_final(self, job: Job, state: str, message: str = "", code: str | None = None) -> None:
         job.state, job.message, job.code, job.finished = state, message, code, time.time()
-        self.spool.save_state(job.id, job.to_state())
+        self._save(job)
         self.spool.drop_inputs(job.id)
 
     def finish_done(self, job: Job, variants: int, report: dict) -> None:
@@ -241,7 +300,7 @@ class JobBoard:
         with self.cond:
             if job.fetched_at is None:
                 job.fetched_at = time.time()
-                self.spool.save_state(job.id, job.to_state())
+                self._save(job)
 
     def expire(self, keep_results_s: float, keep_fetched_s: float) -> list:
         """Forget finished jobs whose time is up -> their ids."""

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 
 from .runtime_file import AlreadyRunning, InstanceLock
@@ -33,17 +34,34 @@ log = logging.getLogger(__name__)
 INPUT_FILES = {"image": "image.rgba", "source_mask": "source_mask.u8", "target_mask": "target_mask.u8"}
 STATE_FILE = "state.json"
 RESULT_DIR = "result"
+QUARANTINE_DIR = "quarantine"  # job folders a start could not read, beside jobs/
+
+
+class Unreadable(str):
+    """A state.json that could not be read or parsed: the reason."""
 
 
 class SpoolError(RuntimeError):
     pass
 
 
-def _write_atomic(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
+def _write_synced(path: Path, data) -> None:
+    with open(path, "wb") as f:
         f.write(data)
-    os.replace(tmp, path)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _write_atomic(path: Path, data) -> None:
+    """Replace `path` with `data`: all of it or none, also after a power cut
+    (fsync before the rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        _write_synced(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written leftover
+        raise
 
 
 class Spool:
@@ -63,7 +81,7 @@ class Spool:
         self.lock.release()
 
     def job_dir(self, job_id: str) -> Path:
-        if not JOB_ID_RE.match(job_id):
+        if not JOB_ID_RE.fullmatch(job_id):
             raise ValueError(f"not a job id: {job_id!r}")
         return self.jobs_dir / job_id
 
@@ -71,29 +89,38 @@ class Spool:
     def save_state(self, job_id: str, state: dict) -> None:
         folder = self.job_dir(job_id)
         folder.mkdir(exist_ok=True, mode=0o700)
-        _write_atomic(folder / STATE_FILE, (json.dumps(state, indent=1) + "\n").encode("utf-8"))
+        text = json.dumps(state, indent=1, allow_nan=False)  # strict JSON: a NaN here is a bug, not a file
+        _write_atomic(folder / STATE_FILE, (text + "\n").encode("utf-8"))
 
     def load_states(self) -> list:
-        """-> [state dict] of every job in the spool, oldest first. Removes
-        leftovers of interrupted submits; skips (and logs) unreadable ones."""
+        """-> [(job id, state)] of every job folder in the spool, by id. Removes
+        leftovers of interrupted submits. `state` is whatever state.json holds
+        (checking it is the board's job), or UNREADABLE when it cannot be read
+        or parsed at all."""
         states = []
         for folder in sorted(self.jobs_dir.iterdir()):
-            if not folder.is_dir() or not JOB_ID_RE.match(folder.name):
+            if not folder.is_dir() or not JOB_ID_RE.fullmatch(folder.name):
                 continue
             state_path = folder / STATE_FILE
             if not state_path.exists():
                 log.info("removing %s: a submit that never completed", folder)
                 shutil.rmtree(folder, ignore_errors=True)
                 continue
+            shutil.rmtree(folder / (RESULT_DIR + ".tmp"), ignore_errors=True)  # a write a kill cut short
             try:
                 state = json.loads(state_path.read_text(encoding="utf-8"))
-                if state.get("id") != folder.name:
-                    raise ValueError("id does not match the folder")
             except (OSError, ValueError) as exc:
-                log.warning("skipping %s: unreadable state (%s)", folder, exc)
-                continue
-            states.append(state)
-        return sorted(states, key=lambda s: s.get("created", 0))
+                state = Unreadable(str(exc))
+            states.append((folder.name, state))
+        return states
+
+    def quarantine(self, job_id: str) -> Path:
+        """Move a job folder the server cannot use out of the way (kept for a
+        person to look at, never read again) -> where it went."""
+        target = self.root / QUARANTINE_DIR / f"{job_id}-{int(time.time())}"
+        target.parent.mkdir(exist_ok=True, mode=0o700)
+        os.replace(self.job_dir(job_id), target)
+        return target
 
     def delete(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
@@ -134,14 +161,18 @@ class Spool:
         folder = self.job_dir(job_id)
         tmp = folder / (RESULT_DIR + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(mode=0o700)
-        for i, rgba in enumerate(layers):
-            (tmp / f"composite_{i}.rgba").write_bytes(rgba)
-        (tmp / "edit_mask.u8").write_bytes(edit_mask)
-        (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        final = folder / RESULT_DIR
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        try:
+            tmp.mkdir(mode=0o700)
+            for i, rgba in enumerate(layers):
+                _write_synced(tmp / f"composite_{i}.rgba", rgba)
+            _write_synced(tmp / "edit_mask.u8", edit_mask)
+            _write_synced(tmp / "report.json", (json.dumps(report, indent=1, allow_nan=False) + "\n").encode())
+            final = folder / RESULT_DIR
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # a full disk or a kill leaves no half result behind
+            raise
 
     @staticmethod
     def _result_files(width: int, height: int, variants: int) -> dict:

@@ -58,7 +58,7 @@ def request_id(header: dict):
     """The client's request id if it is well formed, else None (still usable
     to address an error reply)."""
     value = header.get("id")
-    return value if isinstance(value, str) and REQUEST_ID_RE.match(value) else None
+    return value if isinstance(value, str) and REQUEST_ID_RE.fullmatch(value) else None
 
 
 def check_envelope(header: dict, token: str) -> str:
@@ -85,7 +85,7 @@ def check_envelope(header: dict, token: str) -> str:
 
 
 def check_job_id(value) -> str:
-    if not isinstance(value, str) or not JOB_ID_RE.match(value):
+    if not isinstance(value, str) or not JOB_ID_RE.fullmatch(value):
         raise RequestError("bad_header", "'job' must be a job id as returned by submit (e.g. 20250101-120000-0123abcd)")
     return value
 

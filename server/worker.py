@@ -21,6 +21,8 @@ from .spool import Spool, SpoolError
 
 log = logging.getLogger(__name__)
 
+RETRY_PAUSE_S = 1.0
+
 
 def _finite_or_none(value):
     return round(value, 6) if isinstance(value, float) and math.isfinite(value) else None
@@ -65,10 +67,20 @@ class Worker(threading.Thread):
         self.progress_interval, self.preview_interval = progress_interval, preview_interval
 
     def run(self) -> None:
+        # Nothing a job, the engine or the disk does may end this loop: a
+        # dead worker leaves every later job queued for ever.
         while not self.board.stopping:
-            job = self.board.take(self.device)
-            if job is not None:
-                self.run_job(job)
+            job = None
+            try:
+                job = self.board.take(self.device)
+                if job is not None:
+                    self.run_job(job)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("worker %s: unexpected error%s", self.device, f" in job {job.id}" if job else "")
+                if job is not None and not job.final:
+                    self.board.finish_failed(job, f"the server failed running this job ({type(exc).__name__}: "
+                                                  f"{exc}); see its log", "internal")
+                time.sleep(RETRY_PAUSE_S)  # a lasting fault (a full disk) must not spin
 
     def run_job(self, job: Job) -> None:
         log.info("job %s started on %s (%dx%d, %s)", job.id, self.device, job.width, job.height, job.params)

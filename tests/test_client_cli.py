@@ -73,7 +73,7 @@ def test_bad_inputs_are_explained_before_contacting_a_server(photo, tmp_path):
     assert "100x90" in done.stderr and "120x90" in done.stderr
     done = run("magic_server.client", "--runtime-file", tmp_path / "nowhere.json", "submit",
                tmp_path / "missing.png", *photo[1:], "--out", tmp_path / "o")
-    assert done.returncode == 2 and "cannot read the image" in done.stderr
+    assert done.returncode == 2 and "missing.png does not exist" in done.stderr
 
 
 def test_no_server_is_a_clear_error(tmp_path):
@@ -87,3 +87,28 @@ def test_stdlib_cli_says_hello(magic_server):
     assert done.stdout.startswith("MAGIC server 0.1.0 (protocol 1") and "random resnet18" in done.stdout
     raw = run("magic_client", "--runtime-file", magic_server.runtime_file, "--json", "hello")
     assert json.loads(raw.stdout)["protocol"] == 1
+
+
+def test_damaged_huge_and_rotated_files(photo, tmp_path):
+    """Each refused from what its header says, with a message, never a traceback;
+    EXIF orientation and 16-bit masks read as the engine reads them."""
+    import numpy as np
+
+    from image_files import bomb_png, portrait_jpeg, truncated_png
+    from magic_engine.inputs import load_mask
+    from magic_server.client import read_image_rgba, read_mask
+
+    _, source, target = photo
+    for bad, expected in ((truncated_png(tmp_path / "cut.png"), "damaged or cut short"),
+                          (bomb_png(tmp_path / "bomb.png"), "too large to open safely"),
+                          (bomb_png(tmp_path / "big.png", 12000, 9000), "12000x9000 px (108 MP); at most 100 MP")):
+        done = run("magic_server.client", "submit", bad, source, target, "--out", tmp_path / "out")
+        assert done.returncode == 2 and expected in done.stderr and "Traceback" not in done.stderr, done.stderr
+    width, height, _ = read_image_rgba(str(portrait_jpeg(tmp_path / "portrait.jpg", stored=(120, 90))))
+    assert (width, height) == (90, 120)
+    soft = (np.linspace(0, 65535, 120 * 90).reshape(90, 120)).astype(np.uint16)
+    Image.fromarray(soft).save(tmp_path / "soft16.png")
+    sent = np.frombuffer(read_mask(str(tmp_path / "soft16.png"), "mask", (120, 90)), np.uint8).reshape(90, 120)
+    notes = []
+    assert (sent >= 128).sum() == load_mask(tmp_path / "soft16.png", "mask", (90, 120), notes).sum()
+    assert abs(int(sent.max()) - 255) <= 1 and sent.min() == 0

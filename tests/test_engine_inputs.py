@@ -98,3 +98,25 @@ def test_missing_and_unreadable_files(tmp_path, scene):
     (tmp_path / "bad.png").write_bytes(b"not an image")
     with pytest.raises(InputError, match="not an image Pillow can read"):
         prepare_inputs(tmp_path / "bad.png", src, tgt)
+
+
+def test_damaged_and_bomb_files_are_clear_errors_before_decoding(tmp_path, scene):
+    from image_files import bomb_png, truncated_png
+
+    rgb, src, tgt = scene
+    with pytest.raises(InputError, match="damaged or cut short"):
+        prepare_inputs(truncated_png(tmp_path / "cut.png"), src, tgt)
+    with pytest.raises(InputError, match="too large to open safely"):
+        prepare_inputs(bomb_png(tmp_path / "bomb.png"), src, tgt)
+
+
+def test_exif_orientation_is_applied_so_masks_drawn_as_displayed_fit(tmp_path):
+    from image_files import portrait_jpeg
+
+    photo = portrait_jpeg(tmp_path / "portrait.jpg", stored=(120, 90))
+    source = np.zeros((120, 90), bool)  # drawn over the photo as displayed: 90 wide, 120 high
+    source[40:60, 30:50] = True
+    target = np.roll(source, 30, axis=0)
+    prepared = prepare_inputs(photo, source, target)
+    assert prepared.rgb.shape == (120, 90, 3)
+    assert prepared.rgb[2, :, 0].mean() > 200 and prepared.rgb[-3, :, 0].mean() < 100  # the red edge is on top

@@ -76,6 +76,28 @@ def test_progress_reports_every_phase_with_losses_eta_and_previews(scene, classi
     assert all(b.elapsed_s >= a.elapsed_s for a, b in zip(seen, seen[1:]))
 
 
+def test_a_non_finite_gradient_never_reaches_the_result(scene, classifier, monkeypatch):
+    """bf16 on a tiny image can overflow: those pixels skip the step, the result stays a photo."""
+    from magic_engine.objective import MagicObjective
+
+    clean = _run(scene, classifier, seed=3)
+    real_gradient = MagicObjective.image_gradient
+
+    def overflowing(self, x, adversarial):
+        grad, terms = real_gradient(self, x, adversarial)
+        grad = grad.clone()
+        grad[:, :, ::2] = float("nan")  # every other row, every step
+        grad[:, :, 1::4] = float("inf")
+        return grad, terms
+
+    monkeypatch.setattr(MagicObjective, "image_gradient", overflowing)
+    result = _run(scene, classifier, seed=3)
+    for repaired, reference in zip(result.composites, clean.composites):
+        assert np.abs(repaired.astype(int) - reference.astype(int)).mean() < 8  # not black, close to the clean run
+    edit = result.edit_mask > 0
+    assert all(c[edit].mean() > 20 for c in result.composites)
+
+
 def test_interleaved_mask_net_schedule_runs(scene, classifier):
     config = make_config("tiny", "shape", mask_net_training="interleaved", mask_net_steps=6)
     result = _run(scene, classifier, config=config)

@@ -204,3 +204,19 @@ def test_client_package_imports_with_only_stdlib_and_pyzmq():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok")
+
+
+def test_engine_reports_become_strict_json():
+    """A NaN loss in a report must not stop the server from saving or sending it."""
+    import json as strict_json
+
+    import numpy as np
+
+    from magic_server.engine import _json_safe
+
+    report = {"final_losses": {"class": float("nan"), "tv": np.float32("inf"), "mask": np.float64(0.5)},
+              "levels": [(1, 2), (float("-inf"), 3)], "seed": np.int64(4)}
+    safe = _json_safe(report)
+    assert safe == {"final_losses": {"class": None, "tv": None, "mask": 0.5}, "levels": [[1, 2], [None, 3]],
+                    "seed": 4}
+    strict_json.dumps(safe, allow_nan=False)

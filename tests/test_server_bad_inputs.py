@@ -114,6 +114,11 @@ def test_missing_and_mistyped_fields(server, peer):
     assert peer.ask(protocol.encode(peer.header(op="hello", id=["x"])))["code"] == "bad_header"
     assert peer.ask(protocol.encode(peer.header(op="hello", extra=1)))["code"] == "bad_header"
     assert peer.ask(protocol.encode(peer.header(op="ping", jobs="all")))["code"] == "bad_header"
+    for fields in ({"op": "ping", "jobs": 5}, {"op": "ping", "jobs": [5]}, {"op": "ping", "jobs": [["x"]]},
+                   {"op": "watch", "job": 5}, {"op": "watch", "job": ["x"]},
+                   {"op": "status", "job": "20000101-000000-00000000\n"}):
+        answer = peer.ask(protocol.encode(peer.header(**fields)))
+        assert answer["code"] == "bad_header", (fields, answer)
     assert peer.ask(protocol.encode(peer.header(op="status", job="20000101-000000-00000000")))["code"] == \
         "unknown_job"
     assert_still_serving(server)
