@@ -33,6 +33,7 @@ from .runtime import RuntimeInfo, pid_alive, read_runtime_file
 EXIT_ALREADY_RUNNING = 3  # magic_server's exit code when another server won the race to start
 MAX_EVENTS_PER_JOB = 1000
 BULK_TIMEOUT_S = 120.0  # submit and result move whole layers
+PID_CHECK_S = 1.0  # while waiting for a reply, check this often that the server's process still exists
 
 
 @dataclass
@@ -232,17 +233,25 @@ class MagicClient:
             request_id = self._send(op, fields or {}, buffers)
             self._awaited.add(request_id)
             deadline = time.monotonic() + timeout
+            next_pid_check = time.monotonic() + PID_CHECK_S
             try:
                 while request_id not in self._replies:
-                    left = deadline - time.monotonic()
+                    now = time.monotonic()
+                    left = deadline - now
                     if left <= 0:
                         break
+                    if now >= next_pid_check:  # a server killed mid-request: say so now, not at the timeout
+                        next_pid_check = now + PID_CHECK_S
+                        if not pid_alive(self._runtime.pid):
+                            break
                     self._pump(min(left, 0.5) * 1000)
             finally:
                 self._awaited.discard(request_id)
             message = self._replies.pop(request_id, None)
             if message is None:
-                self._recover(f"did not answer {op!r} within {timeout:g} s")
+                waited = timeout - max(0.0, deadline - time.monotonic())
+                self._recover(f"did not answer {op!r} within {timeout:g} s" if waited >= timeout else
+                              f"its process ended while we waited {waited:.0f} s for its answer to {op!r}")
                 if not retry:
                     raise ServerUnavailable(f"the MAGIC server did not answer {op!r} within {timeout:g} s")
                 return self._request(op, fields, buffers, timeout, retry=False)

@@ -27,6 +27,7 @@ from . import __version__
 from .endpoint import prepare_ipc_path
 from .jobs import Job, JobBoard, QueueFull, new_job_id
 from .outbox import Outbox
+from .refusals import RefusalLog
 from .runtime_file import RuntimeFile
 from .spool import Spool, SpoolError
 from .validation import (RequestError, check_envelope, check_job_id, check_params, check_ping_jobs,
@@ -64,6 +65,7 @@ class Server:
         self.token = secrets.token_urlsafe(32)
         self.context = zmq.Context()
         self.outbox = Outbox(self.context)
+        self._refusals = RefusalLog()
         self.board = JobBoard(spool, settings.max_queue, self.outbox.put)
         self.watchers: dict = {}  # job id -> set of routing ids
         self.stop_reason = None
@@ -89,7 +91,7 @@ class Server:
         router.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a reconnecting client keeps its routing id
         router.setsockopt(zmq.LINGER, 1000)
         prepare_ipc_path(self.settings.endpoint)
-        old_umask = os.umask(0o077)  # an ipc socket file is then private to this user
+        old_umask = os.umask(0o177)  # an ipc socket file is then 0600: only this user may connect
         try:
             router.bind(self.settings.endpoint)
         except BaseException:
@@ -212,7 +214,7 @@ class Server:
                  "code": code, "message": message}
         if code != "bad_token":
             reply.update(extra or {})
-        log.info("refused a request: %s: %s", code, message)
+        self._refusals.log(code, message)
         self._send(identity, reply)
 
     def _send(self, identity: bytes, header: dict, buffers=()) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import stat
 import sys
 from pathlib import Path
 
@@ -48,13 +49,17 @@ def check_endpoint(endpoint: str, allow_remote: bool = False) -> str:
 
 
 def prepare_ipc_path(endpoint: str) -> None:
-    """Create the socket's folder (0700) and refuse a path where a live
-    server listens: libzmq would silently unlink its socket and take over."""
+    """Create the socket's folder (0700) and refuse a path libzmq must not
+    replace: libzmq unlinks whatever is there before it binds, so anything
+    but a stale socket (a file, a folder, a live server's socket) is refused."""
     if not endpoint.startswith("ipc://"):
         return
     path = Path(endpoint[len("ipc://"):])
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
+    if path.is_symlink() or (path.exists() and not stat.S_ISSOCK(path.stat().st_mode)):
+        raise EndpointError(f"{endpoint}: {path} exists and is not a socket; the server will not replace it. "
+                            f"Give --endpoint a path of its own.")
     if path.exists():
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:

@@ -64,3 +64,34 @@ def test_reconnecting_socket_keeps_receiving_its_jobs_events(magic_server):
         assert len(result.layers) == 2
         assert any(e["type"] == "progress" for e in after) and after[-1]["type"] == "done"
         assert not any(e.get("from_status") for e in after)  # events came over the new connection
+
+
+def test_a_server_killed_mid_submit_is_noticed_within_seconds(server_factory, tmp_path):
+    """The submit's 120 s timeout is for slow transfers, not for a dead server."""
+    import os
+    import signal
+    import threading
+
+    from magic_client import ServerUnavailable
+
+    server = server_factory(tmp_path / "a")
+    client = server.client()
+    os.kill(server.pid, signal.SIGSTOP)  # it will never answer the submit
+    outcome = {}
+
+    def submit():
+        started = time.monotonic()
+        try:
+            client.submit(W, H, *inputs())
+        except ServerUnavailable as exc:
+            outcome["error"] = str(exc)
+        outcome["seconds"] = time.monotonic() - started
+
+    waiting = threading.Thread(target=submit)
+    waiting.start()
+    time.sleep(1.0)
+    os.kill(server.pid, signal.SIGKILL)
+    waiting.join(60)
+    client.close()
+    assert "has stopped" in outcome.get("error", "") and "ended while we waited" in outcome["error"], outcome
+    assert outcome["seconds"] < 5

@@ -217,3 +217,31 @@ def test_a_storm_of_garbage_then_a_real_job(server, peer):
                              timeout=60)
         assert len(result.layers) == 2
     assert "Traceback" not in server.log()
+
+
+def test_refused_requests_are_logged_at_a_bounded_rate(tmp_path, caplog):
+    """A client without the token, retrying in a loop, adds at most 20 lines a minute."""
+    fresh = start_server(tmp_path / "refusals")
+    try:
+        peer = RawPeer(fresh)
+        for i in range(300):
+            assert peer.ask(protocol.encode(peer.header(token="wrong", id=f"r{i}")))["code"] == "bad_token"
+        peer.close()
+        assert_still_serving(fresh)
+    finally:
+        fresh.kill()
+    assert fresh.log().count("refused a request") == 20
+
+    from magic_server.refusals import RefusalLog
+
+    now = [0.0]
+    refusals = RefusalLog(window_s=60, lines=2, clock=lambda: now[0])
+    with caplog.at_level("INFO", logger="magic_server.app"):
+        for _ in range(5):
+            refusals.log("bad_token", "request refused")
+        now[0] = 61.0
+        refusals.log("bad_header", "x")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["refused a request: bad_token: request refused"] * 2 + [
+        "refused 3 more requests in the last 60 s without logging each (bad_token 3)",
+        "refused a request: bad_header: x"]

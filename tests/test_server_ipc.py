@@ -28,7 +28,7 @@ def test_ipc_server_round_trip_stale_takeover_and_idle_exit(server_factory, tmp_
     info = server.runtime_info()
     assert info["endpoint"] == f"ipc://{socket_path}" and info["pid"] == server.pid and info["token"] != "old"
     assert f"taking over the stale runtime file of pid {dead_pid}" in server.log()
-    assert stat.S_IMODE(os.stat(socket_path).st_mode) & 0o077 == 0  # only this user may connect
+    assert stat.S_IMODE(os.stat(socket_path).st_mode) == 0o600  # only this user may connect
     assert stat.S_IMODE(os.stat(socket_path.parent).st_mode) == 0o700
 
     width, height = 64, 48
@@ -52,3 +52,17 @@ def test_ipc_server_round_trip_stale_takeover_and_idle_exit(server_factory, tmp_
     assert time.monotonic() - idle_since < 15
     assert "idle for 3 s" in server.log()
     assert not runtime_file.exists()
+
+
+def test_ipc_refuses_to_replace_anything_but_a_stale_socket(tmp_path):
+    """libzmq unlinks what is at the path before binding: a file there must survive."""
+    important = tmp_path / "important.txt"
+    important.write_text("keep me")
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for path in (important, folder):
+        done = subprocess.run([sys.executable, "-m", "magic_server", "--endpoint", f"ipc://{path}",
+                               "--runtime-file", str(tmp_path / "run.json"), "--spool", str(tmp_path / "spool"),
+                               *FAST_ENGINE_ARGS], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and "is not a socket" in done.stderr, done.stderr
+    assert important.read_text() == "keep me" and folder.is_dir()
