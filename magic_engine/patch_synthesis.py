@@ -7,11 +7,12 @@ Pixels that are not free never change, and the patches around them take part
 in the search, so what is synthesised continues what is kept.
 
 Two kinds of query patches copy from two key sets, which is how the masks
-steer texture: patches inside the object's new area (`object_area`) may copy
-any patch of the photo, the object's own included; all others may copy only
-background patches (`background_keys`: none of the object's pixels), so the
-hole the object leaves is filled with background and never with a second
-copy of the object.
+steer texture: patches inside the object's new area (`object_area`) copy
+from `object_keys` (refinement: the object's own patches, so the object is
+never patched with sky that looks alike when both are soft); all others may
+copy only background patches (`background_keys`: none of the object's
+pixels), so the hole the object leaves is filled with background and never
+with a second copy of the object.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class PatchLevel:
 
     photo: torch.Tensor  # (3, H, W) the photo at this level, [0, 1]: the patches that are copied
     free: torch.Tensor  # bool (H, W) pixels that may change
-    object_area: torch.Tensor  # bool (H, W) queries here may copy any patch
+    object_area: torch.Tensor  # bool (H, W) queries here copy from object_keys
     background_keys: torch.Tensor  # bool (H, W) patch centres the other queries may copy
     space: PatchSpace
     search_image: torch.Tensor | None = None  # (3, H, W) what keys look like in the first search (default: photo)
@@ -41,6 +42,7 @@ class PatchLevel:
     # queries start there and leave it only for a clearly closer patch.
     warp: tuple | None = None
     object_pixels: torch.Tensor | None = None  # bool (H, W) the object's new pixels (default: object_area)
+    object_keys: torch.Tensor | None = None  # bool (H, W) patch centres object queries may copy (default: all)
 
     def __post_init__(self):
         height, width = self.free.shape
@@ -60,12 +62,12 @@ class PatchLevel:
             key_rows = self.warp[0][rows].round().long().clamp(RADIUS, height - 1 - RADIUS)
             key_cols = self.warp[1][rows, cols].round().long().clamp(RADIUS, width - 1 - RADIUS)
             self.preferred = torch.where(self.is_object_query, key_rows * width + key_cols, -1)
-        everything = torch.ones_like(self.free)
+        object_keys = torch.ones_like(self.free) if self.object_keys is None else self.object_keys
         sharp = self.space.features(self.photo)
-        self._keysets = {"sharp": (KeySet(sharp, everything), KeySet(sharp, self.background_keys))}
+        self._keysets = {"sharp": (KeySet(sharp, object_keys), KeySet(sharp, self.background_keys))}
         if self.search_image is not None:
             soft = self.space.features(self.search_image)
-            self._keysets["first"] = (KeySet(soft, everything), KeySet(soft, self.background_keys))
+            self._keysets["first"] = (KeySet(soft, object_keys), KeySet(soft, self.background_keys))
 
     def keysets(self, first: bool):
         return self._keysets["first" if first and "first" in self._keysets else "sharp"]

@@ -58,12 +58,14 @@ def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
 
 def patch_level(images: RegionImages, generator: torch.Generator, dims: int,
                 search_image: torch.Tensor | None = None) -> PatchLevel:
-    """The level's patch problem: hole queries copy background patches only."""
+    """The level's patch problem: object queries copy the object's patches (its edge
+    with what surrounds it included), hole queries background patches only."""
     space = PatchSpace.fit(images.photo, torch.ones_like(images.free), dims, generator)
     object_area = dilate(images.target, RADIUS)
-    background_keys = ~dilate(images.source, RADIUS)
-    return PatchLevel(images.photo, images.free, object_area, background_keys, space, search_image=search_image,
-                      warp=warp_coordinates(images.source, images.target), object_pixels=images.target)
+    object_keys = dilate(images.source, RADIUS)
+    return PatchLevel(images.photo, images.free, object_area, ~object_keys, space, search_image=search_image,
+                      warp=warp_coordinates(images.source, images.target), object_pixels=images.target,
+                      object_keys=object_keys)
 
 
 @dataclass
