@@ -179,8 +179,11 @@ class JobBoard:
         return counts
 
     def _quarantine(self, job_id: str, reason: str) -> None:
-        where = self.spool.quarantine(job_id)
-        self.quarantined.append({"id": job_id, "reason": reason, "moved_to": str(where)})
+        try:
+            where = str(self.spool.quarantine(job_id))
+        except OSError as exc:  # left where it is, and never read: the start goes on
+            where = f"nowhere (could not be moved: {exc})"
+        self.quarantined.append({"id": job_id, "reason": reason, "moved_to": where})
         log.warning("job %s quarantined (%s): moved to %s", job_id, reason, where)
 
     def _inputs_present(self, job: Job) -> bool:
