@@ -5,6 +5,12 @@ dropped connection or a stall, checked against the published sha256 and
 only then renamed into place. So the final name only ever holds a verified
 file (or, with --allow-unverified, a complete one), and a file that is
 already there is never fetched again.
+
+What a server sends is bounded: never more bytes than the manifest's `size`
+(or MAX_UNKNOWN_SIZE where no size is published), never slower than
+MIN_BYTES_PER_S over a stall period for long (a trickle counts as a stall,
+and does not earn fresh retries), and a resumed .part whose whole fails the
+hash is downloaded once more from the start before the URL counts as bad.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from .locations import short
 from .ui import ProgressBar
 
 CHUNK = 256 * 1024
+MAX_UNKNOWN_SIZE = 2 * 1024**3  # bytes accepted for a file whose size is not published (the weights: ~205 MB)
+MIN_BYTES_PER_S = 10_000  # slower than this for a whole stall period: the connection is treated as stalled
 USER_AGENT = "magic-gimp-installer/1"
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
@@ -43,6 +51,10 @@ class FetchResult:
 
 class _Retry(Exception):
     """A transient failure: try the same URL again (the .part file is kept)."""
+
+
+class _TooSlow(_Retry):
+    """A trickle: retried, but the bytes it brought do not reset the retry count."""
 
 
 class _GiveUpOnUrl(Exception):
@@ -92,8 +104,9 @@ def _check_existing(dest: Path, sha256: Optional[str]) -> Optional[FetchResult]:
 
 class Downloader:
     def __init__(self, stall_timeout: float = 30.0, retries: int = 5, retry_wait: float = 2.0,
-                 progress_stream=None):
+                 progress_stream=None, min_bytes_per_s: float = MIN_BYTES_PER_S):
         self.stall_timeout = stall_timeout
+        self.min_bytes_per_s = min_bytes_per_s
         self.retries = retries
         self.retry_wait = retry_wait
         self.progress_stream = progress_stream
@@ -107,14 +120,23 @@ class Downloader:
         _require_hash_or_permission(dest, sha256, allow_unverified)
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = part_path(dest)
+        limit = size or MAX_UNKNOWN_SIZE
         failures = []
         for url in urls:
             try:
-                self._download(url, part, size, label or dest.name)
+                resumed = _size(part) > 0
+                self._download(url, part, size, limit, label or dest.name)
+                digest = sha256_of(part)
+                if resumed and sha256 is not None and digest != sha256:
+                    # The kept bytes may be what is wrong (another file, a damaged disk): once more from zero.
+                    print("   the resumed download does not match its sha256; downloading it again from the start",
+                          flush=True)
+                    part.unlink()
+                    self._download(url, part, size, limit, label or dest.name)
+                    digest = sha256_of(part)
             except _GiveUpOnUrl as exc:
                 failures.append(f"{url}: {exc}")
                 continue
-            digest = sha256_of(part)
             if sha256 is not None and digest != sha256:
                 got = _size(part)
                 part.unlink()  # resuming cannot repair wrong bytes: start clean next time
@@ -136,16 +158,16 @@ class Downloader:
 
     # ------------------------------------------------------------ one URL
 
-    def _download(self, url: str, part: Path, size: Optional[int], label: str) -> None:
+    def _download(self, url: str, part: Path, size: Optional[int], limit: int, label: str) -> None:
         failures = 0
         while True:
             before = _size(part)
             try:
-                self._attempt(url, part, size, label)
+                self._attempt(url, part, size, limit, label)
                 return
             except _Retry as exc:
                 after = _size(part)
-                if after > before:
+                if after > before and not isinstance(exc, _TooSlow):
                     failures = 0  # progress was made: only consecutive fruitless tries count
                 failures += 1
                 if failures > self.retries:
@@ -159,7 +181,7 @@ class Downloader:
                       flush=True)
                 time.sleep(wait)
 
-    def _attempt(self, url: str, part: Path, size: Optional[int], label: str) -> None:
+    def _attempt(self, url: str, part: Path, size: Optional[int], limit: int, label: str) -> None:
         have = _size(part)
         if size is not None and have > size:
             part.unlink()
@@ -191,7 +213,10 @@ class Downloader:
             total = self._expected_total(response, have, part)
             if total is not None and size is not None and total != size:
                 raise _GiveUpOnUrl(f"server offers {total} bytes, the manifest says {size}")
+            if total is not None and total > limit:
+                raise _GiveUpOnUrl(f"server offers {total} bytes, more than the {limit} accepted for this file")
             done = _size(part)  # _expected_total may have removed it
+            window_start, window_bytes = time.monotonic(), done
             mode = "ab" if done else "wb"
             bar = ProgressBar(label, total, done, self.progress_stream)
             try:
@@ -206,9 +231,20 @@ class Downloader:
                             raise _Retry(f"connection lost ({type(exc).__name__})") from None
                         if not chunk:
                             break
+                        if done + len(chunk) > limit:
+                            out.close()
+                            part.unlink()
+                            raise _GiveUpOnUrl(f"server sent more than the {limit} bytes accepted for this file; "
+                                               f"nothing was kept")
                         out.write(chunk)
                         done += len(chunk)
                         bar.update(done)
+                        now = time.monotonic()
+                        if now - window_start >= self.stall_timeout:
+                            rate = (done - window_bytes) / (now - window_start)
+                            if rate < self.min_bytes_per_s:
+                                raise _TooSlow(f"only {rate:.0f} bytes/s for {now - window_start:.0f}s (stalled)")
+                            window_start, window_bytes = now, done
             finally:
                 bar.close()
             if total is not None and done < total:

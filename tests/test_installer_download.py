@@ -157,3 +157,31 @@ def test_local_copy_is_verified(tmp_path):
     assert not (out / NAME).exists()
     result = copy_local(good, out / NAME, sha256(DATA), False)
     assert result.action == "copied" and (out / NAME).read_bytes() == DATA
+
+
+def test_a_server_sending_more_than_the_manifest_size_is_cut_off(tmp_path):
+    """No Content-Length and 51 MB for a file the manifest says is 3 MB: stopped at the size."""
+    with FileServer({NAME: DATA}) as server:
+        server.unbounded[NAME] = b"\0" * (8 * 1024 * 1024)
+        with pytest.raises(DownloadError) as info:
+            _downloader().fetch([f"{server.url}/{NAME}"], tmp_path / NAME, sha256(DATA), len(DATA))
+    assert f"more than the {len(DATA)} bytes accepted" in str(info.value)
+    assert not part_path(tmp_path / NAME).exists() and not (tmp_path / NAME).exists()
+
+
+def test_a_trickle_counts_as_a_stall_and_ends_in_a_clear_error(tmp_path):
+    with FileServer({NAME: DATA}) as server:
+        server.trickle[NAME] = 2000  # bytes per second; the rule wants 10 000
+        with pytest.raises(DownloadError) as info:
+            _downloader(stall_timeout=0.5, retries=2).fetch([f"{server.url}/{NAME}"], tmp_path / NAME,
+                                                            sha256(DATA), len(DATA))
+    assert "bytes/s" in str(info.value) and "after 2 retries" in str(info.value)
+    assert len(server.requests_for(NAME)) == 3  # the trickle's bytes did not earn fresh retries
+
+
+def test_a_part_file_with_wrong_bytes_is_downloaded_again_from_zero(tmp_path):
+    part_path(tmp_path / NAME).write_bytes(os.urandom(1_000_000))  # not the start of DATA
+    with FileServer({NAME: DATA}) as server:
+        result = _downloader().fetch([f"{server.url}/{NAME}"], tmp_path / NAME, sha256(DATA), len(DATA))
+    assert [r[1] for r in server.requests_for(NAME)] == ["bytes=1000000-", None]
+    assert result.verified and (tmp_path / NAME).read_bytes() == DATA

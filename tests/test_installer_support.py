@@ -92,6 +92,8 @@ class FileServer:
         self.stall = {}
         self.ignore_range = set()
         self.corrupt = set()
+        self.trickle = {}  # name -> bytes per second, sent in small pieces
+        self.unbounded = {}  # name -> extra bytes sent after the file, with no Content-Length
         self.requests = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -161,10 +163,28 @@ class FileServer:
         else:
             h.send_response(200)
         body = data[start:]
-        h.send_header("Content-Length", str(len(body)))
+        if name in self.unbounded:
+            body += self.unbounded[name]
+            h.close_connection = True  # the end of the connection ends the body
+        else:
+            h.send_header("Content-Length", str(len(body)))
         h.send_header("Accept-Ranges", "bytes")
         h.end_headers()
         status = 206 if start else 200
+        if name in self.trickle:
+            rate, sent = self.trickle[name], 0
+            try:
+                while sent < len(body) and not self._stop.is_set():
+                    piece = body[sent:sent + max(1, rate // 20)]
+                    h.wfile.write(piece)
+                    h.wfile.flush()
+                    sent += len(piece)
+                    self._stop.wait(0.05)
+            except OSError:  # the client gave up
+                pass
+            self._log((h.path, range_header, status, sent))
+            h.close_connection = True
+            return
 
         drops = self.drop.get(name) or []
         stalls = self.stall.get(name) or []
