@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep results that were never fetched this long (default %(default)g)")
     p.add_argument("--keep-fetched", type=float, default=600.0, metavar="SECONDS",
                    help="keep results this long after their first fetch (default %(default)g)")
+    p.add_argument("--max-results-gb", type=float, default=20.0, metavar="GB",
+                   help="results kept at most, all jobs together; above it the longest-fetched are dropped "
+                        "first, then the oldest unfetched (default %(default)g)")
     p.add_argument("--idle-exit", type=float, default=0.0, metavar="SECONDS",
                    help="stop after this long with no jobs and no requests (default 0: never)")
     p.add_argument("--heartbeat", type=float, default=1.0, metavar="SECONDS",
@@ -63,6 +66,8 @@ def _check_numbers(parser, args) -> None:
         parser.error("--max-megapixels must be within 0.01..1000")
     if args.keep_results <= 0 or args.keep_fetched < 0 or args.idle_exit < 0:
         parser.error("--keep-results must be > 0, --keep-fetched and --idle-exit >= 0")
+    if args.max_results_gb <= 0:
+        parser.error("--max-results-gb must be > 0")
     if not 0.05 <= args.heartbeat <= 60:
         parser.error("--heartbeat must be within 0.05..60 seconds")
 
@@ -106,6 +111,7 @@ def main(argv=None) -> int:
     settings = Settings(endpoint=endpoint, runtime_file=str(runtime_file.path), spool=str(spool.root),
                         max_queue=args.max_queue, max_pixels=int(args.max_megapixels * 1e6),
                         keep_results_s=args.keep_results * 3600.0, keep_fetched_s=args.keep_fetched,
+                        max_result_bytes=int(args.max_results_gb * 1e9),
                         idle_exit_s=args.idle_exit, heartbeat_s=args.heartbeat)
     server = Server(settings, runtime_file, spool)
     try:

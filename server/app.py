@@ -50,6 +50,7 @@ class Settings:
     max_pixels: int = protocol.DEFAULT_MAX_PIXELS
     keep_results_s: float = 24 * 3600.0
     keep_fetched_s: float = 600.0
+    max_result_bytes: int = 20 * 10**9  # results kept at most, all jobs together
     idle_exit_s: float = 0.0  # 0: never
     heartbeat_s: float = 1.0
     progress_interval_s: float = 0.25
@@ -348,6 +349,8 @@ class Server:
             if header["type"] in protocol.FINAL_STATES:  # final events are named after final states
                 self.watchers.pop(job_id, None)
                 self._last_positions.pop(job_id, None)
+            if header["type"] == "done":
+                self._next_expiry = 0.0  # new results: check the spool's size cap now
         self._announce_queue_positions()
 
     def _announce_queue_positions(self) -> None:
@@ -394,6 +397,7 @@ class Server:
             self._send(identity, {"type": "heartbeat", "time": time.time(), "jobs": jobs})
 
     def expire(self) -> None:
-        for job_id in self.board.expire(self.settings.keep_results_s, self.settings.keep_fetched_s):
+        for job_id in self.board.expire(self.settings.keep_results_s, self.settings.keep_fetched_s,
+                                        self.settings.max_result_bytes):
             self.watchers.pop(job_id, None)
             log.info("job %s expired and was removed from the spool", job_id)

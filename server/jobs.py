@@ -107,6 +107,11 @@ class Job:
     def input_sizes(self) -> dict:
         return {spec.name: spec.nbytes for spec in job_input_specs(self.width, self.height)}
 
+    @property
+    def result_bytes(self) -> int:
+        """What its results take in the spool: the layers and the edit mask."""
+        return self.width * self.height * (4 * self.variants + 1) if self.state == "done" else 0
+
     def to_state(self) -> dict:
         return {name: getattr(self, name) for name in self.SAVED}
 
@@ -305,8 +310,10 @@ class JobBoard:
                 job.fetched_at = time.time()
                 self._save(job)
 
-    def expire(self, keep_results_s: float, keep_fetched_s: float) -> list:
-        """Forget finished jobs whose time is up -> their ids."""
+    def expire(self, keep_results_s: float, keep_fetched_s: float, max_result_bytes: int | None = None) -> list:
+        """Forget finished jobs whose time is up, then, while the results kept
+        exceed `max_result_bytes`, the fetched ones (longest fetched first), then
+        unfetched ones (oldest first) -> their ids."""
         now = time.time()
         gone = []
         with self.cond:
@@ -315,10 +322,25 @@ class JobBoard:
                     continue
                 fetched_expired = job.fetched_at is not None and now - job.fetched_at > keep_fetched_s
                 if fetched_expired or now - (job.finished or job.created) > keep_results_s:
-                    del self.jobs[job.id]
-                    self.spool.delete(job.id)
+                    self._forget(job)
+                    gone.append(job.id)
+            if max_result_bytes is not None:
+                kept = [job for job in self.jobs.values() if job.state == "done"]
+                total = sum(job.result_bytes for job in kept)
+                kept.sort(key=lambda job: (job.fetched_at is None, job.fetched_at or job.finished or job.created))
+                for job in kept:
+                    if total <= max_result_bytes:
+                        break
+                    total -= job.result_bytes
+                    log.info("job %s: results dropped to keep the spool under %d bytes%s", job.id,
+                             max_result_bytes, "" if job.fetched_at else " (never fetched)")
+                    self._forget(job)
                     gone.append(job.id)
         return gone
+
+    def _forget(self, job: Job) -> None:
+        del self.jobs[job.id]
+        self.spool.delete(job.id)
 
     def active(self) -> list:
         with self.cond:

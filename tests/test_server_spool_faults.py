@@ -120,3 +120,27 @@ def test_a_full_disk_fails_the_job_and_the_server_recovers(server_factory, tmp_p
         server.stop()
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_results_over_the_size_cap_drop_the_fetched_ones_first(server_factory, tmp_path, inputs):
+    one_result = W * H * (4 * 2 + 1)  # two RGBA layers and the edit mask
+    cap_gb = 2.2 * one_result / 1e9  # room for two results, not three
+    server = server_factory(tmp_path / "a", extra_args=["--max-results-gb", cap_gb])
+    with server.client() as client:
+        oldest = client.submit(W, H, *inputs, params=dict(TINY, iterations=2))
+        deadline = time.monotonic() + 120
+        while client.status(oldest)["state"] != "done":  # done, never fetched
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        fetched = client.submit(W, H, *inputs, params=dict(TINY, iterations=2))
+        client.wait(fetched, timeout=120)  # wait() fetches the result
+        newest = client.submit(W, H, *inputs, params=dict(TINY, iterations=2))
+        client.wait(newest, timeout=120)
+        deadline = time.monotonic() + 10
+        while fetched in {job["id"] for job in client.jobs()}:
+            assert time.monotonic() < deadline, "the cap never took effect"
+            time.sleep(0.1)
+        assert {job["id"] for job in client.jobs()} == {oldest, newest}
+        assert len(client.result(oldest).layers) == 2  # the never-fetched older one was kept
+    assert not (server.spool / "jobs" / fetched).exists()
+    assert "results dropped to keep the spool under" in server.log()
