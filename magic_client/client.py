@@ -117,6 +117,8 @@ class MagicClient:
         if not any(part == "--runtime-file" or part.startswith("--runtime-file=") for part in command):
             command += ["--runtime-file", str(path)]
         log_path = Path(log_file) if log_file else default_log_file(path)
+        if not any(part == "--log-file" or part.startswith("--log-file=") for part in command):
+            command += ["--log-file", str(log_path)]  # the server rotates it; our redirect only sees its first lines
         process = launcher.spawn_detached(command, log_path)
         deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:

@@ -18,6 +18,7 @@ from magic_client.paths import default_runtime_file, default_spool_dir
 
 from . import __version__
 from .endpoint import DEFAULT_ENDPOINT, EndpointError, check_endpoint
+from .logfile import RotatingLogFile
 from .runtime_file import AlreadyRunning, RuntimeFile
 
 EXIT_ENGINE_FAILED = 4
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--heartbeat", type=float, default=1.0, metavar="SECONDS",
                    help="heartbeat period to clients waiting on jobs (default %(default)g)")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument("--log-file", default=None, metavar="PATH",
+                   help="log (and stderr) to this file, rotated by size; default: stderr only")
+    p.add_argument("--log-max-mb", type=float, default=5.0, metavar="MB",
+                   help="with --log-file: rotate past this size, keeping 3 older files (default %(default)g)")
     p.add_argument("--version", action="version", version=f"magic_server {__version__}, protocol "
                                                           f"{protocol.PROTOCOL_VERSION}")
     return p
@@ -66,6 +71,8 @@ def _check_numbers(parser, args) -> None:
         parser.error("--max-megapixels must be within 0.01..1000")
     if args.keep_results <= 0 or args.keep_fetched < 0 or args.idle_exit < 0:
         parser.error("--keep-results must be > 0, --keep-fetched and --idle-exit >= 0")
+    if args.log_max_mb <= 0:
+        parser.error("--log-max-mb must be > 0")
     if args.max_results_gb <= 0:
         parser.error("--max-results-gb must be > 0")
     if not 0.05 <= args.heartbeat <= 60:
@@ -76,7 +83,9 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_numbers(parser, args)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+    handler = (RotatingLogFile(args.log_file, int(args.log_max_mb * 1024 * 1024)) if args.log_file
+               else logging.StreamHandler(sys.stderr))
+    logging.basicConfig(level=args.log_level.upper(), handlers=[handler],
                         format="%(asctime)s magic_server %(levelname)s %(message)s")
     log = logging.getLogger("magic_server")
     try:

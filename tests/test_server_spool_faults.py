@@ -144,3 +144,18 @@ def test_results_over_the_size_cap_drop_the_fetched_ones_first(server_factory, t
         assert len(client.result(oldest).layers) == 2  # the never-fetched older one was kept
     assert not (server.spool / "jobs" / fetched).exists()
     assert "results dropped to keep the spool under" in server.log()
+
+
+def test_the_log_file_is_rotated_by_size(server_factory, tmp_path, inputs):
+    log = tmp_path / "logs" / "server.log"
+    server = server_factory(tmp_path / "a", extra_args=["--log-file", log, "--log-max-mb", 0.001])  # ~1 KB
+    with server.client() as client:
+        for seed in range(8):  # a few lines each
+            client.wait(client.submit(W, H, *inputs, params=dict(TINY, iterations=2, seed=seed)), timeout=120)
+    server.stop()
+    files = sorted(p.name for p in log.parent.iterdir())
+    assert files == ["server.log", "server.log.1", "server.log.2", "server.log.3"], files
+    for path in log.parent.iterdir():
+        assert path.stat().st_size < 1024 + 1024, path  # one line past the limit at most
+    everything = "".join(p.read_text() for p in log.parent.iterdir())
+    assert "done in" in everything and "Traceback" not in everything
