@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from . import ui
-from .errors import InstallError
+from .errors import ChecksumError, DownloadError, InstallError
 from .locations import (CLIENT_SOURCE, DEFAULT_PLUGIN_SOURCE, MANIFEST_PATH, data_dir, default_venv_dir,
                         record_path, short, venv_python)
 from .record import InstallRecord
@@ -141,9 +141,18 @@ def install(args) -> int:
                "Finished work is kept.")
     venv = args.venv or default_venv_dir()
     args.actions = []  # things only the user can do, repeated at the end
+    weights_problem = None
     for step in steps:
-        {"server": step_server, "weights": step_weights, "plugin": step_plugin,
-         "service": step_service}[step](args, venv, record)
+        try:
+            {"server": step_server, "weights": step_weights, "plugin": step_plugin,
+             "service": step_service}[step](args, venv, record)
+        except (DownloadError, ChecksumError) as exc:
+            # Weights that cannot be fetched now must not strand the user without a plug-in:
+            # every other step still runs, and the summary says how to get them.
+            weights_problem = exc
+            ui.warn(f"the classifier weights were not installed: {exc.message}")
+    if weights_problem is not None:
+        return _summarise_missing_weights(weights_problem, record)
     record.finish()
     ui.heading("Done")
     for action in args.actions:
@@ -151,6 +160,21 @@ def install(args) -> int:
     ui.say(f"Install record: {short(record.path)} (used by --uninstall). Check with: "
            "python installer/install.py --check")
     return 0
+
+
+def _summarise_missing_weights(problem: InstallError, record: InstallRecord) -> int:
+    ui.heading("Done, except the classifier weights")
+    print(f"error: {problem.message}", file=sys.stderr)
+    if problem.fix:
+        print(f"  -> {problem.fix}", file=sys.stderr)
+    print("Everything else is installed. To add the weights, run the installer again with one of:\n"
+          "  --weights-from FILE   a copy of the .ckpt file (or a folder holding it), e.g. from another machine\n"
+          "  --mirror URL          a server that has the file under its published name\n"
+          "  (nothing)             later, when the network is back: the download resumes where it stopped\n"
+          "Until then MAGIC runs with an untrained classifier (texture statistics only) and says so on "
+          "every run.", file=sys.stderr)
+    ui.say(f"Install record: {short(record.path)} (used by --uninstall).")
+    return 1
 
 
 # ---------------------------------------------------------------- steps

@@ -23,6 +23,7 @@ import shutil
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +208,9 @@ class Downloader:
             raise _GiveUpOnUrl(f"HTTP {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, socket.gaierror):  # offline, a DNS failure: retrying in seconds will not help
+                host = urllib.parse.urlsplit(url).hostname
+                raise _GiveUpOnUrl(f"the name {host} does not resolve ({reason.strerror or reason})") from None
             raise _Retry(f"cannot reach {url} ({reason})") from None
 
         with response:

@@ -168,3 +168,24 @@ def test_unknown_checkpoint_name_lists_where_to_look(tmp_path):
     done = run_installer(["--only", "weights", "--manifest", manifest, "--checkpoint", "l2:42"], env)
     assert done.returncode == 1 and "Unknown checkpoint 'l2:42'" in done.stderr
     assert "--list-checkpoints" in done.stderr
+
+
+def test_unreachable_weights_still_install_the_plugin_and_say_how_to_get_them(tmp_path):
+    """A name that does not resolve (offline, a DNS failure): no minute of retries, the
+    plug-in is installed anyway, and the summary names the three ways forward."""
+    import time
+
+    home, gimp, env, manifest, plugin_src = _setup(tmp_path)
+    started = time.monotonic()
+    done = run_installer(["--only", "weights", "--only", "plugin", "--manifest", manifest,
+                          "--mirror", "http://weights.invalid", "--plugin-source", plugin_src,
+                          "--no-vendor-zmq"], env)
+    seconds = time.monotonic() - started
+    assert done.returncode == 1
+    assert "does not resolve" in done.stderr
+    for way in ("--weights-from FILE", "--mirror URL", "resumes where it stopped"):
+        assert way in done.stderr, done.stderr
+    assert (gimp["native"] / "plug-ins" / "magic-gimp" / "magic-gimp.py").is_file()
+    assert seconds < 30
+    record = json.loads((home / ".local" / "share" / "magic-gimp" / "install-record.json").read_text())
+    assert record["state"] == "incomplete"  # a later run continues
