@@ -245,9 +245,9 @@ def check_server_start(venv: Path, profiles) -> List[Line]:
                                                          f"{_last_line(log.read()) or 'no output'}",
                                  f"Run that command in a terminal to see why; then {INSTALL} --only server")]
             hello = _run([str(vpy), "-m", "magic_client", "--runtime-file", str(runtime), "--timeout", "30",
-                          "hello"], timeout=90)
+                          "--json", "hello"], timeout=90)
             if hello.returncode == 0:
-                return [Line("OK", "server start", f"answers hello: {_last_line(hello.stdout)}")]
+                return [_hello_line(_last_line(hello.stdout))]
             if "No module named" in hello.stderr:
                 return [Line("WARN", "server start", "the server started, but this magic_client has no "
                                                      "`python -m magic_client hello` to ask it")]
@@ -261,6 +261,23 @@ def check_server_start(venv: Path, profiles) -> List[Line]:
                 except subprocess.TimeoutExpired:
                     started.kill()
                     started.wait()
+
+
+def _hello_line(answer: str) -> Line:
+    """OK for a server that answers with a trained classifier; WARN when it runs
+    an untrained one (it works, but its results carry no semantics)."""
+    try:
+        info = json.loads(answer)
+    except ValueError:
+        return Line("WARN", "server start", f"answers, but not with JSON: {answer[:200]}")
+    versions = f"MAGIC server {info.get('server_version')} (protocol {info.get('protocol')})"
+    classifiers = info.get("classifiers") or [{}]
+    warnings = [c["warning"] for c in classifiers if c.get("warning")]
+    described = ", ".join(str(c.get("description", "?")) for c in classifiers)
+    if warnings:
+        return Line("WARN", "server start", f"answers hello: {versions}, but: {warnings[0]}",
+                    f"Install the weights: {INSTALL} --only weights (or --weights-from FILE)")
+    return Line("OK", "server start", f"answers hello: {versions}, classifier {described}")
 
 
 # ---------------------------------------------------------------- report

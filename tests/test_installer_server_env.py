@@ -114,7 +114,7 @@ def test_offline_server_install_into_an_existing_venv_then_check_starts_it(tmp_p
         assert str(venv) in path, "the server venv must hold its own (non-editable) copy"
     assert not (REPO / "build").exists(), "building must not litter the checkout"
 
-    # With the plug-in and weights in place too, the doctor finds nothing wrong, and the server
+    # With the plug-in and weights in place too, the doctor finds nothing missing, and the server
     # starts the way the plug-in would start it and answers hello.
     plugin_src = make_plugin_source(tmp_path)
     gimp_dir = tmp_path / "GIMP" / "3.0"
@@ -129,7 +129,9 @@ def test_offline_server_install_into_an_existing_venv_then_check_starts_it(tmp_p
     check = run_installer(["--check", "--start-server", "--manifest", manifest, "--gimp-dir", gimp_dir,
                            "--gimp-python", sys.executable], env, timeout=300)
     assert "OK       server                 " in check.stdout
-    assert "OK       server start           answers hello: MAGIC server" in check.stdout
+    # The stand-in file is no real checkpoint, so the server runs an untrained classifier: a warning, not OK.
+    assert "WARN     server start           answers hello: MAGIC server" in check.stdout
+    assert "UNTRAINED" in check.stdout and "--only weights" in check.stdout
     assert check.returncode == 0, check.stdout + check.stderr
     assert "Everything needed is in place." in check.stdout
     assert not list((tmp_path / "run").rglob("server.json")), "the server the check started was stopped"
@@ -139,3 +141,16 @@ def test_offline_server_install_into_an_existing_venv_then_check_starts_it(tmp_p
     assert all(item["path"] != str(venv) for item in record["items"]), "a venv we did not create is not ours"
     assert run_installer(["--uninstall"], env).returncode == 0
     assert (venv / "pyvenv.cfg").is_file()
+
+
+def test_doctor_marks_an_untrained_classifier_as_warn_and_real_weights_as_ok():
+    from installer.doctor import _hello_line
+
+    trained = {"server_version": "0.1.0", "protocol": 1,
+               "classifiers": [{"name": "auto", "description": "resnet50 from resnet50_l2_eps0.05.ckpt"}]}
+    untrained = {"server_version": "0.1.0", "protocol": 1, "classifiers": [
+        {"name": "auto", "description": "random resnet50", "warning": "using an UNTRAINED resnet50"}]}
+    assert _hello_line(json.dumps(trained)).status == "OK"
+    line = _hello_line(json.dumps(untrained))
+    assert line.status == "WARN" and "UNTRAINED" in line.detail and "--only weights" in line.fix
+    assert _hello_line("not json").status == "WARN"
