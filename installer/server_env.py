@@ -119,13 +119,28 @@ def _python_works(python: Path) -> bool:
         return False
 
 
+def _pip_works(python: Path) -> bool:
+    try:
+        return subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True,
+                              timeout=120).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
 def ensure_venv(venv: Path, python: str, record: InstallRecord) -> Path:
-    """The venv's python; creates the venv unless a working one is there already."""
+    """The venv's python; creates the venv unless a working one is there already.
+    One of ours without a working pip (an earlier run where venv could not
+    install pip, e.g. python3-venv missing) is rebuilt, never reused."""
     vpy = venv_python(venv)
     if vpy.exists() and _python_works(vpy):
-        owner = "created by this installer" if record.has(venv) else "already there, kept as is"
-        ui.say(f"venv {short(venv)} ({owner})")
-        return vpy
+        if record.has(venv) and not _pip_works(vpy):
+            ui.say(f"venv {short(venv)} has no working pip (left by an earlier run that stopped half-way); "
+                   "rebuilding it")
+            shutil.rmtree(venv)
+        else:
+            owner = "created by this installer" if record.has(venv) else "already there, kept as is"
+            ui.say(f"venv {short(venv)} ({owner})")
+            return vpy
     if venv.exists():
         if not record.has(venv):
             raise InstallError(f"{short(venv)} exists but is not a working venv, and this installer did not "

@@ -62,6 +62,19 @@ def test_venv_is_created_recorded_reused_and_uninstalled(tmp_path, monkeypatch):
     assert not venv.exists() and not (tmp_path / "data").exists()
 
 
+def test_our_venv_left_without_pip_is_rebuilt(tmp_path, monkeypatch):
+    """A first run without python3-venv leaves a venv whose python works but has no pip;
+    every later run used to fail with 'No module named pip'."""
+    use_fake_home(monkeypatch, tmp_path / "home")
+    record = InstallRecord.load(tmp_path / "data" / "install-record.json")
+    venv = tmp_path / "data" / "venv"
+    venv.parent.mkdir(parents=True)
+    record.add(venv, "tree", "server venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = server_env.ensure_venv(venv, sys.executable, record)
+    assert subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode == 0
+
+
 def test_broken_foreign_venv_is_not_deleted(tmp_path, monkeypatch):
     use_fake_home(monkeypatch, tmp_path / "home")
     record = InstallRecord.load(tmp_path / "data" / "install-record.json")
