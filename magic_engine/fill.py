@@ -184,7 +184,8 @@ def _cloned(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, usab
 
 
 def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, level: Level,
-              generator: torch.Generator, noise: float = 0.05, clone_rank: int = 0) -> torch.Tensor:
+              generator: torch.Generator, noise: float = 0.05, clone_rank: int = 0,
+              shifts: list | None = None) -> torch.Tensor:
     """(3, H, W) `context` with its `hole` pixels painted from the photo's background.
 
     photo: (3, H, W) the photo at `level`, [0, 1], whose patches are copied;
@@ -192,12 +193,13 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     hole: bool (H, W). Patches that touch the hole in the photo are never
     copied: they hold the object that is being removed. clone_rank picks the
     clone direction (0: the shortest shift; variants take 0, 1, 2, ...);
-    `noise` is added to the first guess.
+    `noise` is added to the first guess. shifts: `clone_shifts` of this photo
+    and hole, when the caller fills the same hole several times.
     """
     if not hole.any():
         return context.clone()
-    usable = ~dilate(hole, RADIUS)
-    shifts = clone_shifts(photo, hole, usable)
+    if shifts is None:
+        shifts = clone_shifts(photo, hole, ~dilate(hole, RADIUS))
     shift = shifts[clone_rank % len(shifts)]
     scales = fill_levels(level)
     current = None

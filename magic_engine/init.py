@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import torch
 
-from .fill import fill_hole, warp_into_target
+from .fill import clone_shifts, fill_hole, warp_into_target
 from .masks import dilate
+from .patches import RADIUS
 from .pyramid import Level
+
 
 def vacated_area(source: torch.Tensor, target: torch.Tensor, free: torch.Tensor, rim: int) -> torch.Tensor:
     """bool: what the object leaves behind: its pixels and its rim (glow, blur,
@@ -36,14 +38,17 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
     reference = normalize(photo[None])[0]
     starts = []
     first_clone = int(torch.randint(0, 4, (), generator=generator))  # the seed picks where cloning starts
+    if kind == "copy":  # the same for every variant: only the clone direction differs
+        moved = warp_into_target(photo, source, target)
+        hole = vacated_area(source, target, free, rim)
+        shifts = clone_shifts(photo, hole, ~dilate(hole, RADIUS)) if hole.any() else None
     for variant in range(variants):
         noise = torch.randn(reference.shape, generator=generator).to(photo.device) * std
         if kind == "noise":
             base = torch.zeros_like(reference)
         elif kind == "copy":
-            moved = warp_into_target(photo, source, target)
-            filled = fill_hole(photo, moved, vacated_area(source, target, free, rim), level, generator, fill_noise,
-                               clone_rank=first_clone + variant)
+            filled = fill_hole(photo, moved, hole, level, generator, fill_noise, clone_rank=first_clone + variant,
+                               shifts=shifts)
             base = normalize(filled[None])[0]
         else:
             base = reference
