@@ -293,6 +293,14 @@ class MagicClient:
             self.heartbeat_timeout = max(10.0, 5 * heartbeat)
         return self.info
 
+    def estimate(self, width: int, height: int) -> dict:
+        """Seconds each preset would take for a width x height region on this
+        server, measured on its device: {"device", "estimates": {preset:
+        {"seconds" (None: still being measured), "basis" ("job"/"probe"),
+        "variants"}}, "measuring", "queue"}. Ask again while "measuring" is
+        true: the server measures the missing presets when it has no job."""
+        return dict(self._request("estimate", {"width": int(width), "height": int(height)}).header)
+
     def ping(self, jobs=()) -> dict:
         return dict(self._request("ping", {"jobs": list(jobs)}).header)
 

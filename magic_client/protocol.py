@@ -24,7 +24,7 @@ from .errors import ProtocolError
 PROTOCOL_VERSION = 1
 
 # Requests a client may send (field "op").
-OPS = ("hello", "ping", "submit", "status", "watch", "cancel", "result", "jobs", "shutdown")
+OPS = ("hello", "ping", "estimate", "submit", "status", "watch", "cancel", "result", "jobs", "shutdown")
 
 # Header "type" of what the server sends: a reply or error answers one
 # request (same "id"); the others are events pushed to a job's watchers.

@@ -25,13 +25,14 @@ from magic_client.errors import ProtocolError
 
 from . import __version__
 from .endpoint import prepare_ipc_path
+from .estimates import Estimates
 from .jobs import Job, JobBoard, QueueFull, new_job_id
 from .outbox import Outbox
 from .refusals import RefusalLog
 from .runtime_file import RuntimeFile
 from .spool import Spool, SpoolError
-from .validation import (RequestError, check_envelope, check_job_id, check_params, check_ping_jobs,
-                         check_submit, request_id)
+from .validation import (RequestError, check_envelope, check_estimate, check_job_id, check_params,
+                         check_ping_jobs, check_submit, request_id)
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class Server:
     def __init__(self, settings: Settings, runtime_file: RuntimeFile, spool: Spool):
         self.settings = settings
         self.engine = None  # set by start(): loading it takes seconds, binding does not
+        self.estimates = None  # set by start(), with the engine
         self.runtime_file = runtime_file
         self.spool = spool
         self.token = secrets.token_urlsafe(32)
@@ -78,7 +80,7 @@ class Server:
         self._next_heartbeat = 0.0
         self._next_expiry = 0.0
         self.handlers = {
-            "hello": self.op_hello, "ping": self.op_ping, "submit": self.op_submit, "status": self.op_status,
+            "hello": self.op_hello, "ping": self.op_ping, "estimate": self.op_estimate, "submit": self.op_submit, "status": self.op_status,
             "watch": self.op_watch, "cancel": self.op_cancel, "result": self.op_result, "jobs": self.op_jobs,
             "shutdown": self.op_shutdown,
         }
@@ -108,16 +110,19 @@ class Server:
         """With the socket bound: restore the spool, start a worker per
         device of `engine` (server.engine.Engine), publish the runtime file."""
         self.engine = engine
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self.estimates = Estimates(self.spool.root, engine.devices, engine.estimate_key, engine.default_config,
+                                   engine.estimate_presets())
         counts = self.board.restore()
         self._last_positions = self.board.queue_positions()
         for device in self.engine.devices:
             worker = Worker(device, self.board, self.engine, self.spool, self.outbox.put,
-                            self.settings.progress_interval_s, self.settings.preview_interval_s)
+                            self.settings.progress_interval_s, self.settings.preview_interval_s, self.estimates)
             worker.start()
             self.workers.append(worker)
         self.runtime_file.write({
             "protocol": protocol.PROTOCOL_VERSION, "server_version": __version__, "endpoint": self.endpoint,
-            "pid": os.getpid(), "token": self.token, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "pid": os.getpid(), "token": self.token, "started": self.started,
             "spool": str(self.spool.root),
         })
         return counts
@@ -247,7 +252,7 @@ class Server:
         info = dict(self.engine.hello_info())
         info.update({
             "protocol": protocol.PROTOCOL_VERSION, "server_version": __version__, "pid": os.getpid(),
-            "heartbeat_s": self.settings.heartbeat_s,
+            "started": self.started, "heartbeat_s": self.settings.heartbeat_s,
             "limits": {"max_pixels": self.settings.max_pixels, "max_side": protocol.MAX_IMAGE_SIDE,
                        "min_side": protocol.MIN_IMAGE_SIDE, "max_frame_bytes":
                        protocol.max_frame_bytes(self.settings.max_pixels), "max_queue": self.settings.max_queue,
@@ -297,6 +302,13 @@ class Server:
 
     def _job_reply(self, job: Job):
         return {"job": job.summary(self.board.queue_position(job.id))}, []
+
+    def op_estimate(self, identity, header, buffers):
+        width, height = check_estimate(header, self.settings.max_pixels)
+        reply = self.estimates.estimate(width, height)
+        reply["queue"] = {"queued": len(self.board.queue_positions()),
+                          "running": sum(1 for job in self.board.active() if job.state == "running")}
+        return reply, []
 
     def op_status(self, identity, header, buffers):
         job = self._job(header)

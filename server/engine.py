@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODE = "position"
 DEFAULT_PRESET = "preview"
+# Estimates are probed in this order: the presets people pick first, tests' own last.
+ESTIMATE_ORDER = ("preview", "standard", "paper", "tiny")
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Engine:
             self.devices.append(device)
         self.classifier_name = classifier_name(classifier_spec)
         self.classifiers = {}
+        self._warm = set()  # devices that have run the engine once in this process
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", magic_engine.RandomClassifierWarning)  # it is logged and announced
             for device in self.devices:
@@ -124,6 +127,28 @@ class Engine:
         except ConfigError as exc:
             raise RequestError("invalid_param", str(exc)) from None
 
+    def estimate_presets(self) -> list:
+        return [name for name in ESTIMATE_ORDER if name in magic_engine.PRESET_NAMES] + \
+            [name for name in magic_engine.PRESET_NAMES if name not in ESTIMATE_ORDER]
+
+    def estimate_key(self, device: str) -> str:
+        """What a measured time depends on besides the preset: engine, classifier, device."""
+        known = {d["name"]: d for d in magic_engine.available_devices()}
+        description = known.get(device, known.get(device + ":0", {})).get("description", device)
+        return f"engine {magic_engine.__version__} | {self.classifier_info['description']} | {description}"
+
+    def default_config(self, preset: str):
+        return magic_engine.make_config(preset, DEFAULT_MODE)
+
+    def probe(self, preset: str, device: str, cancel=None):
+        """A CostSample of `preset` measured on `device` (a few seconds)."""
+        from magic_engine.estimate import probe
+
+        sample = probe(self.default_config(preset), self.classifiers[device], device, cancel=cancel,
+                       warm_up=device not in self._warm)
+        self._warm.add(device)
+        return sample
+
     def run(self, width: int, height: int, inputs: dict, params: dict, device: str, progress, cancel) -> EngineOutput:
         """Raises magic_engine.Cancelled, or MagicError with a human message."""
         image = np.frombuffer(inputs["image"], np.uint8).reshape(height, width, 4)
@@ -132,6 +157,7 @@ class Engine:
         result = magic_engine.synthesize(image, source, target, self.make_config(params),
                                          classifier=self.classifiers[device], device=device,
                                          seed=params.get("seed", 0), progress=progress, cancel=cancel)
+        self._warm.add(device)
         return EngineOutput(layers=[_rgba_bytes(c) for c in result.composites],
                             edit_mask=np.ascontiguousarray(result.edit_mask).tobytes(),
                             report=_json_safe(result.report))

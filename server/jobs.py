@@ -226,6 +226,11 @@ class JobBoard:
         with self.cond:
             return {job_id: i for i, job_id in enumerate(self.queue)}
 
+    def has_work_for(self, device: str) -> bool:
+        """A queued job this device could run (a probe then gives way to it)."""
+        with self.cond:
+            return self.stopping or any(self.jobs[job_id].pinned_device in (None, device) for job_id in self.queue)
+
     def take(self, device: str, timeout: float = 0.5):
         """Next queued job this device may run, marked running; None if none
         came within `timeout` or the board is stopping."""

@@ -19,6 +19,7 @@ ENVELOPE_FIELDS = frozenset({"v", "token", "op", "id", "buffers"})
 OP_FIELDS = {
     "hello": frozenset(),
     "ping": frozenset({"jobs"}),
+    "estimate": frozenset({"width", "height"}),
     "submit": frozenset({"params", "cancel_if_silent_s"}),
     "status": frozenset({"job"}),
     "watch": frozenset({"job"}),
@@ -95,6 +96,19 @@ def check_ping_jobs(header: dict) -> list:
     if not isinstance(jobs, list) or len(jobs) > MAX_PING_JOBS:
         raise RequestError("bad_header", f"'jobs' must be a list of at most {MAX_PING_JOBS} job ids")
     return [check_job_id(job) for job in jobs]
+
+
+def check_estimate(header: dict, max_pixels: int) -> tuple:
+    """The region size an estimate is asked for -> (width, height)."""
+    width, height = header.get("width"), header.get("height")
+    if not (is_int(width) and is_int(height)):
+        raise RequestError("bad_header", "estimate needs 'width' and 'height', integers (the region's size in px)")
+    if min(width, height) < protocol.MIN_IMAGE_SIDE or max(width, height) > protocol.MAX_IMAGE_SIDE \
+            or width * height > max_pixels:
+        raise RequestError("invalid_param", f"a region of {width}x{height} px cannot be submitted here: each side "
+                                            f"{protocol.MIN_IMAGE_SIDE}..{protocol.MAX_IMAGE_SIDE} px, at most "
+                                            f"{max_pixels} px in all")
+    return width, height
 
 
 @dataclass

@@ -60,10 +60,11 @@ class ProgressReporter:
 
 class Worker(threading.Thread):
     def __init__(self, device: str, board: JobBoard, engine, spool: Spool, emit,
-                 progress_interval: float = 0.25, preview_interval: float = 2.0):
+                 progress_interval: float = 0.25, preview_interval: float = 2.0, estimates=None):
         super().__init__(name=f"magic-worker-{device}", daemon=True)
         self.device, self.board, self.engine, self.spool = device, board, engine, spool
         self.emit = emit
+        self.estimates = estimates  # server.estimates.Estimates, or None: no time estimates
         self.progress_interval, self.preview_interval = progress_interval, preview_interval
 
     def run(self) -> None:
@@ -75,12 +76,34 @@ class Worker(threading.Thread):
                 job = self.board.take(self.device)
                 if job is not None:
                     self.run_job(job)
+                else:
+                    self.run_probe()
             except Exception as exc:  # noqa: BLE001
                 log.exception("worker %s: unexpected error%s", self.device, f" in job {job.id}" if job else "")
                 if job is not None and not job.final:
                     self.board.finish_failed(job, f"the server failed running this job ({type(exc).__name__}: "
                                                   f"{exc}); see its log", "internal")
                 time.sleep(RETRY_PAUSE_S)  # a lasting fault (a full disk) must not spin
+
+    def run_probe(self) -> None:
+        """Measure one preset a client asked an estimate for, while there is no
+        job; a job that arrives stops the probe (it is tried again when idle)."""
+        preset = self.estimates.next_probe(self.device) if self.estimates is not None else None
+        if preset is None:
+            return
+        started = time.monotonic()
+        log.info("measuring preset %s on %s", preset, self.device)
+        try:
+            sample = self.engine.probe(preset, self.device, cancel=lambda: self.board.has_work_for(self.device))
+        except self.engine.Cancelled:
+            log.info("measuring preset %s on %s gave way to a job", preset, self.device)
+            return
+        except Exception:  # noqa: BLE001 - an estimate is never worth the worker
+            log.exception("measuring preset %s on %s failed", preset, self.device)
+            self.estimates.probe_failed(self.device, preset)
+            return
+        self.estimates.record_probe(self.device, preset, sample)
+        log.info("preset %s measured on %s in %.1f s", preset, self.device, time.monotonic() - started)
 
     def run_job(self, job: Job) -> None:
         log.info("job %s started on %s (%dx%d, %s)", job.id, self.device, job.width, job.height, job.params)
@@ -117,6 +140,8 @@ class Worker(threading.Thread):
             self.board.finish_failed(job, f"the results could not be written to the spool: {exc}", "internal")
             return
         self.board.finish_done(job, len(out.layers), out.report)
+        if self.estimates is not None:
+            self.estimates.record_job(self.device, job.params, out.report)
         log.info("job %s done in %.1f s", job.id, out.report.get("total_seconds", float("nan")))
 
 

@@ -12,7 +12,7 @@ from server_fixtures import TINY, make_job_inputs, start_server
 
 SEED = 20261202
 MESSAGES = 3000
-OPS = ("hello", "ping", "submit", "status", "watch", "cancel", "result", "jobs")  # not shutdown: it would stop
+OPS = ("hello", "ping", "estimate", "submit", "status", "watch", "cancel", "result", "jobs")  # not shutdown: it would stop
 VALUES = (None, True, 0, -1, 2**63, 1.5, float("1e308"), "", "x" * 300, "20000101-000000-00000000",
           "20000101-000000-00000000\n", "../../etc/passwd", [], [1, "a"], ["20000101-000000-00000000"] * 70,
           {}, {"preset": "tiny"}, {"a": {"b": [None]}})

@@ -1,0 +1,102 @@
+"""How long a run will take, from what runs on this device have measured.
+
+A run's time is three parts (see the report of `synthesize`):
+
+    fixed       the starting images and the upfront mask network
+    steps       iterations x seconds per step at level 0 (the preset's own
+                working size, whatever the region's size)
+    refinement  patch search and vote up to the region's resolution: in
+                proportion to the region's pixels
+
+A `CostSample` holds those parts as one run measured them; `predict_seconds`
+carries them to another region and another number of iterations. A sample
+comes from a real job's report, or from `probe`: the preset's real engine,
+a few steps on a synthetic photo, timed on the device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .config import MagicConfig
+
+PROBE_STEPS = 6  # enough for the critic and all terms to run; the first steps carry the warm-up
+PROBE_SIZE = (192, 144)  # width, height of the probe's photo: a small region with levels above level 0
+
+
+@dataclass
+class CostSample:
+    variants: int
+    fixed_s: float
+    seconds_per_step: float
+    refine_s: float
+    region_pixels: int
+
+    @classmethod
+    def from_report(cls, report: dict) -> "CostSample":
+        _, _, width, height = report["region"]["box"]
+        refine = report.get("refine") or {}
+        return cls(variants=int(report["config"]["variants"]),
+                   fixed_s=float(report.get("start_seconds", 0.0)) + float(report.get("mask_net_seconds", 0.0)),
+                   seconds_per_step=float(report["seconds_per_step"]),
+                   refine_s=float(refine.get("seconds", 0.0)),
+                   region_pixels=max(1, int(width) * int(height)))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CostSample":
+        return cls(int(data["variants"]), float(data["fixed_s"]), float(data["seconds_per_step"]),
+                   float(data["refine_s"]), max(1, int(data["region_pixels"])))
+
+
+def predict_seconds(sample: CostSample, config: MagicConfig, region_width: int, region_height: int) -> float:
+    """Seconds for `config` on a region_width x region_height region, from a
+    sample measured with the same preset on the same device. The batch of
+    variants shares every step, so more variants cost in proportion only on
+    a device without spare parallel width; this keeps the sample's ratio."""
+    per_variant = config.variants / max(1, sample.variants)
+    pixels = region_width * region_height
+    refine = sample.refine_s * pixels / sample.region_pixels
+    return sample.fixed_s + config.iterations * sample.seconds_per_step + refine * per_variant
+
+
+def _probe_photo(width: int, height: int, seed: int = 0):
+    """A textured photo with a round object on the left and its target on the right."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    base = np.stack([90 + 40 * np.sin(xx / 5.0), 120 + 30 * np.cos(yy / 7.0), 80 + 20 * np.sin((xx + yy) / 9.0)], 2)
+    photo = np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
+    radius = height // 5
+    source = ((xx - width // 4) ** 2 + (yy - height // 2) ** 2 < radius ** 2)
+    target = ((xx - 3 * width // 4) ** 2 + (yy - height // 2) ** 2 < radius ** 2)
+    photo[source] = (200, 60, 50)
+    return photo, (source * 255).astype(np.uint8), (target * 255).astype(np.uint8)
+
+
+def probe(config: MagicConfig, classifier, device, cancel=None, warm_up: bool = True) -> CostSample:
+    """Measure `config`'s preset on `device`: the real engine for PROBE_STEPS
+    steps on a small synthetic photo. Costs a few seconds on a CPU.
+
+    The first run in a process pays for torch's own start (kernels chosen,
+    memory pools filled: 4x slower steps on a CPU), so `warm_up` runs the
+    tiny preset once first."""
+    from .config import make_config
+    from .synthesis import synthesize  # synthesis imports the whole engine; only a probe needs it
+
+    photo, source, target = _probe_photo(*PROBE_SIZE)
+    if warm_up:
+        synthesize(photo, source, target, make_config("tiny", config.mode), classifier=classifier, device=device,
+                   seed=0, cancel=cancel)
+    short = config.replace(iterations=PROBE_STEPS, warmup_steps=min(config.warmup_steps, 1),
+                           mask_net_steps=min(config.mask_net_steps, 4 * PROBE_STEPS))
+    result = synthesize(photo, source, target, short, classifier=classifier, device=device, seed=0, cancel=cancel)
+    sample = CostSample.from_report(result.report)
+    # The upfront mask network ran fewer steps than the preset's: scale its share back up.
+    mask_share = float(result.report.get("mask_net_seconds", 0.0))
+    if short.mask_net_steps:
+        sample.fixed_s += mask_share * (config.mask_net_steps / short.mask_net_steps - 1.0)
+    return sample

@@ -1,0 +1,126 @@
+"""How long each preset will take on this server, for a client to show
+before it submits (the `estimate` operation).
+
+Every figure is measured on this server's own device: the latest finished
+job of that preset, or else a probe (the preset's real engine for a few
+steps on a small synthetic photo, see magic_engine.estimate). Probes are
+asked for by `estimate` and run by the device's worker only while it has
+no job, one preset at a time, so they never delay a job by more than one
+probe (seconds). Samples are kept in <spool>/timings.json for the next
+start, under a key naming the engine version, classifier and device, so a
+new GPU or engine is measured afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from magic_engine.estimate import CostSample
+
+log = logging.getLogger(__name__)
+
+TIMINGS_FILE = "timings.json"
+
+
+class Estimates:
+    def __init__(self, spool_root, devices: list, key_for_device, make_config, presets: list):
+        """key_for_device(device) -> the str samples are filed under;
+        make_config(preset) -> the MagicConfig a default job of it would use."""
+        self.path = Path(spool_root) / TIMINGS_FILE
+        self.devices = list(devices)
+        self.keys = {device: key_for_device(device) for device in self.devices}
+        self.make_config = make_config
+        self.presets = list(presets)
+        self.lock = threading.Lock()
+        self.samples = {}  # key -> preset -> {"sample": dict, "basis": "job"|"probe", "measured": epoch s}
+        self.wanted = {device: [] for device in self.devices}  # presets waiting for a probe, in order
+        self._load()
+
+    # --- storage -----------------------------------------------------------
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            for key, presets in data.items():
+                for preset, entry in presets.items():
+                    CostSample.from_dict(entry["sample"])  # a bad entry fails here, not in estimate()
+            self.samples = data
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("ignoring %s (%s); presets will be measured again", self.path, exc)
+
+    def _save(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        try:
+            tmp.write_text(json.dumps(self.samples, indent=1, allow_nan=False), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except (OSError, ValueError) as exc:  # a full disk costs the next start a probe, nothing more
+            log.warning("could not save %s: %s", self.path, exc)
+
+    def _store(self, device: str, preset: str, sample: CostSample, basis: str) -> None:
+        with self.lock:
+            self.samples.setdefault(self.keys[device], {})[preset] = {
+                "sample": sample.to_dict(), "basis": basis, "measured": round(time.time())}
+            if preset in self.wanted[device]:
+                self.wanted[device].remove(preset)
+            self._save()
+
+    # --- measurements in -----------------------------------------------------
+    def record_job(self, device: str, params: dict, report: dict) -> None:
+        """A finished job: its preset's sample, when the job ran the preset as
+        it is (a job with its own iterations or size measures something else)."""
+        preset = params.get("preset")
+        if preset not in self.presets or params.get("iterations") or params.get("size"):
+            return
+        try:
+            sample = CostSample.from_report(report)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("job report without timings (%s); estimate not updated", exc)
+            return
+        self._store(device, preset, sample, "job")
+
+    def next_probe(self, device: str):
+        """The preset this device's idle worker should probe next, or None."""
+        with self.lock:
+            wanted = self.wanted.get(device) or []
+            return wanted[0] if wanted else None
+
+    def record_probe(self, device: str, preset: str, sample: CostSample) -> None:
+        self._store(device, preset, sample, "probe")
+
+    def probe_failed(self, device: str, preset: str) -> None:
+        with self.lock:
+            if preset in self.wanted[device]:
+                self.wanted[device].remove(preset)  # asked again by the next estimate
+
+    # --- estimates out -------------------------------------------------------
+    def estimate(self, width: int, height: int) -> dict:
+        """preset -> {"seconds", "basis", "variants"} for a width x height
+        region on the first device (where an idle server runs the next job);
+        seconds None while that preset is still to be measured (it is queued
+        for a probe)."""
+        from magic_engine.estimate import predict_seconds
+
+        device = self.devices[0]
+        out = {}
+        with self.lock:
+            filed = self.samples.get(self.keys[device], {})
+            for preset in self.presets:
+                config = self.make_config(preset)
+                entry = filed.get(preset)
+                if entry is None:
+                    if preset not in self.wanted[device]:
+                        self.wanted[device].append(preset)
+                    out[preset] = {"seconds": None, "basis": None, "variants": config.variants}
+                    continue
+                seconds = predict_seconds(CostSample.from_dict(entry["sample"]), config, width, height)
+                out[preset] = {"seconds": round(seconds, 1), "basis": entry["basis"], "variants": config.variants}
+        return {"device": device, "estimates": out,
+                "measuring": any(value["seconds"] is None for value in out.values())}

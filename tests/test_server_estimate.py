@@ -1,0 +1,132 @@
+"""Time estimates per preset (`estimate`): measured on the server's device by
+probes while it is idle, then by real jobs, kept in the spool for the next
+start, and carried to the region a client asks about."""
+
+import json
+import time
+
+import pytest
+
+from magic_client import ServerError
+from magic_engine import make_config
+from magic_engine.estimate import CostSample, predict_seconds
+from server_fixtures import TINY, make_job_inputs
+
+PRESETS = {"preview", "standard", "paper", "tiny"}
+
+
+def wait_measured(client, width, height, timeout=240.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = client.estimate(width, height)
+        if not reply["measuring"]:
+            return reply
+        assert time.monotonic() < deadline, f"presets still not measured after {timeout} s: {reply}"
+        time.sleep(0.5)
+
+
+def test_prediction_carries_a_sample_to_other_regions_and_schedules():
+    sample = CostSample(variants=3, fixed_s=5.0, seconds_per_step=0.1, refine_s=2.0, region_pixels=10_000)
+    preview = make_config("preview")  # 300 iterations, 3 variants
+    assert predict_seconds(sample, preview, 100, 100) == pytest.approx(5.0 + 300 * 0.1 + 2.0)
+    assert predict_seconds(sample, preview, 200, 200) == pytest.approx(5.0 + 30.0 + 8.0)  # refinement x pixels
+    longer = preview.replace(iterations=600, variants=6)
+    assert predict_seconds(sample, longer, 100, 100) == pytest.approx(5.0 + 60.0 + 4.0)
+
+
+def test_a_report_gives_its_sample():
+    report = {"config": {"variants": 2}, "region": {"box": [4, 6, 50, 40]}, "start_seconds": 0.5,
+              "mask_net_seconds": 1.5, "seconds_per_step": 0.25, "refine": {"seconds": 3.0}}
+    sample = CostSample.from_report(report)
+    assert sample == CostSample(variants=2, fixed_s=2.0, seconds_per_step=0.25, refine_s=3.0, region_pixels=2000)
+    assert CostSample.from_dict(json.loads(json.dumps(sample.to_dict()))) == sample
+
+
+def test_estimates_are_measured_then_kept_and_updated_by_jobs(server_factory, tmp_path):
+    spool = tmp_path / "spool"
+    server = server_factory(spool=spool)
+    with server.client() as client:
+        first = client.estimate(200, 150)
+        assert set(first["estimates"]) == PRESETS and first["device"] == "cpu"
+        assert first["measuring"] and all(e["seconds"] is None for e in first["estimates"].values())
+        measured = wait_measured(client, 200, 150)
+        assert {e["basis"] for e in measured["estimates"].values()} == {"probe"}
+        seconds = {name: e["seconds"] for name, e in measured["estimates"].items()}
+        assert seconds["tiny"] < seconds["preview"] < seconds["standard"] < seconds["paper"], seconds
+        assert seconds["paper"] > 10 * seconds["preview"], seconds  # 18,000 steps against 300
+        assert measured["estimates"]["paper"]["variants"] == 5
+        bigger = client.estimate(800, 600)["estimates"]
+        assert all(bigger[name]["seconds"] > seconds[name] for name in PRESETS), (bigger, seconds)
+        assert "preset preview measured on cpu" in server.log()
+
+        # A real job replaces the probe's figure for its preset, and the
+        # estimate for its own region is of the order of what it took.
+        width, height = 160, 120
+        image, source, target = make_job_inputs(width, height, source=(10, 10, 50, 50), target=(90, 40, 130, 80))
+        started = time.monotonic()
+        job = client.submit(width, height, image, source, target, params=dict(TINY, seed=1))
+        result = client.wait(job, timeout=120)
+        took = result.report["total_seconds"]
+        assert time.monotonic() - started >= took
+        region = result.report["region"]["box"]
+        after = client.estimate(region[2], region[3])["estimates"]
+        assert after["tiny"]["basis"] == "job" and after["preview"]["basis"] == "probe"
+        assert 0.25 * took <= after["tiny"]["seconds"] <= 4 * took, (after["tiny"], took)
+
+        # A job with its own schedule measures something else: no update.
+        job = client.submit(width, height, image, source, target, params=dict(TINY, iterations=3, seed=2))
+        client.wait(job, timeout=120)
+        assert client.estimate(region[2], region[3])["estimates"]["tiny"] == after["tiny"]
+    server.stop()
+
+    kept = json.loads((spool / "timings.json").read_text())
+    (key,) = kept
+    assert "random:resnet18" in key or "resnet18" in key and "cpu" in key.lower()
+    restarted = server_factory(spool=spool)
+    with restarted.client() as client:
+        reply = client.estimate(200, 150)
+        assert not reply["measuring"], "figures kept in the spool are used at once after a restart"
+        assert reply["estimates"]["preview"]["seconds"] == seconds["preview"]
+
+
+def test_a_job_never_waits_for_a_probe(server_factory):
+    server = server_factory()
+    with server.client() as client:
+        client.estimate(200, 150)
+        deadline = time.monotonic() + 60
+        while "measuring preset preview on cpu" not in server.log():
+            assert time.monotonic() < deadline, server.log()
+            time.sleep(0.05)
+        image, source, target = make_job_inputs()
+        job = client.submit(96, 72, image, source, target, params=dict(TINY, seed=3))
+        assert len(client.wait(job, timeout=120).layers) == 2
+        assert "preset preview on cpu gave way to a job" in server.log()
+        reply = wait_measured(client, 200, 150)  # measured once the server is idle again
+        assert reply["estimates"]["preview"]["basis"] == "probe"
+
+
+def test_a_corrupt_timings_file_is_measured_again(server_factory, tmp_path):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    (spool / "timings.json").write_text('{"key": {"preview": {"sample": {"variants": "x"}}}}')
+    server = server_factory(spool=spool)
+    with server.client() as client:
+        assert client.estimate(100, 100)["measuring"]
+    assert "ignoring" in server.log() and "timings.json" in server.log()
+
+
+@pytest.mark.parametrize("fields, code", [
+    ({}, "bad_header"),
+    ({"width": 100}, "bad_header"),
+    ({"width": 100.5, "height": 100}, "bad_header"),
+    ({"width": True, "height": 100}, "bad_header"),
+    ({"width": 8, "height": 100}, "invalid_param"),
+    ({"width": 20_000, "height": 20_000}, "invalid_param"),
+    ({"width": 100, "height": 100, "preset": "tiny"}, "bad_header"),
+])
+def test_bad_estimate_requests_get_clear_errors(magic_server, fields, code):
+    with magic_server.client() as client:
+        with pytest.raises(ServerError) as error:
+            client._request("estimate", fields)
+        assert error.value.code == code
+        assert client.hello()["protocol"] == 1  # the server carries on
