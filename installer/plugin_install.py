@@ -26,6 +26,8 @@ from .record import InstallRecord, make_dirs
 CONFIG_NAME = f"{PLUGIN_NAME}.json"
 ENTRY_NAME = f"{PLUGIN_NAME}.py"
 VENDOR_NAME = "vendor"
+# Settings a developer adds to magic-gimp.json by hand (see plugin/README.md); a reinstall keeps them.
+DEVELOPER_KEYS = ("variants", "test_presets")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache")
 
 
@@ -78,6 +80,12 @@ def install_plugin(plugins_dir: Path, source: Path, client_source: Path, config:
     # Keep an earlier vendored pyzmq: it still matches GIMP's Python and saves a download.
     if (target / VENDOR_NAME).is_dir() and not (stage / VENDOR_NAME).exists():
         shutil.copytree(target / VENDOR_NAME, stage / VENDOR_NAME)
+    try:
+        earlier = json.loads((target / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        earlier = {}
+    if isinstance(earlier, dict):
+        config = dict(config, **{key: earlier[key] for key in DEVELOPER_KEYS if key in earlier})
     write_config(stage / CONFIG_NAME, config)
 
     if target.exists():

@@ -11,9 +11,20 @@ from magic_gimp_core.choices import job_params
 from magic_gimp_core.naming import SEED_RANDOM, group_name, layer_name, resolve_seed
 
 
+# What GIMP's Layers dock shows of a name in its default width (seen in
+# tests/gimp/screenshot.sh): a top-level group, and a layer inside it.
+GROUP_CHARS, LAYER_CHARS = 10, 3
+
+
 def test_names_carry_mode_preset_seed_and_index():
-    assert group_name("position", "preview", 42) == "MAGIC results (position, preview, seed 42)"
-    assert layer_name("shape", "standard", 0, 3) == "MAGIC shape standard seed 0 #3"
+    assert group_name("position", "preview", 42) == "MAGIC position (preview, seed 42)"
+    assert layer_name("shape", "standard", 0, 3) == "#3 shape, standard, seed 0"
+
+
+def test_variants_differ_within_what_the_dock_shows():
+    shown = {layer_name("position", "preview", 123456, i)[:LAYER_CHARS] for i in range(1, 17)}
+    assert len(shown) == 16
+    assert group_name("scene", "paper", 1)[:GROUP_CHARS] == "MAGIC scen"
 
 
 def test_a_random_seed_is_made_concrete_and_a_given_one_is_kept():

@@ -40,3 +40,20 @@ def test_events_that_do_not_change_the_display():
 
 def test_format_seconds():
     assert [format_seconds(s) for s in (0, 59.4, 61, 3600 + 120)] == ["0 s", "59 s", "1 min 01 s", "1 h 02 min"]
+
+
+def test_phases_without_their_own_estimate_count_down_the_servers():
+    from magic_gimp_core.progress import JobEstimate
+
+    job = JobEstimate(90.0, started=100.0)
+    assert job.left(130.0) == 60.0
+    text, fraction = describe_event(progress("mask_net", 100, 200), job.left(130.0))
+    assert text == "MAGIC: Learning the masks 100/200, about 1 min 00 s left" and fraction == 0.05
+    assert describe_event({"type": "accepted", "queue_position": None}, 88) == ("MAGIC: starting, about 1 min 28 s left",
+                                                                                None)
+    assert describe_event(progress("starting", 0, 0), 5)[0] == "MAGIC: starting the engine, about 5 s left"
+    # The engine's own estimate wins once it has one.
+    assert describe_event(progress("synthesis", 150, 300, eta=20), 60)[0].endswith("about 20 s left")
+    assert describe_event(progress("mask_net", 1, 2), job.left(200.0))[0].endswith("taking longer than measured")
+    assert JobEstimate(None, 0.0).left(5.0) is None
+    assert describe_event(progress("mask_net", 1, 2), None)[0] == "MAGIC: Learning the masks 1/2"

@@ -29,6 +29,15 @@ def test_settings_written_by_the_installer_are_understood(tmp_path):
     assert settings.runtime_file == str(tmp_path / "rt.json")
     assert settings.server_command == ["/opt/py/bin/python", "-m", "magic_server", "--idle-exit", "60"]
     assert settings.vendor_path == str(installed / "vendor")
+    assert (settings.variants, settings.test_presets) == (0, False)
+
+    # Developer settings are added by hand, and a reinstall keeps them.
+    config = json.loads((installed / "magic-gimp.json").read_text())
+    (installed / "magic-gimp.json").write_text(json.dumps(dict(config, variants=2, test_presets=True)))
+    again = subprocess.run(done.args, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    settings = load_settings(str(installed))
+    assert (settings.variants, settings.test_presets, settings.problem) == (2, True, None)
 
 
 def test_missing_or_bad_settings_give_defaults_and_say_why(tmp_path):
@@ -40,6 +49,8 @@ def test_missing_or_bad_settings_give_defaults_and_say_why(tmp_path):
     assert "cannot be read" in load_settings(str(tmp_path)).problem
     (tmp_path / "magic-gimp.json").write_text(json.dumps({"server_command": "python -m magic_server"}))
     assert "list of strings" in load_settings(str(tmp_path)).problem
+    (tmp_path / "magic-gimp.json").write_text(json.dumps({"variants": 99}))
+    assert "variants" in load_settings(str(tmp_path)).problem and load_settings(str(tmp_path)).variants == 0
 
 
 def test_gimp_free_modules_import_without_numpy_zmq_or_gi():

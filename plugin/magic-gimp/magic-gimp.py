@@ -3,8 +3,14 @@
 
 One-shot, mask-guided image synthesis: the layer and two masks go to the
 local MAGIC server, several results come back as new layers in a group
-above the layer. The work is split in two packages next to this file:
-magic_gimp_core (no GIMP, unit-tested) and magic_gimp_bridge (libgimp).
+above the layer. Three menu items, in the order a designer uses them:
+
+    1. Remember Object         the selection becomes the object (channel 'MAGIC object')
+    2. Move or Reshape Object… the current selection is the target; runs MAGIC
+    3. Show Next Result        shows the run's results one at a time
+
+The work is split in two packages next to this file: magic_gimp_core (no
+GIMP, unit-tested) and magic_gimp_bridge (libgimp).
 
 GIMP runs this file with its own Python (3.10+, GObject introspection,
 standard library). pyzmq comes from that Python or from ./vendor; the
@@ -17,6 +23,9 @@ import os
 import sys
 
 PROC_NAME = "python-fu-magic"
+REMEMBER_PROC = "python-fu-magic-remember-object"
+NEXT_RESULT_PROC = "python-fu-magic-next-result"
+MENU = "<Image>/Filters/MAGIC"
 PLUGIN_DIR = os.path.dirname(os.path.realpath(__file__))
 if PLUGIN_DIR not in sys.path:
     sys.path.insert(0, PLUGIN_DIR)
@@ -42,27 +51,57 @@ def run(procedure, run_mode, image, drawables, config, data):
     return run_procedure(procedure, run_mode, image, drawables, config, SETTINGS, PROC_NAME)
 
 
+def run_remember(procedure, run_mode, image, drawables, config, data):
+    from magic_gimp_bridge.remember import remember_object
+    from magic_gimp_bridge.steps import run_step
+
+    return run_step(procedure, lambda: remember_object(image, drawables))
+
+
+def run_next_result(procedure, run_mode, image, drawables, config, data):
+    from magic_gimp_bridge.cycle import show_next_result
+    from magic_gimp_bridge.steps import run_step
+
+    return run_step(procedure, lambda: show_next_result(image, drawables))
+
+
 class MagicPlugIn(Gimp.PlugIn):
     def do_set_i18n(self, name):
         return False  # no translations yet; also avoids GIMP's missing-catalog warnings
 
     def do_query_procedures(self):
-        return [PROC_NAME]
+        return [REMEMBER_PROC, PROC_NAME, NEXT_RESULT_PROC]
 
     def do_create_procedure(self, name):
-        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
+        if name == REMEMBER_PROC:
+            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_remember, None)
+            procedure.set_menu_label("_1. Remember Object")
+            procedure.set_documentation(
+                "Remember the selection as the object MAGIC moves or reshapes",
+                "Saves the selection as the channel 'MAGIC object', shown in red on the canvas, and keeps the "
+                "selection. Then move, scale, rotate or warp the selection to where the object should go and use "
+                "Filters → MAGIC → Move or Reshape Object.", name)
+        elif name == NEXT_RESULT_PROC:
+            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_next_result, None)
+            procedure.set_menu_label("_3. Show Next Result")
+            procedure.set_documentation(
+                "Show the next MAGIC result of the selected (or topmost) run",
+                "Results of a run are shown one at a time; this hides the visible one and shows the next. "
+                "Give it a keyboard shortcut to compare the variants in place.", name)
+        else:
+            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
+            procedure.set_menu_label("_2. Move or Reshape Object…")
+            procedure.set_documentation(
+                "Mask-guided synthesis: copy, move or reshape an object with several diverse results",
+                "Sends the selected layer, the object (the channel 'MAGIC object' made by Remember Object, else the "
+                "selection) and the target (then the current selection, else the channel 'MAGIC target') to the "
+                "local MAGIC server, and adds its results as new layers in one group above the layer. Pixels "
+                "outside the edited area are left as they are.", name)
+            add_arguments(procedure)
         procedure.set_image_types("*")  # indexed images get a message saying to convert them
         procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
-        procedure.set_menu_label("_MAGIC…")
-        procedure.add_menu_path("<Image>/Filters")
-        procedure.set_documentation(
-            "Mask-guided synthesis: copy, move or reshape an object with several diverse results",
-            "Sends the selected layer, a source mask (the selection, or a channel) and a target mask (a channel, "
-            "by default the one named 'MAGIC target') to the local MAGIC server, and adds its results as new "
-            "layers in one group above the layer. Pixels outside the edited area are left as they are.",
-            name)
+        procedure.add_menu_path(MENU)
         procedure.set_attribution("magic-gimp contributors", "MIT", "2025")
-        add_arguments(procedure)
         return procedure
 
 

@@ -21,6 +21,8 @@ import time
 import numpy as np
 
 PROC = "python-fu-magic"
+REMEMBER_PROC = "python-fu-magic-remember-object"
+NEXT_RESULT_PROC = "python-fu-magic-next-result"
 TEST_DIR = os.environ.get("MAGIC_TEST_DIR", "/tmp/magic-test")
 RGBA = "R'G'B'A u8"
 
@@ -37,6 +39,14 @@ MODE, PRESET, VARIANTS, SEED = "position", "tiny", 2, 7
 # union (40,30)-(106,76), long side 66 -> margin max(16, ceil(16.5)) = 17;
 # crop (23,13)-(123,93) in the 150x110 layer -> 100x80 at image (53,33).
 CROP_X, CROP_Y, CROP_W, CROP_H = LAYER_X + 23, LAYER_Y + 13, 100, 80
+
+# The two-step workflow: the object is remembered, then the selection is
+# moved by MOVE_BY (as with the Move tool in selection mode) to become the
+# target: source (40,30)-(60,50) and target (90,60)-(110,80) in layer
+# coordinates; union (40,30)-(110,80), long side 70 -> margin 18; crop
+# (22,12)-(128,98) -> 106x86 at image (52,32).
+MOVE_BY = (50, 30)
+MOVED_CROP = (LAYER_X + 22, LAYER_Y + 12, 106, 86)
 
 timings = []
 
@@ -118,9 +128,9 @@ def build_scene():
     return image, photo
 
 
-def call_magic(image, layer, **args):
-    proc = Gimp.get_pdb().lookup_procedure(PROC)
-    check(proc is not None, f"procedure {PROC} is not registered: the plug-in did not load (see GIMP's output)")
+def call_magic(image, layer, proc_name=PROC, **args):
+    proc = Gimp.get_pdb().lookup_procedure(proc_name)
+    check(proc is not None, f"procedure {proc_name} is not registered: the plug-in did not load (see GIMP's output)")
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
     config.set_property("image", image)
@@ -130,7 +140,8 @@ def call_magic(image, layer, **args):
     result = proc.run(config)
     status = result.index(0)
     error = Gimp.get_pdb().get_last_error() if status != Gimp.PDBStatusType.SUCCESS else ""
-    group = result.index(1) if status == Gimp.PDBStatusType.SUCCESS and result.length() > 1 else None
+    group = result.index(1) if status == Gimp.PDBStatusType.SUCCESS and result.length() > 1 and \
+        proc_name == PROC else None
     return status, error, group
 
 
@@ -155,12 +166,13 @@ def test_success(image, photo, label, layer_type=None):
     check(returned is not None and returned.get_id() == group.get_id(), "the procedure returns the result group")
     check(image.get_item_position(photo) == position + 1, "the group sits directly above the source layer")
     check(group.get_parent() is None, "the group has the source layer's parent")
-    check(group.get_name() == f"MAGIC results ({MODE}, {PRESET}, seed {SEED})", f"group name {group.get_name()!r}")
+    check(group.get_name() == f"MAGIC {MODE} ({PRESET}, seed {SEED})", f"group name {group.get_name()!r}")
     children = group.get_children()
-    expected = [(f"MAGIC {MODE} {PRESET} seed {SEED} #{i}", CROP_X, CROP_Y, CROP_W, CROP_H)
+    expected = [(f"#{i} {MODE}, {PRESET}, seed {SEED}", CROP_X, CROP_Y, CROP_W, CROP_H)
                 for i in range(1, VARIANTS + 1)]
     check([layer_summary(c) for c in children] == expected,
           f"result layers {[layer_summary(c) for c in children]} != {expected}")
+    check_after_run_state(image, group)
     if layer_type is not None:
         check(all(c.type() == layer_type for c in children),
               f"result layer types {[c.type().value_nick for c in children]}, expected {layer_type.value_nick}")
@@ -208,6 +220,93 @@ def test_success(image, photo, label, layer_type=None):
     return group, after
 
 
+def check_after_run_state(image, group):
+    """The first result is visible and selected (its pixels, not its mask),
+    the others hidden: toggling shows each in turn."""
+    children = group.get_children()
+    check([c.get_visible() for c in children] == [True] + [False] * (len(children) - 1),
+          f"visibility after a run {[c.get_visible() for c in children]}")
+    selected = image.get_selected_drawables()
+    check([d.get_id() for d in selected] == [children[0].get_id()],
+          f"selected after a run: {[d.get_name() for d in selected]}")
+    check(not children[0].get_edit_mask(), "the result's layer mask is being edited, not its pixels")
+    check(group.get_parasite("magic-gimp-results") is not None, "the group carries no results parasite")
+
+
+def test_two_step_workflow():
+    """Remember Object, move the selection, run MAGIC with no target channel,
+    then Show Next Result cycles the variants."""
+    t = time.monotonic()
+    image, photo = build_scene()
+    try:
+        image.remove_channel(image.get_channel_by_name("MAGIC target"))  # only the selection says where
+        count = len(all_layers(image))
+
+        status, error, _ = call_magic(image, photo, REMEMBER_PROC)
+        check(status == Gimp.PDBStatusType.SUCCESS, f"Remember Object failed: {error}")
+        remembered = image.get_channel_by_name("MAGIC object")
+        check(remembered is not None and remembered.get_visible(), "no visible 'MAGIC object' channel")
+        sx, sy, sw, sh = SOURCE
+        values = read(remembered, sx - 2, sy - 2, sw + 4, sh + 4, "Y u8", 1)
+        check(values[2:-2, 2:-2].min() == 255 and values[0].max() == 0, "the channel is not the selection")
+        check([d.get_id() for d in image.get_selected_drawables()] == [photo.get_id()],
+              "Remember Object left something other than the layer selected")
+        check(not Gimp.Selection.is_empty(image), "Remember Object dropped the selection")
+        check(len(all_layers(image)) == count, "Remember Object added layers")
+
+        # Not moved yet: the target is the object itself.
+        status, error, _ = call_magic(image, photo, preset=PRESET)
+        check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "covers exactly the object" in error,
+              f"an unmoved selection gave {status}: {error!r}")
+        check(len(all_layers(image)) == count, "a failed run created layers")
+
+        Gimp.Selection.translate(image, *MOVE_BY)
+        status, error, group = call_magic(image, photo, mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED)
+        check(status == Gimp.PDBStatusType.SUCCESS, f"MAGIC after Remember Object failed: {error}")
+        children = group.get_children()
+        x, y, w, h = MOVED_CROP
+        check([layer_summary(c)[1:] for c in children] == [(x, y, w, h)] * VARIANTS,
+              f"two-step results at {[layer_summary(c) for c in children]}, expected {MOVED_CROP}: the moved "
+              f"selection was not the target")
+        check_after_run_state(image, group)
+        check(not remembered.get_visible(), "the red object overlay still covers the results")
+        check(image.get_channel_by_name("MAGIC object") is not None, "the remembered object is gone after a run")
+        mask = read(children[0].get_mask(), 0, 0, w, h, "Y u8", 1)
+        tx, ty = SOURCE[0] + MOVE_BY[0] - x, SOURCE[1] + MOVE_BY[1] - y
+        check(mask[ty:ty + sh, tx:tx + sw].all(), "the moved selection is not inside the edited area")
+
+        shown = []
+        for _ in range(VARIANTS + 1):
+            status, error, _ = call_magic(image, photo, NEXT_RESULT_PROC)
+            check(status == Gimp.PDBStatusType.SUCCESS, f"Show Next Result failed: {error}")
+            visible = [i for i, c in enumerate(children) if c.get_visible()]
+            check(len(visible) == 1, f"Show Next Result left {len(visible)} results visible")
+            selected = image.get_selected_drawables()
+            check([d.get_id() for d in selected] == [children[visible[0]].get_id()], "the shown result is not selected")
+            shown.append(visible[0])
+        check(shown == [(i + 1) % VARIANTS for i in range(VARIANTS + 1)], f"Show Next Result showed {shown}")
+        print(f"OK two-step workflow: remembered, selection moved by {MOVE_BY}, {VARIANTS} results at "
+              f"({x},{y}) {w}x{h}; Show Next Result cycled {shown}")
+
+        Gimp.Selection.none(image)
+        status, error, _ = call_magic(image, photo, REMEMBER_PROC)
+        check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "Nothing is selected" in error,
+              f"Remember Object without a selection gave {status}: {error!r}")
+        check(image.get_channel_by_name("MAGIC object") is not None, "a failed Remember Object lost the old object")
+    finally:
+        image.delete()
+    empty = Gimp.Image.new(40, 30, Gimp.ImageBaseType.RGB)
+    try:
+        layer = Gimp.Layer.new(empty, "L", 40, 30, Gimp.ImageType.RGB_IMAGE, 100, Gimp.LayerMode.NORMAL)
+        empty.insert_layer(layer, None, 0)
+        status, error, _ = call_magic(empty, layer, NEXT_RESULT_PROC)
+        check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "no MAGIC results" in error,
+              f"Show Next Result without results gave {status}: {error!r}")
+    finally:
+        empty.delete()
+    stage("two-step workflow: remember, move the selection, run, show next result", t)
+
+
 def test_xcf_round_trip(image, group, after):
     t = time.monotonic()
     path = os.path.join(TEST_DIR, "magic-result.xcf")
@@ -220,6 +319,9 @@ def test_xcf_round_trip(image, group, after):
         reloaded = loaded.get_layers()[0]
         check([layer_summary(c) for c in reloaded.get_children()] ==
               [layer_summary(c) for c in group.get_children()], "result layers differ after reloading")
+        check(reloaded.get_parasite("magic-gimp-results") is not None, "the results parasite was not saved")
+        check([c.get_visible() for c in reloaded.get_children()] == [c.get_visible() for c in group.get_children()],
+              "visibility differs after reloading")
         check(np.array_equal(composite(loaded), after), "the reloaded image looks different")
     finally:
         loaded.delete()
@@ -316,6 +418,7 @@ def main():
         test_failures_create_nothing(image, photo)
     finally:
         image.delete()
+    test_two_step_workflow()
     test_other_image_kinds()
     for name, seconds in timings:
         print(f"TIMING {seconds:7.2f} s  {name}")

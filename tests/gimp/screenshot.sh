@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Screenshot of the MAGIC dialog for the README (docs/images/plugin-dialog.png),
-# taken from the real GIMP 3 GUI under Xvfb in the Debian root (MAGIC_GIMP_SUITE,
-# see debian_root.sh), and a check of the interactive path that the batch test
-# cannot reach: the dialog, the progress window's Cancel button, a run left to
-# finish, and an error shown to the user.
+# Screenshots of the two-step workflow in the real GIMP 3 GUI under Xvfb in
+# the Debian root (MAGIC_GIMP_SUITE, see debian_root.sh), and a check of the
+# interactive path that the batch test cannot reach (tests/gimp/screenshot_scene.py
+# is the GIMP side):
+#   canvas-two-steps  the remembered object in red, the moved selection as target
+#   plugin-dialog     the dialog: both masks, thumbnail, server state, measured times
+#   progress          the progress window (its geometry must not change when the
+#                     preview arrives); Cancel stops run 1
+#   result, result-next  run 2's results, then after Show Next Result
+#   dialog-problem    run 3 without a target: the dialog says so and Run stays off
 #
-# Not part of `make test` (it takes minutes on a CPU: the second run uses
-# the 'preview' preset on the bundled rocket example).
+# Not part of `make test` (it takes minutes on a CPU: run 2 uses the
+# 'preview' preset on the bundled rocket example).
 #
 # Requirements: as tests/gimp/run_gimp_tests.sh (root, the cached root or a
 # Debian mirror, .venv); adds xvfb and xdotool to the root.
-# MAGIC_SHOT_QUICK=1 stops after the screenshot.
-# Output: docs/images/plugin-dialog.png; the progress and result screens and
-# logs stay in $MAGIC_SHOT_OUT (default /tmp/magic-shot-out).
+# Output: the screens, outcome.log and logs in $MAGIC_SHOT_OUT (default
+# /tmp/magic-shot-out); MAGIC_SHOT_DOCS=1 also copies the README's pictures
+# to docs/images/gimp-*.png.
 
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -95,24 +100,40 @@ setsid chroot "$ROOT" env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 DISPLAY=
     <"$REPO/tests/gimp/screenshot_scene.py" >"$OUT/gimp.log" 2>&1 &
 GIMP_PID=$!
 
-dialog=$(wait_window '^MAGIC$' 180)
-main=$(wait_window 'GIMP$' 10)
+geometry() {  # geometry WINDOW_ID -> "X Y W H" of the window on the screen
+    eval "$(x xdotool getwindowgeometry --shell "$1")"
+    echo "$X $Y $WIDTH $HEIGHT"
+}
+shot() { x python3 "$SHOT_IN_ROOT/capture_screen.py" "$SHOT_IN_ROOT/$1"; }
+done_with() { touch "$SHOT/$1"; }
+
+main=$(wait_window 'GIMP$' 180)
 x xdotool windowmove "$main" 0 0 windowsize "$main" $SCREEN_W $SCREEN_H
+wait_outcome "canvas ready" 120
+x xdotool mousemove $((SCREEN_W - 1)) $((SCREEN_H - 1))  # no tooltip in the picture
+sleep 4  # let the canvas draw the red object overlay and the moved selection
+shot canvas-two-steps.png
+done_with canvas-taken
+
+dialog=$(wait_window '^MAGIC$' 120)
 eval "$(x xdotool getwindowgeometry --shell "$dialog")"
 x xdotool windowmove "$dialog" $((SCREEN_W - WIDTH - 24)) $(((SCREEN_H - HEIGHT) / 2))  # beside the photo
-x xdotool mousemove $((SCREEN_W - 1)) $((SCREEN_H - 1))  # no tooltip in the picture
-sleep 3  # let it draw
-x python3 "$SHOT_IN_ROOT/capture_screen.py" "$SHOT_IN_ROOT/plugin-dialog.png"
-cp "$SHOT/plugin-dialog.png" "$REPO/docs/images/plugin-dialog.png"
-log "saved docs/images/plugin-dialog.png"
-[[ "${MAGIC_SHOT_QUICK:-0}" == 1 ]] && exit 0
+# The dialog asks the server for its measured times; the first time it measures each preset (seconds each).
+for _ in $(seq 1 240); do grep -q "preset paper measured" "$OUT/server.log" 2>/dev/null && break; sleep 0.5; done
+sleep 2  # the dialog polls the server every second
+shot plugin-dialog.png
 
-log "run 1: Run, then Cancel in the progress window"
+log "run 1: Run, then Cancel in the progress window; its layout must not move"
 x xdotool windowfocus --sync "$dialog" key Return
 progress=$(wait_window '^MAGIC progress$' 60)
 center_window "$progress"
-sleep 6
-x python3 "$SHOT_IN_ROOT/capture_screen.py" "$SHOT_IN_ROOT/progress.png"
+sleep 1
+before=$(geometry "$progress")
+sleep 15  # past the mask network: previews arrive every 2 s once the synthesis runs
+shot progress.png
+after=$(geometry "$progress")
+[[ "$before" == "$after" ]] || die "the progress window moved or grew from $before to $after once the preview came"
+echo "progress window geometry $before, unchanged after the preview" >>"$SHOT/outcome.log"
 x xdotool windowfocus --sync "$progress" key Escape
 wait_outcome "run 1 status" 60
 
@@ -121,14 +142,31 @@ dialog=$(wait_window '^MAGIC$' 60)
 x xdotool windowfocus --sync "$dialog" key Return
 wait_outcome "run 2 status" 1800
 sleep 3
-x python3 "$SHOT_IN_ROOT/capture_screen.py" "$SHOT_IN_ROOT/result.png"
-
-log "run 3: no selection, so an error message and no new layers"
-dialog=$(wait_window '^MAGIC$' 60)
-x xdotool windowfocus --sync "$dialog" key Return
-wait_outcome "run 3 status" 60
+shot result.png
+done_with result-taken
+wait_outcome "next shown" 60
 sleep 3
-x python3 "$SHOT_IN_ROOT/capture_screen.py" "$SHOT_IN_ROOT/error.png"
-cp "$SHOT"/*.png "$SHOT/outcome.log" "$OUT/"
+shot result-next.png
+done_with next-taken
+
+log "run 3: no target, so the dialog says what to fix and Run stays off"
+dialog=$(wait_window '^MAGIC$' 60)
+sleep 3
+shot dialog-problem.png
+x xdotool windowfocus --sync "$dialog" key Escape  # Run is off (greyed in the picture); run 3 must end cancelled
+wait_outcome "run 3 status" 60
+wait_outcome "finished" 30
+for picture in canvas-two-steps plugin-dialog progress result result-next dialog-problem; do
+    cp "$SHOT/$picture.png" "$OUT/"
+done
+cp "$SHOT/outcome.log" "$OUT/"
 cat "$SHOT/outcome.log"
-log "screens and logs in $OUT"
+grep -q "run 1 status cancel" "$SHOT/outcome.log" || die "run 1 was not cancelled"
+grep -q "run 2 status success" "$SHOT/outcome.log" || die "run 2 did not succeed"
+grep -q "run 3 status cancel" "$SHOT/outcome.log" || die "run 3 was not held back in the dialog"
+log "screens and logs in $OUT; copy the ones the README shows with MAGIC_SHOT_DOCS=1"
+if [[ "${MAGIC_SHOT_DOCS:-0}" == 1 ]]; then
+    for picture in canvas-two-steps plugin-dialog progress result-next dialog-problem; do
+        cp "$SHOT/$picture.png" "$REPO/docs/images/gimp-$picture.png"
+    done
+fi

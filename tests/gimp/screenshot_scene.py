@@ -1,40 +1,57 @@
 # GIMP GUI side of tests/gimp/screenshot.sh (python-fu-eval batch script).
-# Opens the bundled rocket example with its source mask as the selection and
-# its target mask as the 'MAGIC target' channel, then runs Filters → MAGIC
-# INTERACTIVE, so that the dialog shows; screenshot.sh drives the dialogs
-# with xdotool. Run 1 is cancelled from the progress dialog, run 2 is left
-# to finish, run 3 has no selection and must fail with a message. Each outcome is appended to $MAGIC_SHOT_DIR/outcome.log.
+#
+# Opens the bundled rocket example, selects the rocket (its source mask)
+# and runs the designer's two steps: Filters → MAGIC → Remember Object, then
+# the selection is replaced by the target mask (as the Move tool in
+# selection mode or a transform tool would leave it) and Move or Reshape
+# Object runs INTERACTIVE, so its dialog shows; screenshot.sh drives the
+# dialogs with xdotool. Run 1 is cancelled from the progress window, run 2
+# is left to finish, Show Next Result is used once, run 3 has no selection
+# and must be refused in the dialog itself. Outcomes are appended to
+# $MAGIC_SHOT_DIR/outcome.log; the script waits for screenshot.sh at the
+# points named by wait_for().
 
 import os
+import time
 
 SHOT_DIR = os.environ.get("MAGIC_SHOT_DIR", "/tmp/magic-shot")
 CASE = os.path.join(SHOT_DIR, "case")
 
 
-def load_mask(image, path, name, color):
+def load_mask(path):
     mask_image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path))
     layer = mask_image.get_layers()[0]
     w, h = layer.get_width(), layer.get_height()
-    data = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, w, h), 1.0, "Y u8", Gegl.AbyssPolicy.NONE)
+    data = bytes(layer.get_buffer().get(Gegl.Rectangle.new(0, 0, w, h), 1.0, "Y u8", Gegl.AbyssPolicy.NONE))
     mask_image.delete()
-    channel = Gimp.Channel.new(image, name, w, h, 35.0, Gegl.Color.new(color))
+    return w, h, data
+
+
+def select_mask(image, path):
+    """The selection becomes the mask in `path` (through a temporary channel)."""
+    w, h, data = load_mask(path)
+    channel = Gimp.Channel.new(image, "tmp", w, h, 50.0, Gegl.Color.new("black"))
     image.insert_channel(channel, None, 0)
     buf = channel.get_buffer()
-    buf.set(Gegl.Rectangle.new(0, 0, w, h), "Y u8", bytes(data))
+    buf.set(Gegl.Rectangle.new(0, 0, w, h), "Y u8", data)
     buf.flush()
-    channel.update(0, 0, w, h)
-    return channel
+    image.select_item(Gimp.ChannelOps.REPLACE, channel)
+    image.remove_channel(channel)
 
 
 def layer_tree(image):
     out = []
     for layer in image.get_layers():
         _, x, y = layer.get_offsets()
-        out.append(f"{layer.get_name()} {layer.get_width()}x{layer.get_height()}+{x}+{y}")
+        out.append(f"{layer.get_name()} {layer.get_width()}x{layer.get_height()}+{x}+{y} "
+                   f"visible={layer.get_visible()}")
         if layer.is_group():
             for child in layer.get_children():
                 _, x, y = child.get_offsets()
-                out.append(f"  {child.get_name()} {child.get_width()}x{child.get_height()}+{x}+{y}")
+                out.append(f"  {child.get_name()} {child.get_width()}x{child.get_height()}+{x}+{y} "
+                           f"visible={child.get_visible()}")
+    selected = ", ".join(d.get_name() for d in image.get_selected_drawables())
+    out.append(f"selected: {selected}")
     return out
 
 
@@ -43,32 +60,61 @@ def note(text):
         f.write(text + "\n")
 
 
-image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.path.join(CASE, "image.jpg")))
-photo = image.get_layers()[0]
-photo.set_name("Rocket photo")
-source = load_mask(image, os.path.join(CASE, "source.png"), "rocket (source)", "red")
-source.set_visible(False)
-target = load_mask(image, os.path.join(CASE, "target.png"), "MAGIC target", "white")
-target.set_visible(True)  # GIMP veils the rest of the photo, so the target area stands out
-image.select_item(Gimp.ChannelOps.REPLACE, source)
-image.set_selected_layers([photo])
-Gimp.Display.new(image)
-Gimp.displays_flush()
+def wait_for(name, timeout=600):
+    """Block until screenshot.sh creates $SHOT_DIR/<name> (it took its picture)."""
+    path = os.path.join(SHOT_DIR, name)
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
-proc = Gimp.get_pdb().lookup_procedure("python-fu-magic")
-for run in (1, 2, 3):
-    if run == 3:
-        Gimp.Selection.none(image)  # run 3 must fail with a message, and add nothing
-        Gimp.displays_flush()
+
+def call(proc_name, image, drawables, interactive=False):
+    proc = Gimp.get_pdb().lookup_procedure(proc_name)
     config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
+    config.set_property("run-mode", Gimp.RunMode.INTERACTIVE if interactive else Gimp.RunMode.NONINTERACTIVE)
     config.set_property("image", image)
-    config.set_core_object_array("drawables", [photo])
-    note(f"run {run} started")
+    config.set_core_object_array("drawables", drawables)
     result = proc.run(config)
     status = result.index(0)
     error = Gimp.get_pdb().get_last_error() if status != Gimp.PDBStatusType.SUCCESS else ""
-    note(f"run {run} status {status.value_nick} {error!r}")
+    return status, error
+
+
+image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.path.join(CASE, "image.jpg")))
+photo = image.get_layers()[0]
+photo.set_name("Rocket photo")
+image.set_selected_layers([photo])
+display = Gimp.Display.new(image)
+
+# Step 1: the rocket is selected; Remember Object.
+select_mask(image, os.path.join(CASE, "source.png"))
+status, error = call("python-fu-magic-remember-object", image, [photo])
+note(f"remember status {status.value_nick} {error!r}")
+# Step 2: the designer moves the selection to the target.
+select_mask(image, os.path.join(CASE, "target.png"))
+image.set_selected_layers([photo])
+Gimp.displays_flush()
+note("canvas ready")
+wait_for("canvas-taken")
+
+for run in (1, 2, 3):
+    if run == 3:
+        Gimp.Selection.none(image)  # with the object remembered there is then no target: refused in the dialog
+        Gimp.displays_flush()
+    note(f"run {run} started")
+    started = time.monotonic()
+    status, error = call("python-fu-magic", image, [photo], interactive=True)
+    note(f"run {run} status {status.value_nick} {error!r} after {time.monotonic() - started:.1f} s "
+         f"(dialog included)")
     for line in layer_tree(image):
         note(f"run {run} layer {line}")
+    if run == 2 and status == Gimp.PDBStatusType.SUCCESS:
+        wait_for("result-taken")
+        status, error = call("python-fu-magic-next-result", image, image.get_selected_drawables())
+        Gimp.displays_flush()
+        note(f"next result status {status.value_nick} {error!r}")
+        for line in layer_tree(image):
+            note(f"next layer {line}")
+        note("next shown")
+        wait_for("next-taken")
 note("finished")

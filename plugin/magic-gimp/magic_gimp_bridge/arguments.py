@@ -11,6 +11,7 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import GObject, Gimp  # noqa: E402
 
 from magic_gimp_core import choices  # noqa: E402
+from magic_gimp_core.mask_sources import OBJECT_CHANNEL_NAME, TARGET_CHANNEL_NAME  # noqa: E402
 from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
 
 RW = GObject.ParamFlags.READWRITE
@@ -25,23 +26,24 @@ def _choice(options: dict) -> "Gimp.Choice":
 
 def add_arguments(procedure) -> None:
     procedure.add_channel_argument(
-        "source-mask", "_Source mask (none: the selection)",
-        "Channel marking the object to use; none = the current selection", True, RW)
+        "source-mask", "_Source mask",
+        f"Channel marking the object; none = the channel '{OBJECT_CHANNEL_NAME}' made by Remember Object, "
+        f"else the selection", True, RW)
     procedure.add_channel_argument(
-        "target-mask", "_Target mask (none: 'MAGIC target')",
-        f"Channel marking where the result goes (e.g. a saved selection); none = the channel named "
-        f"'{choices.TARGET_CHANNEL_NAME}'", True, RW)
+        "target-mask", "_Target mask",
+        f"Channel marking where the result goes; none = the selection when the object is remembered, else the "
+        f"channel named '{TARGET_CHANNEL_NAME}'", True, RW)
     procedure.add_choice_argument("mode", "_Mode", "What to do with the object", _choice(choices.MODES),
                                   choices.DEFAULT_MODE, RW)
     procedure.add_choice_argument("preset", "_Preset", "Quality against time", _choice(choices.PRESETS),
                                   choices.DEFAULT_PRESET, RW)
-    procedure.add_int_argument("variants", "_Variants (0: the preset's)",
-                               "How many different results; 0 = the preset's number",
+    procedure.add_int_argument("variants", "_Variants",
+                               "How many different results; 0 = the settings file's \"variants\", else the preset's",
                                0, choices.MAX_VARIANTS, 0, RW)
     procedure.add_int_argument("seed", "S_eed (-1: random)", f"Random seed; {SEED_RANDOM} = a new one each run (it is "
                                "written in the layer names)", SEED_RANDOM, SEED_MAX, SEED_RANDOM, RW)
     procedure.add_string_argument(
-        "server", "Server (_runtime file)",
+        "server", "Server runtime file",
         "The MAGIC server's runtime file (it holds the endpoint and access token); empty = the installed "
         "default, starting the server when none runs", "", RW)
     procedure.add_group_layer_return_value("results", "Results", "The layer group holding the results", True, RW)

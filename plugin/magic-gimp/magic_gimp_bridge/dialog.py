@@ -1,31 +1,259 @@
-"""The settings dialog (GIMP's ProcedureDialog: one widget per argument,
-last-used values remembered by GIMP after a successful run)."""
+"""The MAGIC dialog: what will happen, before OK.
+
+It shows where the object and the target come from (with a thumbnail of
+both over the layer), the area MAGIC works on, problems it can already see
+(OK stays off until they are fixed), the server's state (it is started in
+the background if it is not running) and, for each preset, how long this
+server takes for this area, as the server measured it. Settings a
+designer has no use for (server file, variants, the test preset) live in
+the settings file, not here.
+
+GTK runs on this thread; the server is asked on a worker thread, which
+hands its answers over through a queue read by a GLib timer.
+"""
 
 from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Optional
 
 import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
-from gi.repository import GimpUi  # noqa: E402
-from magic_gimp_core.choices import TARGET_CHANNEL_NAME  # noqa: E402
+gi.require_version("Gtk", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import GdkPixbuf, Gegl, GLib, GimpUi, Gtk  # noqa: E402
 
-INTRO = ("Select the object (or pick a source channel), mark where it should go with a channel named "
-         f"'{TARGET_CHANNEL_NAME}' (or pick a target channel), then press OK. Results arrive as new layers in a "
-         "group above this layer; nothing else changes.")
+from magic_gimp_core import choices, messages, preflight, thumbnail  # noqa: E402
+from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
+from magic_gimp_core.plan import plan_crop  # noqa: E402
+from magic_gimp_core.region import DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE  # noqa: E402
+from magic_gimp_core.server_job import CONNECT_TIMEOUT_S, connect  # noqa: E402
+
+from .inputs import EditInputs, read_edit_inputs  # noqa: E402
+
+INTRO = ("1. Select the object and use Filters → MAGIC → Remember Object.\n"
+         "2. Move, scale or transform the selection to where the object should go, then run this.\n"
+         "Results arrive as new layers above the layer; nothing else changes.")
+POLL_MS = 200
+ESTIMATE_EVERY_S = 1.0
+ESTIMATE_PATIENCE_S = 300.0  # stop asking once the server has had this long to measure
 
 
-def ask_options(procedure, config, proc_name: str) -> bool:
-    """True when the user pressed Run."""
+@dataclass
+class DialogChoice:
+    mode: str
+    preset: str
+    seed: int
+
+
+def _thumbnail_pixbuf(inputs: EditInputs):
+    layer = inputs.layer
+    width, height = layer.get_width(), layer.get_height()
+    small_w, small_h = thumbnail.thumbnail_size(width, height)
+    rect = Gegl.Rectangle.new(0, 0, small_w, small_h)
+    rgba = bytes(layer.get_buffer().get(rect, small_w / width, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP))
+    source = thumbnail.downsample_mask(inputs.source_mask, width, height, small_w, small_h)
+    target = thumbnail.downsample_mask(inputs.target_mask, width, height, small_w, small_h)
+    rgb = thumbnail.overlay(rgba, small_w, small_h, source, target)
+    return GdkPixbuf.Pixbuf.new_from_bytes(GLib.Bytes.new(rgb), GdkPixbuf.Colorspace.RGB, False, 8,
+                                           small_w, small_h, small_w * 3)
+
+
+class ServerQuestions(threading.Thread):
+    """Connects (starting the server if needed), then asks for estimates
+    until every preset is measured. Posts (kind, value) to `answers`."""
+
+    def __init__(self, import_client, settings, runtime_file: str, region: Optional[tuple]):
+        super().__init__(name="magic-dialog-server", daemon=True)
+        self.import_client, self.settings, self.runtime_file, self.region = import_client, settings, runtime_file, region
+        self.answers: "queue.SimpleQueue" = queue.SimpleQueue()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            client_module = self.import_client(self.settings)
+            try:
+                client = client_module.MagicClient.connect(runtime_file=self.runtime_file or self.settings.runtime_file,
+                                                           timeout=CONNECT_TIMEOUT_S)
+            except client_module.ServerUnavailable:
+                self.answers.put(("starting", None))
+                client = connect(client_module, self.settings, self.runtime_file)
+        except BaseException as exc:  # noqa: BLE001 - shown in the dialog, the run reports it again
+            self.answers.put(("failed", messages.describe_failure(exc).split("\n\n")[0]))
+            return
+        try:
+            self.answers.put(("running", client.info))
+            deadline = time.monotonic() + ESTIMATE_PATIENCE_S
+            while self.region is not None and not self.stop.is_set() and time.monotonic() < deadline:
+                reply = client.estimate(*self.region)
+                self.answers.put(("estimate", reply))
+                if not reply.get("measuring"):
+                    break
+                self.stop.wait(ESTIMATE_EVERY_S)
+        except BaseException as exc:  # noqa: BLE001 - an old server without `estimate`, or it went away
+            self.answers.put(("no_estimate", messages.describe_failure(exc).split("\n\n")[0]))
+        finally:
+            client.close()
+
+
+class MagicDialog:
+    def __init__(self, image, drawables, config, settings, import_client):
+        self.config = config
+        self.problem = None
+        self.inputs = None
+        self.region = None
+        try:
+            self.inputs = read_edit_inputs(image, drawables, config.get_property("source-mask"),
+                                           config.get_property("target-mask"))
+            plan = plan_crop(self.inputs.layer.get_name(), self.inputs.width, self.inputs.height,
+                             self.inputs.source_mask, self.inputs.target_mask, self.inputs.boxes,
+                             DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE)
+            self.region = (plan.crop.width, plan.crop.height)
+        except messages.UserError as exc:
+            self.problem = str(exc)
+        self.presets = list(choices.DIALOG_PRESETS) + (["tiny"] if settings.test_presets else [])
+        self.estimates = {}
+        self.measuring = False
+        self._build()
+        self.server = ServerQuestions(import_client, settings, (config.get_property("server") or "").strip(),
+                                      self.region)
+        self.server.start()
+        self._timer = GLib.timeout_add(POLL_MS, self._poll)
+
+    # --- layout ----------------------------------------------------------
+    def _label(self, text: str = "", markup: bool = False) -> "Gtk.Label":
+        label = Gtk.Label(xalign=0.0)
+        label.set_line_wrap(True)
+        label.set_max_width_chars(56)
+        if markup:
+            label.set_markup(text)
+        else:
+            label.set_text(text)
+        return label
+
+    def _build(self) -> None:
+        dialog = GimpUi.Dialog(title="MAGIC", role="magic")
+        dialog.add_button("_Cancel", Gtk.ResponseType.CANCEL)
+        self.ok = dialog.add_button("_Run", Gtk.ResponseType.OK)
+        dialog.set_default_response(Gtk.ResponseType.OK)
+        outer = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=10)
+        outer.set_border_width(12)
+        dialog.get_content_area().add(outer)
+        outer.pack_start(self._label(INTRO), False, False, 0)
+
+        row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=12)
+        outer.pack_start(row, False, False, 0)
+        picture = Gtk.Frame()
+        picture.set_size_request(thumbnail.THUMBNAIL_SIDE + 8, thumbnail.THUMBNAIL_SIDE + 8)
+        self.picture = Gtk.Image()
+        picture.add(self.picture)
+        row.pack_start(picture, False, False, 0)
+        facts = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=6)
+        row.pack_start(facts, True, True, 0)
+        if self.inputs is not None:
+            inputs = self.inputs
+            facts.pack_start(self._label(preflight.mask_line(
+                "Object (red)", inputs.source_label, preflight.count_inside(inputs.source_mask))), False, False, 0)
+            facts.pack_start(self._label(preflight.mask_line(
+                "Target (blue outline)", inputs.target_label, preflight.count_inside(inputs.target_mask))), False, False, 0)
+            facts.pack_start(self._label(preflight.region_line(*self.region, inputs.layer.get_name())),
+                             False, False, 0)
+            self.picture.set_from_pixbuf(_thumbnail_pixbuf(inputs))
+        if self.problem:
+            text = GLib.markup_escape_text(self.problem)
+            facts.pack_start(self._label(f"<b>Fix this first:</b> {text}", markup=True), False, False, 0)
+        self.server_label = self._label(preflight.server_line("connecting"))
+        facts.pack_start(self.server_label, False, False, 0)
+        self.weights_label = self._label()
+        self.weights_label.get_style_context().add_class("warning")
+        facts.pack_start(self.weights_label, False, False, 0)
+
+        grid = Gtk.Grid(column_spacing=8, row_spacing=6)
+        outer.pack_start(grid, False, False, 0)
+        self.mode = Gtk.ComboBoxText()
+        for name, (label, _) in choices.MODES.items():
+            self.mode.append(name, label)
+        self.mode.set_active_id(self.config.get_property("mode") or choices.DEFAULT_MODE)
+        self.preset = Gtk.ComboBoxText()
+        self._fill_presets()
+        self.seed = Gtk.SpinButton.new_with_range(SEED_RANDOM, SEED_MAX, 1)
+        self.seed.set_value(self.config.get_property("seed"))
+        self.seed.set_tooltip_text("-1: a new seed each run (it is written in the layer names, so any result can be "
+                                   "made again)")
+        for index, (text, widget) in enumerate((("_Mode", self.mode), ("_Preset", self.preset),
+                                                ("S_eed (-1: random)", self.seed))):
+            label = Gtk.Label.new_with_mnemonic(text)
+            label.set_xalign(0.0)
+            label.set_mnemonic_widget(widget)
+            grid.attach(label, 0, index, 1, 1)
+            widget.set_hexpand(True)
+            grid.attach(widget, 1, index, 1, 1)
+        self.seed.set_activates_default(True)
+        self.ok.set_sensitive(self.problem is None)
+        dialog.show_all()
+        if self.problem is None:
+            self.ok.grab_focus()  # Return runs, as in GIMP's own filter dialogs
+        self.dialog = dialog
+
+    def _fill_presets(self) -> None:
+        current = self.preset.get_active_id() or self.config.get_property("preset")
+        if current not in self.presets:
+            current = choices.DEFAULT_PRESET
+        self.preset.remove_all()
+        for name in self.presets:
+            self.preset.append(name, preflight.preset_label(name, self.estimates.get(name), self.measuring))
+        self.preset.set_active_id(current)
+
+    # --- the server's answers --------------------------------------------
+    def _poll(self) -> bool:
+        changed_estimates = False
+        while True:
+            try:
+                kind, value = self.server.answers.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "starting":
+                self.server_label.set_text(preflight.server_line("starting"))
+            elif kind == "failed":
+                self.server_label.set_text(preflight.server_line("failed", detail=value))
+            elif kind == "running":
+                self.server_label.set_text(preflight.server_line("running", value))
+                warning = messages.weights_warning(value)
+                self.weights_label.set_text(warning.split("\n\n")[0] if warning else "")
+            elif kind == "estimate":
+                self.estimates = value.get("estimates") or {}
+                self.measuring = bool(value.get("measuring"))
+                changed_estimates = True
+        if changed_estimates and not self.preset.get_property("popup-shown"):
+            self._fill_presets()
+        return True  # keep polling while the dialog is open
+
+    # --- running ---------------------------------------------------------
+    def run(self) -> Optional[DialogChoice]:
+        try:
+            if self.dialog.run() != Gtk.ResponseType.OK:
+                return None
+            return DialogChoice(self.mode.get_active_id(), self.preset.get_active_id(),
+                                int(self.seed.get_value()))
+        finally:
+            GLib.source_remove(self._timer)
+            self.server.stop.set()
+            self.dialog.destroy()
+
+
+def ask_options(procedure, config, proc_name: str, image, drawables, settings, import_client) -> bool:
+    """True when the designer pressed Run; the choices are then in `config`
+    (GIMP remembers them for the next run)."""
     GimpUi.init(proc_name)
-    dialog = GimpUi.ProcedureDialog.new(procedure, config, "MAGIC")
-    intro = dialog.get_label("magic-intro", INTRO, False, False)
-    if hasattr(intro, "set_line_wrap"):  # a Gtk.Label
-        intro.set_line_wrap(True)
-        intro.set_max_width_chars(48)
-        intro.set_xalign(0.0)
-    dialog.fill(["magic-intro", "source-mask", "target-mask", "mode", "preset", "variants", "seed", "server"])
-    try:
-        return bool(dialog.run())
-    finally:
-        dialog.destroy()
+    choice = MagicDialog(image, drawables, config, settings, import_client).run()
+    if choice is None:
+        return False
+    config.set_property("mode", choice.mode)
+    config.set_property("preset", choice.preset)
+    config.set_property("seed", choice.seed)
+    return True

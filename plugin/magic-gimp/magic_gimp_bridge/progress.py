@@ -8,12 +8,17 @@ cancels them when the plug-in goes away."""
 
 from __future__ import annotations
 
+import sys
+
 import gi
 
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
 PREVIEW_SIDE = 192  # px, the preview's longer side in the dialog
+WINDOW_WIDTH = 420  # px; every row has a fixed size, so the window never grows and Cancel never moves
+TEXT_LINES = 2  # the status line wraps to at most this many lines
+NOTE_LINES = 4  # the note under the preview (a hint, or the untrained-weights warning)
 
 
 class GimpProgress:
@@ -36,6 +41,11 @@ class GimpProgress:
     def preview(self, width: int, height: int, rgb: bytes) -> None:
         pass
 
+    def note(self, text: str, warning: bool = False) -> None:
+        """A longer note beside the progress (the untrained-weights warning)."""
+        if warning:
+            print(f"magic-gimp: {text}", file=sys.stderr)  # batch runs: the log, never a modal box
+
     def tick(self) -> None:
         if self.fraction is None:
             Gimp.progress_pulse()  # work of unknown length: show it is alive
@@ -47,28 +57,49 @@ class GimpProgress:
 class DialogProgress(GimpProgress):
     """GIMP's progress bar plus our own window with a Cancel button."""
 
-    def __init__(self, title: str, text: str):
+    def __init__(self, title: str, text: str, hint: str = ""):
         super().__init__(text)
         gi.require_version("GimpUi", "3.0")
         gi.require_version("Gtk", "3.0")
-        from gi.repository import GimpUi, Gtk
+        gi.require_version("Pango", "1.0")
+        from gi.repository import GimpUi, Gtk, Pango
 
         self._Gtk = Gtk
         self._cancel = False
         dialog = GimpUi.Dialog(title=title, role="magic-progress")
         dialog.add_button("_Cancel", Gtk.ResponseType.CANCEL)
         dialog.connect("response", self._on_response)
-        dialog.set_default_size(360, -1)
+        dialog.set_resizable(False)
         box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=8)
         box.set_border_width(12)
+        box.set_size_request(WINDOW_WIDTH, -1)
         dialog.get_content_area().add(box)
-        self.label = Gtk.Label(label=text, xalign=0.0)
-        self.label.set_line_wrap(True)
+
+        def fixed_label(lines: int):
+            label = Gtk.Label(xalign=0.0, yalign=0.0)
+            label.set_line_wrap(True)
+            label.set_ellipsize(Pango.EllipsizeMode.END)
+            label.set_lines(lines)
+            label.set_max_width_chars(1)  # the width comes from the box, not from the text
+            label.set_size_request(WINDOW_WIDTH, -1)
+            height = label.create_pango_layout("X").get_pixel_size()[1]
+            label.set_size_request(WINDOW_WIDTH, lines * height + 2)
+            return label
+
+        self.label = fixed_label(TEXT_LINES)
+        self.label.set_text(text)
         box.pack_start(self.label, False, False, 0)
         self.bar = Gtk.ProgressBar()
         box.pack_start(self.bar, False, False, 0)
+        # The preview's room is there from the start: its arrival moves nothing.
+        frame = Gtk.Frame()
+        frame.set_size_request(PREVIEW_SIDE + 8, PREVIEW_SIDE + 8)
         self.image = Gtk.Image()
-        box.pack_start(self.image, False, False, 0)
+        frame.add(self.image)
+        box.pack_start(frame, False, False, 0)
+        self.note_label = fixed_label(NOTE_LINES)
+        self.note_label.set_text(hint)
+        box.pack_start(self.note_label, False, False, 0)
         dialog.show_all()
         try:
             GimpUi.window_set_transient(dialog)  # stay above GIMP's image window
@@ -104,6 +135,13 @@ class DialogProgress(GimpProgress):
         pixbuf = pixbuf.scale_simple(max(1, round(width * scale)), max(1, round(height * scale)),
                                      GdkPixbuf.InterpType.BILINEAR)
         self.image.set_from_pixbuf(pixbuf)
+
+    def note(self, text: str, warning: bool = False) -> None:
+        self.note_label.set_text(text)
+        self.note_label.set_tooltip_text(text)  # the whole text, should it be cut
+        if warning:
+            self.note_label.get_style_context().add_class("warning")
+        super().note(text, warning=False)
 
     def tick(self) -> None:
         if self.fraction is None:

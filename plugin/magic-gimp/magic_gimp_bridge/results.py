@@ -1,5 +1,11 @@
 """Putting a finished job into the image: one group above the source layer,
-one layer per variant, in a single undo step."""
+one layer per variant, in a single undo step.
+
+After a run the first result is visible and selected (its pixels, not its
+mask, so Ctrl+F repeats MAGIC and painting touches the result), the others
+are hidden under it: Filters → MAGIC → Show Next Result, or the eye
+icons, show each in turn. The group carries a parasite, so it is found
+again after renaming or reloading the XCF."""
 
 from __future__ import annotations
 
@@ -15,6 +21,13 @@ from magic_gimp_core.masks import binary_layer_mask  # noqa: E402
 from magic_gimp_core.naming import group_name, layer_name  # noqa: E402
 
 from . import pixels  # noqa: E402
+
+
+RESULTS_PARASITE = "magic-gimp-results"
+
+
+def is_result_group(layer) -> bool:
+    return layer.is_group() and layer.get_parasite(RESULTS_PARASITE) is not None
 
 
 @dataclass
@@ -47,6 +60,9 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
     try:
         group = Gimp.GroupLayer.new(image, group_name(place.mode, place.preset, place.seed))
         image.insert_layer(group, source_layer.get_parent(), image.get_item_position(source_layer))
+        group.attach_parasite(Gimp.Parasite.new(RESULTS_PARASITE, Gimp.PARASITE_PERSISTENT,
+                                                f"{place.mode} {place.preset} {place.seed}".encode()))
+        made = []
         for index, data in enumerate(layers):
             layer = Gimp.Layer.new(image, layer_name(place.mode, place.preset, place.seed, index + 1),
                                    place.width, place.height, layer_type, 100.0, Gimp.LayerMode.NORMAL)
@@ -56,7 +72,11 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
             mask = layer.create_mask(Gimp.AddMaskType.BLACK)
             layer.add_mask(mask)
             pixels.write_mask(mask, place.width, place.height, mask_bytes)
+            layer.set_edit_mask(False)
+            layer.set_visible(index == 0)  # one at a time: toggling shows each in turn
             layer.update(0, 0, place.width, place.height)
+            made.append(layer)
+        image.set_selected_layers(made[:1])
     except BaseException:
         if group is not None and group.is_valid():
             image.remove_layer(group)  # nothing half-made stays behind

@@ -3,7 +3,7 @@ layer group. Every failure becomes a message that says what to do."""
 
 from __future__ import annotations
 
-import sys
+import os
 import time
 
 import gi
@@ -13,17 +13,20 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 from magic_gimp_core import messages  # noqa: E402
 from magic_gimp_core.background import Abandoned, call_in_background  # noqa: E402
-from magic_gimp_core.choices import TARGET_CHANNEL_NAME, job_params  # noqa: E402
+from magic_gimp_core.choices import job_params  # noqa: E402
 from magic_gimp_core.naming import resolve_seed  # noqa: E402
-from magic_gimp_core.plan import check_masks, plan_crop  # noqa: E402
-from magic_gimp_core.progress import describe_event  # noqa: E402
+from magic_gimp_core.notices import NOTICES_FILE, first_time, server_start_key  # noqa: E402
+from magic_gimp_core.plan import plan_crop  # noqa: E402
+from magic_gimp_core.progress import JobEstimate, describe_event  # noqa: E402
 from magic_gimp_core.region import region_rule_from_hello  # noqa: E402
 from magic_gimp_core.server_job import JobRequest, JobRunner, connect  # noqa: E402
 from magic_gimp_core.settings import PluginSettings  # noqa: E402
 
 from . import pixels  # noqa: E402
 from .arguments import Options, read_options  # noqa: E402
+from .inputs import read_edit_inputs, source_layer  # noqa: E402
 from .progress import DialogProgress, GimpProgress  # noqa: E402
+from .remember import hide_object_overlay  # noqa: E402
 from .results import Placement, insert_results  # noqa: E402
 
 CANCEL_GRACE_S = 10.0  # after Cancel, wait this long for the server to confirm, then stop waiting
@@ -46,46 +49,13 @@ def _import_client(settings: PluginSettings):
     return magic_client
 
 
-def _source_layer(image, drawables):
-    if len(drawables) != 1:
-        raise messages.UserError(f"MAGIC works on one layer at a time, and {len(drawables)} are selected. Select "
-                                 f"only the layer that holds the object, then run MAGIC again.")
-    layer = drawables[0]
-    if not layer.is_layer() or isinstance(layer, Gimp.LayerMask):
-        raise messages.UserError("MAGIC works on a layer; a channel or mask is selected. Select the layer that holds "
-                                 "the object in the Layers dock, then run MAGIC again.")
-    if layer.is_group():
-        raise messages.UserError(f"'{layer.get_name()}' is a layer group. Select a pixel layer inside it (or merge "
-                                 f"the group), then run MAGIC again.")
-    if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
-        raise messages.UserError("MAGIC needs an RGB or grayscale image, and this one is indexed (it has a "
-                                 "palette). Use Image → Mode → RGB, then run MAGIC again.")
-    return layer
-
-
-def _masks(image, options: Options):
-    """(source channel, label, target channel, label)."""
-    if options.source_mask is not None:
-        source, source_label = options.source_mask, f"channel '{options.source_mask.get_name()}'"
-    else:
-        if Gimp.Selection.is_empty(image):
-            raise messages.UserError("Nothing is selected. Select the object to use (or pick a channel as the "
-                                     "source mask), then run MAGIC again.")
-        source, source_label = image.get_selection(), "the selection"
-    target = options.target_mask or image.get_channel_by_name(TARGET_CHANNEL_NAME)
-    if target is None:
-        raise messages.UserError(f"There is no target mask. Select where the result should go, use Select → Save "
-                                 f"to Channel and name the channel '{TARGET_CHANNEL_NAME}' (or pick a channel as "
-                                 f"the target mask), then select the object again and run MAGIC.")
-    return source, source_label, target, f"channel '{target.get_name()}'"
-
-
 class MagicRun:
-    def __init__(self, image, layer, options: Options, settings: PluginSettings, interactive: bool):
-        self.image, self.layer, self.options = image, layer, options
+    def __init__(self, image, drawables, options: Options, settings: PluginSettings, interactive: bool):
+        self.image, self.drawables, self.options = image, drawables, options
         self.settings, self.interactive = settings, interactive
         self.progress = None
         self.client = None
+        self.estimate = JobEstimate(None, time.monotonic())
 
     def tick(self) -> None:
         self.progress.tick()
@@ -95,26 +65,26 @@ class MagicRun:
 
     def execute(self):
         client_module = _import_client(self.settings)
-        image, layer, options = self.image, self.layer, self.options
-        width, height = layer.get_width(), layer.get_height()
-        source, source_label, target, target_label = _masks(image, options)
-        source_bytes = pixels.read_mask_on_layer(source, image, layer)
-        target_bytes = pixels.read_mask_on_layer(target, image, layer)
-        boxes = check_masks(layer.get_name(), width, height, source_bytes, target_bytes, source_label, target_label)
+        image, options = self.image, self.options
+        inputs = read_edit_inputs(image, self.drawables, options.source_mask, options.target_mask)
+        layer, width, height = inputs.layer, inputs.width, inputs.height
         seed = resolve_seed(options.seed)
-        params = job_params(options.mode, options.preset, options.variants, seed)
+        params = job_params(options.mode, options.preset, options.variants or self.settings.variants, seed)
 
-        self.progress = (DialogProgress("MAGIC progress", "MAGIC: connecting to the server…") if self.interactive
-                         else GimpProgress("MAGIC: connecting to the server…"))
+        hint = f"Results arrive as new layers above '{layer.get_name()}'; nothing else in the image changes."
+        self.progress = (DialogProgress("MAGIC progress", "MAGIC: connecting to the server…", hint)
+                         if self.interactive else GimpProgress("MAGIC: connecting to the server…"))
         try:
             self.client = call_in_background(
                 lambda: connect(client_module, self.settings, options.server), self.tick, self.cancelled)
             hello = self.client.info
             self._check_offer(hello, params)
             self._warn_about(hello)
-            plan = plan_crop(layer.get_name(), width, height, source_bytes, target_bytes, boxes,
+            plan = plan_crop(layer.get_name(), width, height, inputs.source_mask, inputs.target_mask, inputs.boxes,
                              *region_rule_from_hello(hello))
             crop = plan.crop
+            self.estimate = JobEstimate(self._measured_seconds(crop.width, crop.height, params["preset"]),
+                                        time.monotonic())
             request = JobRequest(crop.width, crop.height, pixels.read_rgba(layer, crop), plan.source_mask,
                                  plan.target_mask, params)
             self.progress.show(f"MAGIC: sending {crop.width}x{crop.height} px", None)
@@ -134,7 +104,19 @@ class MagicRun:
                                      f"added. Update the server and the plug-in together.")
         x, y = pixels.layer_offsets(layer)
         place = Placement(options.mode, options.preset, seed, x + crop.left, y + crop.top, crop.width, crop.height)
-        return insert_results(image, layer, place, result.layers, result.edit_mask)
+        group = insert_results(image, layer, place, result.layers, result.edit_mask)
+        hide_object_overlay(image)
+        return group
+
+    def _measured_seconds(self, width: int, height: int, preset: str):
+        """The server's measured time for this job, or None (an older server, or not measured yet)."""
+        try:
+            reply = call_in_background(lambda: self.client.estimate(width, height), self.tick, self.cancelled)
+        except Abandoned:
+            raise
+        except Exception:  # noqa: BLE001 - the job runs without a countdown
+            return None
+        return ((reply.get("estimates") or {}).get(preset) or {}).get("seconds")
 
     def _check_offer(self, hello: dict, params: dict) -> None:
         modes, presets = hello.get("modes"), hello.get("presets")  # presets: name -> summary
@@ -148,13 +130,16 @@ class MagicRun:
                                      f"together.")
 
     def _warn_about(self, hello: dict) -> None:
+        """The untrained-weights warning: in the progress window, once per
+        server start (batch runs: on stderr, every time)."""
         warning = messages.weights_warning(hello)
         if warning is None:
             return
-        if self.interactive:
-            Gimp.message(warning)  # a warning, not a failure: the job still runs
-        else:
-            print(f"magic-gimp: {warning}", file=sys.stderr)
+        if not self.interactive:
+            self.progress.note(warning, warning=True)
+            return
+        if first_time(os.path.join(Gimp.directory(), NOTICES_FILE), server_start_key(hello)):
+            self.progress.note(warning, warning=True)
 
     def _run_job(self, runner: JobRunner, request: JobRequest):
         cancel_sent_at = None
@@ -162,7 +147,7 @@ class MagicRun:
         def tick():
             nonlocal cancel_sent_at
             for event in runner.drain_events():
-                shown = describe_event(event)
+                shown = describe_event(event, self.estimate.left(time.monotonic()))
                 if shown is not None and cancel_sent_at is None:
                     self.progress.show(*shown)
                 preview = event.get("preview")
@@ -183,13 +168,13 @@ def run_procedure(procedure, run_mode, image, drawables, config, settings: Plugi
     """The procedure's run function; never raises."""
     interactive = run_mode == Gimp.RunMode.INTERACTIVE
     try:
+        source_layer(image, drawables)  # before the dialog: nothing to show for a channel or a group
         if interactive:
             from .dialog import ask_options
 
-            if not ask_options(procedure, config, proc_name):
+            if not ask_options(procedure, config, proc_name, image, drawables, settings, _import_client):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
-        layer = _source_layer(image, drawables)
-        group = MagicRun(image, layer, read_options(config), settings, interactive).execute()
+        group = MagicRun(image, drawables, read_options(config), settings, interactive).execute()
     except Cancelled:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     except BaseException as exc:  # noqa: BLE001 - GIMP would show nothing useful for an escaped exception

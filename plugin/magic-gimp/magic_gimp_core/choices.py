@@ -21,7 +21,8 @@ PRESETS = {
 DEFAULT_MODE = "position"
 DEFAULT_PRESET = "preview"
 MAX_VARIANTS = 16  # the server's limit
-TARGET_CHANNEL_NAME = "MAGIC target"
+# Presets a designer picks from in the dialog; scripts may also pass the others (tiny, for tests).
+DIALOG_PRESETS = ("preview", "standard", "paper")
 
 
 def job_params(mode: str, preset: str, variants: int, seed: int) -> dict:

@@ -1,4 +1,7 @@
-"""Names of the result group and layers, so a result says how it was made."""
+"""Names of the result group and layers, so a result says how it was made,
+and the part that tells them apart comes first: in its default width GIMP's
+Layers dock shows about ten characters of a top-level name and three of a
+layer inside a group (beside its layer-mask thumbnail)."""
 
 from __future__ import annotations
 
@@ -20,9 +23,9 @@ def resolve_seed(seed: int, rng: random.Random | None = None) -> int:
 
 
 def group_name(mode: str, preset: str, seed: int) -> str:
-    return f"MAGIC results ({mode}, {preset}, seed {seed})"
+    return f"MAGIC {mode} ({preset}, seed {seed})"
 
 
 def layer_name(mode: str, preset: str, seed: int, index: int) -> str:
     """index counts from 1, in the order the server returned the variants."""
-    return f"MAGIC {mode} {preset} seed {seed} #{index}"
+    return f"#{index} {mode}, {preset}, seed {seed}"

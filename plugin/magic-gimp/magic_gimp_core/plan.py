@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .choices import TARGET_CHANNEL_NAME
+from .mask_sources import TARGET_CHANNEL_NAME
 from .masks import mask_box
 from .messages import UserError
 from .region import Box, context_region, crop_bytes
@@ -35,8 +35,9 @@ def check_masks(layer_name: str, width: int, height: int, source_mask, target_ma
     target_box = mask_box(target_mask, width, height)
     if target_box is None:
         raise UserError(f"The target mask ({target_label}) is empty on layer '{layer_name}'. Select where the "
-                        f"result should go, save it as a channel named '{TARGET_CHANNEL_NAME}' (Select → Save to "
-                        f"Channel, then rename it) or pick a channel as the target mask, then run MAGIC again.")
+                        f"result should go (after Filters → MAGIC → Remember Object, move or transform the "
+                        f"selection there), or save it as a channel named '{TARGET_CHANNEL_NAME}', then run MAGIC "
+                        f"again.")
     return MaskBoxes(source_box, target_box)
 
 

@@ -24,16 +24,42 @@ def format_seconds(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def describe_event(event: dict) -> Optional[Tuple[str, Optional[float]]]:
+def time_left_text(seconds: Optional[float]) -> str:
+    """", about 1 min 05 s left", or "" when nothing is known; a measured
+    estimate that has run out says so rather than counting below zero."""
+    if seconds is None:
+        return ""
+    if seconds < 0:
+        return ", taking longer than measured"
+    return f", about {format_seconds(seconds)} left"
+
+
+class JobEstimate:
+    """The server's measured estimate for the whole job, counted down from
+    when the job was submitted: the time left in phases whose events carry
+    no estimate of their own (waiting, starting, learning the masks)."""
+
+    def __init__(self, seconds: Optional[float], started: float):
+        self.seconds, self.started = seconds, started
+
+    def left(self, now: float) -> Optional[float]:
+        if self.seconds is None:
+            return None
+        return self.seconds - (now - self.started)
+
+
+def describe_event(event: dict, fallback_left: Optional[float] = None) -> Optional[Tuple[str, Optional[float]]]:
     """(text, fraction 0..1 or None for "unknown, pulse") for an event that
     should change the progress display; None for events that should not
-    (heartbeats, final events)."""
+    (heartbeats, final events). `fallback_left`: seconds left by the job's
+    own estimate (JobEstimate), shown where the event has no estimate."""
     kind = event.get("type")
+    extra = time_left_text(fallback_left)
     if kind == "accepted":
         position = event.get("queue_position")
         if position:
             return f"MAGIC: queued (position {position})", None
-        return "MAGIC: starting", None
+        return f"MAGIC: starting{extra}", None
     if kind != "progress":
         return None
     phase = event.get("phase") or ""
@@ -41,13 +67,12 @@ def describe_event(event: dict) -> Optional[Tuple[str, Optional[float]]]:
         position = event.get("queue_position")
         return (f"MAGIC: waiting for other jobs (position {position})" if position else "MAGIC: queued"), None
     if phase == "starting":
-        return "MAGIC: starting the engine", None
+        return f"MAGIC: starting the engine{extra}", None
     step, total = event.get("step") or 0, event.get("total") or 0
     label = PHASE_LABELS.get(phase, phase.replace("_", " ").capitalize() or "Working")
     text = f"MAGIC: {label} {step}/{total}" if total else f"MAGIC: {label}"
-    eta = event.get("eta_s")
-    if eta is not None and phase in PHASES_WITH_ESTIMATE:
-        text += f", about {format_seconds(eta)} left"
+    eta = event.get("eta_s") if phase in PHASES_WITH_ESTIMATE else None
+    text += time_left_text(eta if eta is not None else fallback_left)
     if not total:
         return text, None
     within = min(1.0, max(0.0, step / total))

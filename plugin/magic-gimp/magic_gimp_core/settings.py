@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from .choices import MAX_VARIANTS
+
 CONFIG_NAME = "magic-gimp.json"
 DEFAULT_VENDOR_DIR = "vendor"
 
@@ -19,6 +21,10 @@ class PluginSettings:
     runtime_file: Optional[str] = None  # None: the client library's default place
     server_command: List[str] = field(default_factory=list)  # empty: the plug-in cannot start a server
     vendor_dir: str = DEFAULT_VENDOR_DIR
+    # Developer settings, kept out of the dialog: results per run (0: the
+    # preset's own number) and whether the dialog offers the test preset.
+    variants: int = 0
+    test_presets: bool = False
     problem: Optional[str] = None  # why the config file could not be used, if it could not
 
     @property
@@ -55,4 +61,10 @@ def load_settings(plugin_dir: str) -> PluginSettings:
     vendor = data.get("vendor_dir")
     if isinstance(vendor, str) and vendor:
         settings.vendor_dir = vendor
+    variants = data.get("variants", 0)
+    if isinstance(variants, int) and not isinstance(variants, bool) and 0 <= variants <= MAX_VARIANTS:
+        settings.variants = variants
+    else:
+        settings.problem = f"{path}: \"variants\" must be 0 (the preset's number) to {MAX_VARIANTS}"
+    settings.test_presets = data.get("test_presets") is True
     return settings

@@ -1,0 +1,62 @@
+"""What the dialog says before OK: where the object and the target come
+from and how big they are, the area MAGIC will work on, the server's state
+and, per preset, how long this server takes for this area."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .choices import PRESETS
+from .masks import INSIDE
+from .progress import format_seconds
+
+try:
+    import numpy
+except ImportError:  # pragma: no cover - exercised by tests that hide numpy
+    numpy = None
+
+_TO_FLAG = bytes(1 if v >= INSIDE else 0 for v in range(256))
+
+
+def count_inside(mask) -> int:
+    """Pixels inside a u8 mask (>= 128, the engine's rule)."""
+    if numpy is not None:
+        return int(numpy.count_nonzero(numpy.frombuffer(bytes(mask), numpy.uint8) >= INSIDE))
+    return bytes(mask).translate(_TO_FLAG).count(1)
+
+
+def mask_line(role: str, origin: str, pixels: int) -> str:
+    return f"{role}: {origin}, {pixels:,} px"
+
+
+def region_line(width: int, height: int, layer_name: str) -> str:
+    return f"MAGIC works on {width}×{height} px of layer '{layer_name}'; nothing outside the edit changes."
+
+
+def preset_label(name: str, entry: Optional[dict], measuring: bool) -> str:
+    """The preset's menu text, with this server's measured time when it has one:
+    "Preview (quick, CPU): about 55 s, 3 results"."""
+    label = PRESETS.get(name, (name, ""))[0]
+    if entry is None:
+        return label
+    variants = entry.get("variants")
+    results = f", {variants} results" if variants else ""
+    seconds = entry.get("seconds")
+    if seconds is None:
+        return f"{label}: measuring…{results}" if measuring else label
+    return f"{label}: about {format_seconds(seconds)}{results}"
+
+
+def server_line(state: str, hello: Optional[dict] = None, detail: str = "") -> str:
+    """state: "connecting", "starting", "running", "failed"."""
+    if state == "connecting":
+        return "Server: looking for the MAGIC server…"
+    if state == "starting":
+        return "Server: not running, starting it now (the first start loads the engine: up to a minute)…"
+    if state == "failed":
+        return f"Server: {detail}"
+    devices = ", ".join(d.get("description") or d.get("name", "?") for d in (hello or {}).get("devices") or [])
+    queue = (hello or {}).get("queue") or {}
+    busy = queue.get("queued", 0) + queue.get("running", 0)
+    waiting = f"; {busy} job(s) ahead of this one" if busy else ""
+    return f"Server: running on {devices or 'its device'}{waiting}."
