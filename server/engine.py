@@ -1,7 +1,14 @@
 """The server's view of magic_engine: what it offers (for `hello` and for
 checking submit params) and one call that runs a job on raw buffers.
 
-This is the only server module that imports torch (through magic_engine).
+    EngineOffer     what the server offers and checks; loads no classifier
+    Engine          the engine in this process: classifiers loaded, jobs run
+    IsolatedEngine  what the server uses: an Engine per device in a child
+                    process (engine_process.py), so a crash or an
+                    out-of-memory kill ends a job, not the server
+
+This and engine_process.py are the only server modules that import torch
+(through magic_engine).
 """
 
 from __future__ import annotations
@@ -67,14 +74,15 @@ def _rgba_bytes(composite: np.ndarray) -> bytes:
     return out.tobytes()
 
 
-class Engine:
-    """Classifiers loaded once per device, reused for every job."""
+class EngineOffer:
+    """Devices, classifier, presets and modes; checks params. Subclasses run jobs."""
 
     # What `run` raises, for callers that must not import torch themselves.
     Cancelled = magic_engine.Cancelled
     Error = magic_engine.MagicError
 
     def __init__(self, classifier_spec: str = "auto", devices=("auto",)):
+        self.classifier_spec = classifier_spec
         self.devices = []
         for name in devices:
             device = str(magic_engine.resolve_device(name))
@@ -82,17 +90,15 @@ class Engine:
                 raise ConfigError(f"device {device} was given twice")
             self.devices.append(device)
         self.classifier_name = classifier_name(classifier_spec)
-        self.classifiers = {}
-        self._warm = set()  # devices that have run the engine once in this process
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", magic_engine.RandomClassifierWarning)  # it is logged and announced
-            for device in self.devices:
-                self.classifiers[device] = magic_engine.load_classifier(classifier_spec, device)
-        first = self.classifiers[self.devices[0]]
-        self.classifier_info = {"name": self.classifier_name, "description": first.description,
-                                "warning": first.warning}
+        self.classifier_info = None  # {"name", "description", "warning"}, once a classifier is loaded
         defaults = magic_engine.make_config()
         self.region_rule = {"context_margin": defaults.context_margin, "min_context": defaults.min_context}
+
+    def _describe_classifier(self, description: str, warning) -> None:
+        self.classifier_info = {"name": self.classifier_name, "description": description, "warning": warning}
+
+    def release(self, device: str) -> None:
+        """The device's worker has stopped."""
 
     def hello_info(self) -> dict:
         known = {d["name"]: d for d in magic_engine.available_devices()}
@@ -127,6 +133,12 @@ class Engine:
         except ConfigError as exc:
             raise RequestError("invalid_param", str(exc)) from None
 
+    def run(self, width: int, height: int, inputs: dict, params: dict, device: str, progress, cancel) -> EngineOutput:
+        raise NotImplementedError
+
+    def probe(self, preset: str, device: str, cancel=None):
+        raise NotImplementedError
+
     def estimate_presets(self) -> list:
         return [name for name in ESTIMATE_ORDER if name in magic_engine.PRESET_NAMES] + \
             [name for name in magic_engine.PRESET_NAMES if name not in ESTIMATE_ORDER]
@@ -139,6 +151,21 @@ class Engine:
 
     def default_config(self, preset: str):
         return magic_engine.make_config(preset, DEFAULT_MODE)
+
+
+class Engine(EngineOffer):
+    """Classifiers loaded once per device in this process, reused for every job."""
+
+    def __init__(self, classifier_spec: str = "auto", devices=("auto",)):
+        super().__init__(classifier_spec, devices)
+        self.classifiers = {}
+        self._warm = set()  # devices that have run the engine once in this process
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", magic_engine.RandomClassifierWarning)  # it is logged and announced
+            for device in self.devices:
+                self.classifiers[device] = magic_engine.load_classifier(classifier_spec, device)
+        first = self.classifiers[self.devices[0]]
+        self._describe_classifier(first.description, first.warning)
 
     def probe(self, preset: str, device: str, cancel=None):
         """A CostSample of `preset` measured on `device` (a few seconds)."""
@@ -161,3 +188,60 @@ class Engine:
         return EngineOutput(layers=[_rgba_bytes(c) for c in result.composites],
                             edit_mask=np.ascontiguousarray(result.edit_mask).tobytes(),
                             report=_json_safe(result.report))
+
+
+def launch_engine_processes(classifier_spec: str, devices) -> list:
+    from .engine_process import EngineProcess
+
+    processes = [EngineProcess(classifier_spec, str(name)) for name in devices]
+    for process in processes:
+        process.launch()
+    return processes
+
+
+class IsolatedEngine(EngineOffer):
+    """An Engine per device, each in its own child process."""
+
+    def __init__(self, classifier_spec: str = "auto", devices=("auto",), launched=None):
+        """launched: EngineProcess objects already launched, one per entry of
+        `devices` in order (see launch_engine_processes)."""
+        super().__init__(classifier_spec, devices)
+        launched = list(launched) if launched is not None else launch_engine_processes(classifier_spec, devices)
+        self.processes = dict(zip(self.devices, launched))
+        try:
+            for device in self.devices:
+                self.processes[device].device = device  # the resolved name, for messages
+                info = self.processes[device].wait_ready()
+                if self.classifier_info is None:
+                    self._describe_classifier(info["description"], info["warning"])
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, width: int, height: int, inputs: dict, params: dict, device: str, progress, cancel) -> EngineOutput:
+        """As Engine.run; also raises engine_process.EngineProcessDied."""
+        answer = self.processes[device].request(
+            ("run", width, height, {name: bytes(data) for name, data in inputs.items()}, params),
+            on_progress=lambda fields: progress(magic_engine.Progress(**fields)), cancelled=cancel.is_set)
+        return EngineOutput(*answer[1:]) if answer[0] == "done" else self._raise(answer)
+
+    def probe(self, preset: str, device: str, cancel=None):
+        from magic_engine.estimate import CostSample
+
+        answer = self.processes[device].request(("probe", preset), cancelled=cancel)
+        return CostSample.from_dict(answer[1]) if answer[0] == "probed" else self._raise(answer)
+
+    def _raise(self, answer):
+        kind, text = answer[0], answer[1]
+        if kind == "cancelled":
+            raise self.Cancelled(text)
+        if kind == "error":
+            raise self.Error(text)
+        raise RuntimeError(text)  # "crash": the worker describes it
+
+    def release(self, device: str) -> None:
+        self.processes[device].close()
+
+    def close(self) -> None:
+        for process in self.processes.values():
+            process.close()

@@ -16,6 +16,7 @@ import numpy as np
 
 from magic_client.protocol import BufferSpec
 
+from .engine_process import EngineProcessDied
 from .jobs import INTERRUPTED_MESSAGE, Job, JobBoard
 from .spool import Spool, SpoolError
 
@@ -84,6 +85,7 @@ class Worker(threading.Thread):
                     self.board.finish_failed(job, f"the server failed running this job ({type(exc).__name__}: "
                                                   f"{exc}); see its log", "internal")
                 time.sleep(RETRY_PAUSE_S)  # a lasting fault (a full disk) must not spin
+        self.engine.release(self.device)
 
     def run_probe(self) -> None:
         """Measure one preset a client asked an estimate for, while there is no
@@ -96,7 +98,8 @@ class Worker(threading.Thread):
         try:
             sample = self.engine.probe(preset, self.device, cancel=lambda: self.board.has_work_for(self.device))
         except self.engine.Cancelled:
-            log.info("measuring preset %s on %s gave way to a job", preset, self.device)
+            if not self.board.stopping:
+                log.info("measuring preset %s on %s gave way to a job", preset, self.device)
             return
         except Exception:  # noqa: BLE001 - an estimate is never worth the worker
             log.exception("measuring preset %s on %s failed", preset, self.device)
@@ -128,6 +131,14 @@ class Worker(threading.Thread):
         except self.engine.Error as exc:
             self.board.finish_failed(job, str(exc), "engine_error")
             log.info("job %s failed: %s", job.id, exc)
+            return
+        except EngineProcessDied as exc:
+            log.error("job %s: %s", job.id, exc)
+            if job.interrupted:
+                self.board.finish_failed(job, INTERRUPTED_MESSAGE, "interrupted")
+                return
+            self.board.finish_failed(job, f"{exc}. The server is still running; the next job gets a new engine "
+                                          f"process.", "engine_error")
             return
         except Exception as exc:  # noqa: BLE001 - a job must never take the server down
             log.exception("job %s crashed", job.id)

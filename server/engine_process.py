@@ -1,0 +1,222 @@
+"""Each device's engine in a child process of its own, so that what kills a
+process (a segfault in a kernel, the kernel's out-of-memory killer, an
+abort in a driver) kills a job, never the server.
+
+The parent (the device's worker thread) sends one request at a time over a
+pipe and waits for its answer, passing progress on as it arrives; it sets
+a shared event to cancel, and notices a dead child within POLL_S. A dead
+child fails its job with a message that says what happened, and the next
+request starts a new one (the classifier loads again: seconds).
+
+    parent -> child   ("run", width, height, inputs, params, seed)  ("probe", preset)  ("stop",)
+    child -> parent   ("ready", classifier_info)  ("start_failed", text)
+                      ("progress", fields)  ("done", layers, edit_mask, report)  ("probed", sample dict)
+                      ("cancelled", text)  ("error", text)  ("crash", text)
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.1
+START_TIMEOUT_S = 600.0  # importing torch and loading a classifier from a slow disk
+STOP_TIMEOUT_S = 10.0
+
+
+class EngineProcessDied(RuntimeError):
+    """The child ended in the middle of a request; the text says how."""
+
+
+class EngineStartFailed(RuntimeError):
+    pass
+
+
+def describe_exit(code) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        if -code == signal.SIGKILL:
+            return (f"the engine process was killed ({name}), most often by the system running out of memory: use "
+                    f"a smaller preset, fewer variants or a smaller area, or close other programs")
+        return f"the engine process crashed ({name})"
+    return f"the engine process exited with code {code}"
+
+
+# --- the child ---------------------------------------------------------------
+def _child_main(conn, cancel_event, classifier_spec: str, device: str) -> None:
+    # A terminal's Ctrl-C and a service manager's SIGTERM reach the whole
+    # process group: stopping is the parent's to handle (it ends the job as
+    # interrupted, then stops this process).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s magic_server[engine %(process)d] %(levelname)s "
+                                                   "%(message)s")
+    from .engine import Engine
+
+    try:
+        engine = Engine(classifier_spec, [device])
+    except Exception as exc:  # noqa: BLE001 - the parent reports it in words
+        conn.send(("start_failed", f"{type(exc).__name__}: {exc}"))
+        return
+    device = engine.devices[0]  # resolved here ("auto" -> "cuda:0"), as the parent resolves it
+    conn.send(("ready", engine.classifier_info))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if request[0] == "stop":
+            return
+        cancel_event.clear()
+        try:
+            conn.send(_serve(engine, device, request, conn, cancel_event))
+        except (BrokenPipeError, EOFError, OSError):
+            return
+
+
+def _serve(engine, device, request, conn, cancel_event):
+    def progress(p):
+        conn.send(("progress", {"phase": p.phase, "step": p.step, "total": p.total, "losses": dict(p.losses),
+                                "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "preview": p.preview}))
+
+    try:
+        if request[0] == "run":
+            _, width, height, inputs, params = request
+            out = engine.run(width, height, inputs, params, device, progress, cancel_event.is_set)
+            return ("done", out.layers, out.edit_mask, out.report)
+        if request[0] == "probe":
+            return ("probed", engine.probe(request[1], device, cancel=cancel_event.is_set).to_dict())
+        return ("crash", f"unknown request {request[0]!r}")
+    except engine.Cancelled as exc:
+        return ("cancelled", str(exc))
+    except engine.Error as exc:
+        return ("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 - described by the parent
+        log.exception("engine request failed")
+        return ("crash", f"{type(exc).__name__}: {exc}")
+
+
+# --- the parent --------------------------------------------------------------
+class EngineProcess:
+    """One device's engine child. Not thread-safe: one worker thread uses it."""
+
+    def __init__(self, classifier_spec: str, device: str):
+        self.classifier_spec, self.device = classifier_spec, device
+        self._context = multiprocessing.get_context("spawn")  # no fork of a threaded, CUDA-using parent
+        self.process = None
+        self.conn = None
+        self.cancel_event = self._context.Event()
+        self.classifier_info = None
+
+    @property
+    def pid(self):
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> dict:
+        """Start the child and wait until its classifier is loaded -> classifier_info."""
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the child without waiting: the server's own start (importing
+        torch for the offer) then overlaps the child's (torch and the classifier)."""
+        parent_end, child_end = self._context.Pipe()
+        process = self._context.Process(target=_child_main, name=f"magic-engine-{self.device}",
+                                        args=(child_end, self.cancel_event, self.classifier_spec, self.device),
+                                        daemon=True)
+        process.start()
+        child_end.close()
+        self.process, self.conn = process, parent_end
+
+    def wait_ready(self) -> dict:
+        process, parent_end = self.process, self.conn
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not parent_end.poll(POLL_S):
+            if not process.is_alive():
+                self._reap()
+                raise EngineStartFailed(f"the engine process for {self.device} ended while starting "
+                                        f"({describe_exit(process.exitcode)})")
+            if time.monotonic() > deadline:
+                self.close()
+                raise EngineStartFailed(f"the engine process for {self.device} did not start in "
+                                        f"{START_TIMEOUT_S:g} s")
+        try:
+            kind, value = parent_end.recv()
+        except (EOFError, OSError):
+            process.join(STOP_TIMEOUT_S)
+            code = process.exitcode
+            self._reap()
+            raise EngineStartFailed(f"the engine process for {self.device} ended while starting "
+                                    f"({describe_exit(code)})") from None
+        if kind != "ready":
+            self._reap()
+            raise EngineStartFailed(value)
+        self.classifier_info = value
+        log.info("engine process %d runs %s", process.pid, self.device)
+        return value
+
+    def _reap(self) -> None:
+        if self.process is not None:
+            self.process.join(1.0)
+        if self.conn is not None:
+            self.conn.close()
+        self.process, self.conn = None, None
+
+    def request(self, message: tuple, on_progress=None, cancelled=None):
+        """Send `message` and wait for its answer (progress passed to
+        on_progress on the way). Raises EngineProcessDied if the child ends."""
+        if self.process is None or not self.process.is_alive():
+            if self.process is not None:
+                log.warning("engine process for %s was gone (%s); starting a new one", self.device,
+                            describe_exit(self.process.exitcode))
+                self._reap()
+            self.start()
+        self.cancel_event.clear()
+        self.conn.send(message)
+        while True:
+            if self.conn.poll(POLL_S):
+                try:
+                    answer = self.conn.recv()
+                except (EOFError, OSError):
+                    answer = None
+                if answer is None:
+                    pass  # the child closed its end: reported below once it has exited
+                elif answer[0] == "progress":
+                    if on_progress is not None:
+                        on_progress(answer[1])
+                    continue
+                else:
+                    return answer
+            if cancelled is not None and not self.cancel_event.is_set() and cancelled():
+                self.cancel_event.set()
+            if not self.process.is_alive():
+                code = self.process.exitcode
+                self._reap()
+                raise EngineProcessDied(describe_exit(code))
+
+    def close(self) -> None:
+        """Stop the child (after its current request, then by force)."""
+        if self.process is None:
+            return
+        try:
+            self.conn.send(("stop",))
+        except (BrokenPipeError, OSError):
+            pass
+        self.cancel_event.set()
+        self.process.join(STOP_TIMEOUT_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(STOP_TIMEOUT_S)
+        self._reap()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGKILL)

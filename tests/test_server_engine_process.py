@@ -1,0 +1,80 @@
+"""The engine runs in a child process per device: what kills that process
+(the out-of-memory killer, a segfault) fails the job with a message and the
+server carries on with a new engine process; a server killed outright
+takes its engine process with it."""
+
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from magic_client import JobFailed
+from server_fixtures import TINY, make_job_inputs
+
+
+def engine_pids(server):
+    return [int(pid) for pid in re.findall(r"engine process (\d+) runs cpu", server.log())]
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for its parent is not running
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def run_until_synthesis(client, seed):
+    image, source, target = make_job_inputs()
+    job = client.submit(96, 72, image, source, target, params=dict(TINY, iterations=20_000, seed=seed))
+    deadline = time.monotonic() + 120
+    while True:
+        events = client.poll(job, timeout_ms=200)
+        if any(e["type"] == "progress" and e.get("phase") == "synthesis" for e in events):
+            return job
+        assert time.monotonic() < deadline, "the job never reached the synthesis"
+
+
+@pytest.mark.parametrize("signum, words", [(signal.SIGKILL, "out of memory"), (signal.SIGSEGV, "crashed (SIGSEGV)")])
+def test_a_dead_engine_process_fails_the_job_not_the_server(magic_server, signum, words):
+    with magic_server.client() as client:
+        job = run_until_synthesis(client, seed=1)
+        (child, *_) = engine_pids(magic_server)[-1:]
+        assert child != magic_server.pid
+        os.kill(child, signum)
+        with pytest.raises(JobFailed) as failed:
+            client.wait(job, timeout=60)
+        assert failed.value.code == "engine_error"
+        assert words in str(failed.value) and "server is still running" in str(failed.value)
+        assert magic_server.alive() and client.hello()["protocol"] == 1
+
+        image, source, target = make_job_inputs()
+        again = client.submit(96, 72, image, source, target, params=dict(TINY, seed=2))
+        assert len(client.wait(again, timeout=120).layers) == 2
+        assert engine_pids(magic_server)[-1] != child, "the next job ran in a new engine process"
+
+
+def test_a_killed_server_leaves_no_engine_process_behind(server_factory):
+    server = server_factory()
+    with server.client() as client:
+        run_until_synthesis(client, seed=3)
+    (child,) = engine_pids(server)
+    assert alive(child)
+    server.kill()  # SIGKILL: no clean-up code runs in the server
+    deadline = time.monotonic() + 30
+    while alive(child):
+        assert time.monotonic() < deadline, "the engine process outlived its server"
+        time.sleep(0.2)
+
+
+def test_a_stopped_server_stops_its_engine_process(server_factory):
+    server = server_factory()
+    (child,) = engine_pids(server)
+    assert server.stop() == 0
+    assert not alive(child)
