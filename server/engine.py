@@ -133,12 +133,6 @@ class EngineOffer:
         except ConfigError as exc:
             raise RequestError("invalid_param", str(exc)) from None
 
-    def run(self, width: int, height: int, inputs: dict, params: dict, device: str, progress, cancel) -> EngineOutput:
-        raise NotImplementedError
-
-    def probe(self, preset: str, device: str, cancel=None):
-        raise NotImplementedError
-
     def estimate_presets(self) -> list:
         return [name for name in ESTIMATE_ORDER if name in magic_engine.PRESET_NAMES] + \
             [name for name in magic_engine.PRESET_NAMES if name not in ESTIMATE_ORDER]
@@ -218,12 +212,24 @@ class IsolatedEngine(EngineOffer):
             self.close()
             raise
 
-    def run(self, width: int, height: int, inputs: dict, params: dict, device: str, progress, cancel) -> EngineOutput:
-        """As Engine.run; also raises engine_process.EngineProcessDied."""
+    def run_spooled(self, spool_root, job_id: str, width: int, height: int, sizes: dict, params: dict, device: str,
+                    progress, cancel) -> tuple:
+        """Run a job whose inputs are in the spool, leaving its results there
+        -> (variants, report). Raises Cancelled, Error, spool.SpoolError (inputs
+        unreadable), engine_process.ResultsNotSaved or EngineProcessDied."""
+        from .engine_process import ResultsNotSaved
+        from .spool import SpoolError
+
         answer = self.processes[device].request(
-            ("run", width, height, {name: bytes(data) for name, data in inputs.items()}, params),
+            ("run", str(spool_root), job_id, width, height, sizes, params),
             on_progress=lambda fields: progress(magic_engine.Progress(**fields)), cancelled=cancel.is_set)
-        return EngineOutput(*answer[1:]) if answer[0] == "done" else self._raise(answer)
+        if answer[0] == "done":
+            return answer[1], answer[2]
+        if answer[0] == "input_lost":
+            raise SpoolError(answer[1])
+        if answer[0] == "not_saved":
+            raise ResultsNotSaved(answer[1])
+        return self._raise(answer)
 
     def probe(self, preset: str, device: str, cancel=None):
         from magic_engine.estimate import CostSample

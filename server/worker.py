@@ -16,7 +16,7 @@ import numpy as np
 
 from magic_client.protocol import BufferSpec
 
-from .engine_process import EngineProcessDied
+from .engine_process import EngineProcessDied, ResultsNotSaved
 from .jobs import INTERRUPTED_MESSAGE, Job, JobBoard
 from .spool import Spool, SpoolError
 
@@ -112,15 +112,17 @@ class Worker(threading.Thread):
         log.info("job %s started on %s (%dx%d, %s)", job.id, self.device, job.width, job.height, job.params)
         self.emit(job.id, {"type": "progress", "job": job.id, "phase": "starting", "step": 0, "total": 0,
                            "eta_s": None, "elapsed_s": 0.0, "queue_position": None, "losses": {}})
+        reporter = ProgressReporter(job, self.emit, self.progress_interval, self.preview_interval)
         try:
-            inputs = self.spool.load_inputs(job.id, job.input_sizes())
+            variants, report = self.engine.run_spooled(self.spool.root, job.id, job.width, job.height,
+                                                       job.input_sizes(), job.params, self.device, reporter,
+                                                       job.cancel_event)
         except SpoolError as exc:
             self.board.finish_failed(job, str(exc), "input_lost")
             return
-        reporter = ProgressReporter(job, self.emit, self.progress_interval, self.preview_interval)
-        try:
-            out = self.engine.run(job.width, job.height, inputs, job.params, self.device, reporter,
-                                  job.cancel_event)
+        except ResultsNotSaved as exc:
+            self.board.finish_failed(job, str(exc), "internal")
+            return
         except self.engine.Cancelled:
             if job.interrupted:
                 self.board.finish_failed(job, INTERRUPTED_MESSAGE, "interrupted")
@@ -144,16 +146,10 @@ class Worker(threading.Thread):
             log.exception("job %s crashed", job.id)
             self.board.finish_failed(job, _describe_crash(exc, self.device), "engine_error")
             return
-        del inputs
-        try:
-            self.spool.save_result(job.id, out.layers, out.edit_mask, out.report)
-        except OSError as exc:
-            self.board.finish_failed(job, f"the results could not be written to the spool: {exc}", "internal")
-            return
-        self.board.finish_done(job, len(out.layers), out.report)
+        self.board.finish_done(job, variants, report)
         if self.estimates is not None:
-            self.estimates.record_job(self.device, job.params, out.report)
-        log.info("job %s done in %.1f s", job.id, out.report.get("total_seconds", float("nan")))
+            self.estimates.record_job(self.device, job.params, report)
+        log.info("job %s done in %.1f s", job.id, report.get("total_seconds", float("nan")))
 
 
 def _describe_crash(exc: Exception, device: str) -> str:
