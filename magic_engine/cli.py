@@ -29,7 +29,7 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variants", type=int, help="number of results (the preset's by default)")
     parser.add_argument("--size", type=int, help="working resolution in px (about size x size pixels)")
     parser.add_argument("--iterations", type=int, help="optimisation steps (the preset's by default)")
-    parser.add_argument("--seed", type=int, default=0, help="same seed, same device: same result")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same device, same CPU thread count: same result")
     parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
                         help="numeric precision of the networks (auto: bf16 where fast)")

@@ -118,7 +118,9 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     checkpoint path, or a loaded FeatureClassifier (reuse it across runs).
     progress: called with a `Progress` now and then. cancel: a
     threading.Event or a callable; checked before every step, a cancelled run
-    raises `Cancelled`. The same seed on the same device gives the same result.
+    raises `Cancelled`. The same seed on the same device, with the same
+    number of CPU threads, gives the same result, bit for bit (bf16 or fp32);
+    another thread count sums in another order and changes low bits.
 
     The objective is optimised at level 0 (the classifier's scale); the
     result is then carried to the region's own resolution with the photo's
