@@ -65,6 +65,20 @@ def run_next_result(procedure, run_mode, image, drawables, config, data):
     return run_step(procedure, lambda: show_next_result(image, drawables))
 
 
+# The two steps around the run: procedure -> (run function, menu label, blurb, help).
+SMALL_STEPS = {
+    REMEMBER_PROC: (run_remember, "_1. Remember Object",
+                    "Remember the selection as the object MAGIC moves or reshapes",
+                    "Saves the selection as the channel 'MAGIC object', shown in red on the canvas, and keeps the "
+                    "selection. Then move, scale, rotate or warp the selection to where the object should go and "
+                    "use Filters → MAGIC → Move or Reshape Object."),
+    NEXT_RESULT_PROC: (run_next_result, "_3. Show Next Result",
+                       "Show the next MAGIC result of the selected (or topmost) run",
+                       "Results of a run are shown one at a time; this hides the visible one and shows the next. "
+                       "Give it a keyboard shortcut to compare the variants in place."),
+}
+
+
 class MagicPlugIn(Gimp.PlugIn):
     def do_set_i18n(self, name):
         return False  # no translations yet; also avoids GIMP's missing-catalog warnings
@@ -73,22 +87,7 @@ class MagicPlugIn(Gimp.PlugIn):
         return [REMEMBER_PROC, PROC_NAME, NEXT_RESULT_PROC]
 
     def do_create_procedure(self, name):
-        if name == REMEMBER_PROC:
-            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_remember, None)
-            procedure.set_menu_label("_1. Remember Object")
-            procedure.set_documentation(
-                "Remember the selection as the object MAGIC moves or reshapes",
-                "Saves the selection as the channel 'MAGIC object', shown in red on the canvas, and keeps the "
-                "selection. Then move, scale, rotate or warp the selection to where the object should go and use "
-                "Filters → MAGIC → Move or Reshape Object.", name)
-        elif name == NEXT_RESULT_PROC:
-            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_next_result, None)
-            procedure.set_menu_label("_3. Show Next Result")
-            procedure.set_documentation(
-                "Show the next MAGIC result of the selected (or topmost) run",
-                "Results of a run are shown one at a time; this hides the visible one and shows the next. "
-                "Give it a keyboard shortcut to compare the variants in place.", name)
-        else:
+        if name == PROC_NAME:
             procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
             procedure.set_menu_label("_2. Move or Reshape Object…")
             procedure.set_documentation(
@@ -98,6 +97,11 @@ class MagicPlugIn(Gimp.PlugIn):
                 "local MAGIC server, and adds its results as new layers in one group above the layer. Pixels "
                 "outside the edited area are left as they are.", name)
             add_arguments(procedure)
+        else:
+            run_function, label, blurb, help_text = SMALL_STEPS[name]
+            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_function, None)
+            procedure.set_menu_label(label)
+            procedure.set_documentation(blurb, help_text, name)
         procedure.set_image_types("*")  # indexed images get a message saying to convert them
         procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
         procedure.add_menu_path(MENU)
