@@ -23,7 +23,10 @@ import numpy as np
 from .config import MagicConfig
 
 PROBE_STEPS = 6  # enough for the critic and all terms to run; the first steps carry the warm-up
-PROBE_SIZE = (192, 144)  # width, height of the probe's photo: a small region with levels above level 0
+# Width, height of the probe's photo. For preview (level 0 at 128 px) its region has
+# a finer level above level 0; for the 224 px presets it is level 0 alone, so
+# their refinement rate is that of level 0 until a real job replaces the figure.
+PROBE_SIZE = (192, 144)
 
 
 @dataclass

@@ -118,13 +118,19 @@ def main(argv=None) -> int:
     # The engine processes start loading torch and the classifier first;
     # this process imports torch for the offer meanwhile (app, engine). On
     # 2 cores that halves the start (3.0 s instead of 5.1 s here).
-    from .engine_process import EngineProcess
+    from .engine_process import launch_engine_processes
 
     devices = args.devices or ["auto"]
-    launched = [EngineProcess(args.classifier, name) for name in devices]
-    for process in launched:
-        process.launch()
+    launched = launch_engine_processes(args.classifier, devices)
+    try:
+        return _serve(args, endpoint, runtime_file, spool, devices, launched)
+    finally:
+        for process in launched:  # whatever ended the server, no engine process outlives it
+            process.close(force=True)
 
+
+def _serve(args, endpoint, runtime_file, spool, devices, launched) -> int:
+    log = logging.getLogger("magic_server")
     from .app import Server, Settings
 
     settings = Settings(endpoint=endpoint, runtime_file=str(runtime_file.path), spool=str(spool.root),

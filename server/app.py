@@ -108,7 +108,7 @@ class Server:
 
     def start(self, engine) -> dict:
         """With the socket bound: restore the spool, start a worker per
-        device of `engine` (server.engine.Engine), publish the runtime file."""
+        device of `engine` (server.engine.IsolatedEngine), publish the runtime file."""
         self.engine = engine
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.estimates = Estimates(self.spool.root, engine.devices, engine.estimate_key, engine.default_config,
@@ -132,6 +132,8 @@ class Server:
         self.board.stop()
         for worker in self.workers:
             worker.join(timeout=10)
+        if self.engine is not None:
+            self.engine.close()
         self.runtime_file.remove()
         if self.router is not None:
             self.router.close(linger=0)
@@ -176,6 +178,7 @@ class Server:
         for worker in self.workers:
             if worker.is_alive():
                 log.warning("worker %s did not stop in time; its job will read as interrupted", worker.name)
+        self.engine.close()  # engine processes of workers that did not stop are killed
         self._flush_events()
         self.runtime_file.remove()
         self.router.close(linger=1000)

@@ -100,6 +100,9 @@ class EngineOffer:
     def release(self, device: str) -> None:
         """The device's worker has stopped."""
 
+    def close(self) -> None:
+        """The server is stopping (workers stopped or given up on)."""
+
     def hello_info(self) -> dict:
         known = {d["name"]: d for d in magic_engine.available_devices()}
         devices = []
@@ -184,32 +187,27 @@ class Engine(EngineOffer):
                             report=_json_safe(result.report))
 
 
-def launch_engine_processes(classifier_spec: str, devices) -> list:
-    from .engine_process import EngineProcess
-
-    processes = [EngineProcess(classifier_spec, str(name)) for name in devices]
-    for process in processes:
-        process.launch()
-    return processes
-
-
 class IsolatedEngine(EngineOffer):
     """An Engine per device, each in its own child process."""
 
     def __init__(self, classifier_spec: str = "auto", devices=("auto",), launched=None):
         """launched: EngineProcess objects already launched, one per entry of
-        `devices` in order (see launch_engine_processes)."""
-        super().__init__(classifier_spec, devices)
+        `devices` in order (engine_process.launch_engine_processes); all are
+        closed if this fails."""
+        from .engine_process import launch_engine_processes
+
         launched = list(launched) if launched is not None else launch_engine_processes(classifier_spec, devices)
-        self.processes = dict(zip(self.devices, launched))
         try:
+            super().__init__(classifier_spec, devices)
+            self.processes = dict(zip(self.devices, launched))
             for device in self.devices:
                 self.processes[device].device = device  # the resolved name, for messages
                 info = self.processes[device].wait_ready()
                 if self.classifier_info is None:
                     self._describe_classifier(info["description"], info["warning"])
         except BaseException:
-            self.close()
+            for process in launched:
+                process.close(force=True)
             raise
 
     def run_spooled(self, spool_root, job_id: str, width: int, height: int, sizes: dict, params: dict, device: str,
@@ -238,12 +236,15 @@ class IsolatedEngine(EngineOffer):
         return CostSample.from_dict(answer[1]) if answer[0] == "probed" else self._raise(answer)
 
     def _raise(self, answer):
+        from .engine_process import EngineCrashed
+
         kind, text = answer[0], answer[1]
         if kind == "cancelled":
             raise self.Cancelled(text)
         if kind == "error":
             raise self.Error(text)
-        raise RuntimeError(text)  # "crash": the worker describes it
+        log.error("the engine failed: %s\n%s", text, answer[2] if len(answer) > 2 else "")
+        raise EngineCrashed(text)
 
     def release(self, device: str) -> None:
         self.processes[device].close()

@@ -26,11 +26,14 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
+import traceback
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1
+ORPHAN_CHECK_S = 1.0  # how often the child checks that its server is still there
 START_TIMEOUT_S = 600.0  # importing torch and loading a classifier from a slow disk
 STOP_TIMEOUT_S = 10.0
 
@@ -47,6 +50,10 @@ class ResultsNotSaved(RuntimeError):
     """The job ran but its results could not be written to the spool (a full disk)."""
 
 
+class EngineCrashed(RuntimeError):
+    """The engine raised something unexpected; the text names it (its traceback is logged)."""
+
+
 def describe_exit(code) -> str:
     if code is not None and code < 0:
         try:
@@ -61,23 +68,33 @@ def describe_exit(code) -> str:
 
 
 # --- the child ---------------------------------------------------------------
-def _child_main(conn, cancel_event, classifier_spec: str, device: str) -> None:
-    # A terminal's Ctrl-C and a service manager's SIGTERM reach the whole
-    # process group: stopping is the parent's to handle (it ends the job as
-    # interrupted, then stops this process).
+def _exit_when_orphaned(parent: int) -> None:
+    """A server killed outright cannot stop this process: it stops itself,
+    also in the middle of a long step that sends no progress."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_S)
+    os._exit(1)
+
+
+def _child_main(conn, cancel_event, classifier_spec: str, device: str, parent: int) -> None:
+    # A terminal's Ctrl-C reaches the whole process group: stopping is the
+    # server's to handle (it ends the job as interrupted, then stops this process).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s magic_server[engine %(process)d] %(levelname)s "
                                                    "%(message)s")
     from .engine import Engine
 
     try:
-        engine = Engine(classifier_spec, [device])
-    except Exception as exc:  # noqa: BLE001 - the parent reports it in words
-        conn.send(("start_failed", f"{type(exc).__name__}: {exc}"))
-        return
-    device = engine.devices[0]  # resolved here ("auto" -> "cuda:0"), as the parent resolves it
-    conn.send(("ready", engine.classifier_info))
+        try:
+            engine = Engine(classifier_spec, [device])
+        except Exception as exc:  # noqa: BLE001 - the parent reports it in words
+            conn.send(("start_failed", f"{type(exc).__name__}: {exc}"))
+            return
+        device = engine.devices[0]  # resolved here ("auto" -> "cuda:0"), as the parent resolves it
+        conn.send(("ready", engine.classifier_info))
+    except (BrokenPipeError, EOFError, OSError):
+        return  # the server gave up on this start
     while True:
         try:
             request = conn.recv()
@@ -102,14 +119,13 @@ def _serve(engine, device, request, conn, cancel_event):
             return _run_spooled(engine, device, request, progress, cancel_event)
         if request[0] == "probe":
             return ("probed", engine.probe(request[1], device, cancel=cancel_event.is_set).to_dict())
-        return ("crash", f"unknown request {request[0]!r}")
+        return ("crash", f"unknown request {request[0]!r}", "")
     except engine.Cancelled as exc:
         return ("cancelled", str(exc))
     except engine.Error as exc:
         return ("error", str(exc))
-    except Exception as exc:  # noqa: BLE001 - described by the parent
-        log.exception("engine request failed")
-        return ("crash", f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - described and logged by the parent, with this traceback
+        return ("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
 def _run_spooled(engine, device, request, progress, cancel_event):
@@ -156,7 +172,8 @@ class EngineProcess:
         torch for the offer) then overlaps the child's (torch and the classifier)."""
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(target=_child_main, name=f"magic-engine-{self.device}",
-                                        args=(child_end, self.cancel_event, self.classifier_spec, self.device),
+                                        args=(child_end, self.cancel_event, self.classifier_spec, self.device,
+                                              os.getpid()),
                                         daemon=True)
         process.start()
         child_end.close()
@@ -198,7 +215,9 @@ class EngineProcess:
 
     def request(self, message: tuple, on_progress=None, cancelled=None):
         """Send `message` and wait for its answer (progress passed to
-        on_progress on the way). Raises EngineProcessDied if the child ends."""
+        on_progress on the way). Raises EngineProcessDied if the child ends.
+        A request left any other way (an exception here) costs the child: an
+        answer to it must never be read as the answer to the next request."""
         if self.process is None or not self.process.is_alive():
             if self.process is not None:
                 log.warning("engine process for %s was gone (%s); starting a new one", self.device,
@@ -206,6 +225,15 @@ class EngineProcess:
                 self._reap()
             self.start()
         self.cancel_event.clear()
+        try:
+            return self._exchange(message, on_progress, cancelled)
+        except EngineProcessDied:
+            raise
+        except BaseException:
+            self.close(force=True)
+            raise
+
+    def _exchange(self, message: tuple, on_progress, cancelled):
         try:
             self.conn.send(message)
         except OSError:  # the child died just now: reported below
@@ -219,8 +247,11 @@ class EngineProcess:
                     answer = self.conn.recv()
                 except (EOFError, OSError):
                     answer = None
-                if answer is None:
-                    pass  # the child closed its end: reported below once it has exited
+                if answer is None:  # the child closed its end: wait for it to exit, then say how
+                    self.process.join(STOP_TIMEOUT_S)
+                    if self.process.is_alive():
+                        self.process.kill()
+                        self.process.join(STOP_TIMEOUT_S)
                 elif answer[0] == "progress":
                     if on_progress is not None:
                         on_progress(answer[1])
@@ -232,8 +263,9 @@ class EngineProcess:
                 self._reap()
                 raise EngineProcessDied(describe_exit(code))
 
-    def close(self) -> None:
-        """Stop the child (after its current request, then by force)."""
+    def close(self, force: bool = False) -> None:
+        """Stop the child: cancel its request and ask it to stop, then kill
+        it if it has not within STOP_TIMEOUT_S (at once with `force`)."""
         if self.process is None:
             return
         try:
@@ -241,12 +273,16 @@ class EngineProcess:
         except (BrokenPipeError, OSError):
             pass
         self.cancel_event.set()
-        self.process.join(STOP_TIMEOUT_S)
+        self.process.join(0 if force else STOP_TIMEOUT_S)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(STOP_TIMEOUT_S)
         self._reap()
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            os.kill(self.process.pid, signal.SIGKILL)
+
+def launch_engine_processes(classifier_spec: str, devices) -> list:
+    """One launched (not yet ready) EngineProcess per device name, in order."""
+    processes = [EngineProcess(classifier_spec, str(name)) for name in devices]
+    for process in processes:
+        process.launch()
+    return processes

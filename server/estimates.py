@@ -39,6 +39,7 @@ class Estimates:
         self.lock = threading.Lock()
         self.samples = {}  # key -> preset -> {"sample": dict, "basis": "job"|"probe", "measured": epoch s}
         self.wanted = {device: [] for device in self.devices}  # presets waiting for a probe, in order
+        self.failed = {device: set() for device in self.devices}  # probes that failed: not retried until a restart
         self._load()
 
     # --- storage -----------------------------------------------------------
@@ -50,6 +51,8 @@ class Estimates:
             for key, presets in data.items():
                 for preset, entry in presets.items():
                     CostSample.from_dict(entry["sample"])  # a bad entry fails here, not in estimate()
+                    if entry["basis"] not in ("job", "probe"):
+                        raise ValueError(f"unknown basis {entry['basis']!r}")
             self.samples = data
         except FileNotFoundError:
             pass
@@ -96,9 +99,13 @@ class Estimates:
         self._store(device, preset, sample, "probe")
 
     def probe_failed(self, device: str, preset: str) -> None:
+        """Not asked again in this server's life (a probe that failed for want of
+        memory would fail, and restart the engine process, every second);
+        a finished job of the preset still gives its figure."""
         with self.lock:
             if preset in self.wanted[device]:
-                self.wanted[device].remove(preset)  # asked again by the next estimate
+                self.wanted[device].remove(preset)
+            self.failed[device].add(preset)
 
     # --- estimates out -------------------------------------------------------
     def estimate(self, width: int, height: int) -> dict:
@@ -115,6 +122,9 @@ class Estimates:
             for preset in self.presets:
                 config = self.make_config(preset)
                 entry = filed.get(preset)
+                if entry is None and preset in self.failed[device]:
+                    out[preset] = {"seconds": None, "basis": "failed", "variants": config.variants}
+                    continue
                 if entry is None:
                     if preset not in self.wanted[device]:
                         self.wanted[device].append(preset)
@@ -123,4 +133,4 @@ class Estimates:
                 seconds = predict_seconds(CostSample.from_dict(entry["sample"]), config, width, height)
                 out[preset] = {"seconds": round(seconds, 1), "basis": entry["basis"], "variants": config.variants}
         return {"device": device, "estimates": out,
-                "measuring": any(value["seconds"] is None for value in out.values())}
+                "measuring": any(value["basis"] is None for value in out.values())}

@@ -16,7 +16,7 @@ import numpy as np
 
 from magic_client.protocol import BufferSpec
 
-from .engine_process import EngineProcessDied, ResultsNotSaved
+from .engine_process import EngineCrashed, EngineProcessDied, ResultsNotSaved
 from .jobs import INTERRUPTED_MESSAGE, Job, JobBoard
 from .spool import Spool, SpoolError
 
@@ -142,9 +142,13 @@ class Worker(threading.Thread):
             self.board.finish_failed(job, f"{exc}. The server is still running; the next job gets a new engine "
                                           f"process.", "engine_error")
             return
+        except EngineCrashed as exc:  # its traceback is logged already
+            self.board.finish_failed(job, _describe_crash(str(exc), self.device), "engine_error")
+            return
         except Exception as exc:  # noqa: BLE001 - a job must never take the server down
             log.exception("job %s crashed", job.id)
-            self.board.finish_failed(job, _describe_crash(exc, self.device), "engine_error")
+            self.board.finish_failed(job, _describe_crash(f"{type(exc).__name__}: {exc}", self.device),
+                                     "engine_error")
             return
         self.board.finish_done(job, variants, report)
         if self.estimates is not None:
@@ -152,8 +156,7 @@ class Worker(threading.Thread):
         log.info("job %s done in %.1f s", job.id, report.get("total_seconds", float("nan")))
 
 
-def _describe_crash(exc: Exception, device: str) -> str:
-    text = f"{type(exc).__name__}: {exc}"
+def _describe_crash(text: str, device: str) -> str:
     if "out of memory" in text.lower():
         return (f"out of memory on {device}: use a smaller preset, fewer variants or a smaller working size, "
                 f"or crop the image closer to the object ({text[:200]})")

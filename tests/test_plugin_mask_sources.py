@@ -117,6 +117,8 @@ def test_dialog_texts():
     assert preflight.preset_label("paper", {"seconds": None, "variants": 5}, True) == \
         "Paper (official schedule, slow): measuring…, 5 results"
     assert preflight.preset_label("standard", None, False) == "Standard (GPU or patient CPU)"
+    assert preflight.preset_label("paper", {"seconds": None, "basis": "failed", "variants": 5}, False) == \
+        "Paper (official schedule, slow): no estimate (measuring it failed), 5 results"
     hello = {"devices": [{"name": "cpu", "description": "CPU (2 threads)"}], "queue": {"queued": 1, "running": 1}}
     assert preflight.server_line("running", hello) == "Server: running on CPU (2 threads); 2 job(s) ahead of this one."
     assert "starting it now" in preflight.server_line("starting")

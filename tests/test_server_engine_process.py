@@ -78,3 +78,33 @@ def test_a_stopped_server_stops_its_engine_process(server_factory):
     (child,) = engine_pids(server)
     assert server.stop() == 0
     assert not alive(child)
+
+
+def _spawned_engine_processes():
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if b"multiprocessing.spawn" in f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return set(found)
+
+
+def test_a_server_that_cannot_start_leaves_no_engine_process(tmp_path):
+    import subprocess
+    import sys
+
+    before = _spawned_engine_processes()
+    done = subprocess.run([sys.executable, "-m", "magic_server", "--endpoint", "tcp://127.0.0.1:0",
+                           "--runtime-file", str(tmp_path / "s.json"), "--spool", str(tmp_path / "spool"),
+                           "--classifier", "random:resnet18", "--device", "cpu", "--device", "cpu"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4 and "device cpu was given twice" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    deadline = time.monotonic() + 15
+    while _spawned_engine_processes() - before:
+        assert time.monotonic() < deadline, "an engine process outlived a server that failed to start"
+        time.sleep(0.2)

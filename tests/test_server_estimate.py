@@ -81,12 +81,26 @@ def test_estimates_are_measured_then_kept_and_updated_by_jobs(server_factory, tm
 
     kept = json.loads((spool / "timings.json").read_text())
     (key,) = kept
-    assert "random:resnet18" in key or "resnet18" in key and "cpu" in key.lower()
+    assert "resnet18" in key and "cpu" in key.lower(), key
     restarted = server_factory(spool=spool)
     with restarted.client() as client:
         reply = client.estimate(200, 150)
         assert not reply["measuring"], "figures kept in the spool are used at once after a restart"
         assert reply["estimates"]["preview"]["seconds"] == seconds["preview"]
+
+
+def test_a_failed_probe_is_not_retried_and_ends_the_measuring(tmp_path):
+    from magic_server.estimates import Estimates
+
+    book = Estimates(tmp_path, ["cpu"], lambda device: "key", lambda preset: make_config(preset),
+                     ["preview", "paper"])
+    assert book.estimate(100, 100)["measuring"] and book.next_probe("cpu") == "preview"
+    book.probe_failed("cpu", "preview")
+    book.record_probe("cpu", "paper", CostSample(5, 0.0, 0.5, 1.0, 10_000))
+    reply = book.estimate(100, 100)
+    assert not reply["measuring"] and book.next_probe("cpu") is None
+    assert reply["estimates"]["preview"] == {"seconds": None, "basis": "failed", "variants": 3}
+    assert reply["estimates"]["paper"]["basis"] == "probe"
 
 
 def test_a_job_never_waits_for_a_probe(server_factory):

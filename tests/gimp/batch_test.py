@@ -233,6 +233,11 @@ def check_after_run_state(image, group):
     check(group.get_parasite("magic-gimp-results") is not None, "the group carries no results parasite")
 
 
+def result_group_of_test(layer):
+    parent = layer.get_parent()
+    return parent if parent is not None and parent.get_parasite("magic-gimp-results") is not None else None
+
+
 def test_two_step_workflow():
     """Remember Object, move the selection, run MAGIC with no target channel,
     then Show Next Result cycles the variants."""
@@ -287,6 +292,20 @@ def test_two_step_workflow():
         check(shown == [(i + 1) % VARIANTS for i in range(VARIANTS + 1)], f"Show Next Result showed {shown}")
         print(f"OK two-step workflow: remembered, selection moved by {MOVE_BY}, {VARIANTS} results at "
               f"({x},{y}) {w}x{h}; Show Next Result cycled {shown}")
+
+        # A rerun with a result selected (as a run leaves it) works on the photo, not on the result.
+        # Target moved 10 px left: (80,60)-(100,80); union with the source (40,30)-(100,80), long
+        # side 60 -> margin 16; crop (24,14)-(116,96) -> 92x82 at image (54,34).
+        Gimp.Selection.translate(image, -10, 0)
+        selected = image.get_selected_drawables()
+        check(result_group_of_test(selected[0]) is not None, "a result layer is selected after the run")
+        status, error, again = call_magic(image, selected[0], mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED)
+        check(status == Gimp.PDBStatusType.SUCCESS, f"a rerun from a result layer failed: {error}")
+        check(image.get_item_position(again) + 1 == image.get_item_position(photo) and again.get_parent() is None,
+              "the rerun's group is not directly above the photo")
+        check([layer_summary(c)[1:] for c in again.get_children()] == [(LAYER_X + 24, LAYER_Y + 14, 92, 82)] * VARIANTS,
+              f"the rerun's results are at {[layer_summary(c) for c in again.get_children()]}")
+        print("OK rerun from a result layer: new results made from the photo, above it")
 
         Gimp.Selection.none(image)
         status, error, _ = call_magic(image, photo, REMEMBER_PROC)

@@ -12,7 +12,7 @@ from gi.repository import Gimp  # noqa: E402
 
 from magic_gimp_core import messages  # noqa: E402
 
-from .results import is_result_group  # noqa: E402
+from .results import is_result_group, result_group_of  # noqa: E402
 
 
 def _groups(layers):
@@ -26,11 +26,9 @@ def _groups(layers):
 def _result_group(image, drawables):
     """The selected results (a result layer or its group), else the topmost."""
     for drawable in drawables:
-        if is_result_group(drawable):
-            return drawable
-        parent = drawable.get_parent() if drawable.is_layer() else None
-        if parent is not None and is_result_group(parent):
-            return parent
+        group = result_group_of(drawable) if drawable.is_layer() else None
+        if group is not None:
+            return group
     return next(_groups(image.get_layers()), None)
 
 

@@ -89,10 +89,13 @@ class ServerQuestions(threading.Thread):
         try:
             self.answers.put(("running", client.info))
             deadline = time.monotonic() + ESTIMATE_PATIENCE_S
-            while self.region is not None and not self.stop.is_set() and time.monotonic() < deadline:
+            while self.region is not None and not self.stop.is_set():
                 reply = client.estimate(*self.region)
                 self.answers.put(("estimate", reply))
                 if not reply.get("measuring"):
+                    break
+                if time.monotonic() > deadline:
+                    self.answers.put(("no_estimate", "the server is still measuring the presets"))
                     break
                 self.stop.wait(ESTIMATE_EVERY_S)
         except BaseException as exc:  # noqa: BLE001 - an old server without `estimate`, or it went away
@@ -228,6 +231,10 @@ class MagicDialog:
             elif kind == "estimate":
                 self.estimates = value.get("estimates") or {}
                 self.measuring = bool(value.get("measuring"))
+                changed_estimates = True
+            elif kind == "no_estimate":  # an older server, or it is taking too long: say so, stop "measuring…"
+                self.measuring = False
+                self.server_label.set_text(f"{self.server_label.get_text()} No time estimates: {value}.")
                 changed_estimates = True
         if changed_estimates and not self.preset.get_property("popup-shown"):
             self._fill_presets()

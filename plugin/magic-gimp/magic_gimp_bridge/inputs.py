@@ -16,6 +16,7 @@ from magic_gimp_core.mask_sources import (ARGUMENT, OBJECT_CHANNEL, OBJECT_CHANN
 from magic_gimp_core.plan import MaskBoxes, check_masks  # noqa: E402
 
 from . import pixels  # noqa: E402
+from .results import result_group_of, source_layer_of  # noqa: E402
 
 
 @dataclass
@@ -37,11 +38,19 @@ class EditInputs:
 
 
 def source_layer(image, drawables):
-    """The one pixel layer MAGIC works on, or UserError saying what to select."""
+    """The one pixel layer MAGIC works on, or UserError saying what to select.
+    A result of an earlier run (selected after that run) stands for the
+    layer it was made from, so a rerun edits the photo, not the result."""
     if len(drawables) != 1:
         raise messages.UserError(f"MAGIC works on one layer at a time, and {len(drawables)} are selected. Select "
                                  f"only the layer that holds the object, then run MAGIC again.")
     layer = drawables[0]
+    group = result_group_of(layer) if layer.is_layer() else None
+    if group is not None:
+        layer = source_layer_of(image, group)
+        if layer is None:
+            raise messages.UserError(f"'{drawables[0].get_name()}' is a MAGIC result, and the layer it was made from "
+                                     f"is gone. Select the layer that holds the object, then run MAGIC again.")
     if not layer.is_layer() or isinstance(layer, Gimp.LayerMask):
         raise messages.UserError("MAGIC works on a layer; a channel or mask is selected. Select the layer that holds "
                                  "the object in the Layers dock, then run MAGIC again.")

@@ -32,6 +32,7 @@ def remember_object(image, drawables):
     if Gimp.Selection.is_empty(image):
         raise messages.UserError("Nothing is selected. Select the object to move or reshape (any selection tool), "
                                  "then use Filters → MAGIC → Remember Object.")
+    layers = [d for d in drawables if d.is_layer()] or image.get_selected_layers()  # before saving selects the channel
     image.undo_group_start()
     try:
         old = image.get_channel_by_name(OBJECT_CHANNEL_NAME)
@@ -40,8 +41,8 @@ def remember_object(image, drawables):
         channel = Gimp.Selection.save(image)
         channel.set_name(OBJECT_CHANNEL_NAME)
         show_overlay(channel)
-        if drawables:
-            image.set_selected_layers([d for d in drawables if d.is_layer()] or image.get_selected_layers())
+        if layers:
+            image.set_selected_layers(layers)
     finally:
         image.undo_group_end()
     Gimp.displays_flush()

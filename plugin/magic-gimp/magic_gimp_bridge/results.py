@@ -2,13 +2,14 @@
 one layer per variant, in a single undo step.
 
 After a run the first result is visible and selected (its pixels, not its
-mask, so Ctrl+F repeats MAGIC and painting touches the result), the others
-are hidden under it: Filters → MAGIC → Show Next Result, or the eye
+mask, so painting touches the result; a rerun from a result layer works on
+the layer the results were made from), the others are hidden under it: Filters → MAGIC → Show Next Result, or the eye
 icons, show each in turn. The group carries a parasite, so it is found
 again after renaming or reloading the XCF."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import List
 
@@ -21,13 +22,39 @@ from magic_gimp_core.masks import binary_layer_mask  # noqa: E402
 from magic_gimp_core.naming import group_name, layer_name  # noqa: E402
 
 from . import pixels  # noqa: E402
+from .remember import hide_object_overlay  # noqa: E402
 
 
-RESULTS_PARASITE = "magic-gimp-results"
+RESULTS_PARASITE = "magic-gimp-results"  # JSON: mode, preset, seed and the source layer's tattoo
 
 
 def is_result_group(layer) -> bool:
     return layer.is_group() and layer.get_parasite(RESULTS_PARASITE) is not None
+
+
+def result_group_of(layer):
+    """The result group `layer` is (or is a result inside), else None."""
+    if is_result_group(layer):
+        return layer
+    parent = layer.get_parent() if layer.is_layer() else None
+    return parent if parent is not None and is_result_group(parent) else None
+
+
+def source_layer_of(image, group):
+    """The layer a result group was made from: by its tattoo (kept in the
+    XCF), else the layer just below the group. None if it is gone."""
+    try:
+        record = json.loads(bytes(group.get_parasite(RESULTS_PARASITE).get_data()).decode("utf-8"))
+        layer = image.get_layer_by_tattoo(int(record["source_tattoo"]))
+        if layer is not None and layer.is_valid() and not layer.is_group():
+            return layer
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    parent = group.get_parent()
+    siblings = parent.get_children() if parent is not None else image.get_layers()
+    below = [layer for layer in siblings[siblings.index(group) + 1:] if not layer.is_group()] \
+        if group in siblings else []
+    return below[0] if below else None
 
 
 @dataclass
@@ -60,8 +87,10 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
     try:
         group = Gimp.GroupLayer.new(image, group_name(place.mode, place.preset, place.seed))
         image.insert_layer(group, source_layer.get_parent(), image.get_item_position(source_layer))
+        record = {"mode": place.mode, "preset": place.preset, "seed": place.seed,
+                  "source_tattoo": source_layer.get_tattoo()}
         group.attach_parasite(Gimp.Parasite.new(RESULTS_PARASITE, Gimp.PARASITE_PERSISTENT,
-                                                f"{place.mode} {place.preset} {place.seed}".encode()))
+                                                json.dumps(record).encode("utf-8")))
         made = []
         for index, data in enumerate(layers):
             layer = Gimp.Layer.new(image, layer_name(place.mode, place.preset, place.seed, index + 1),
@@ -77,6 +106,7 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
             layer.update(0, 0, place.width, place.height)
             made.append(layer)
         image.set_selected_layers(made[:1])
+        hide_object_overlay(image)  # in the same undo step: one Ctrl+Z takes the whole run back
     except BaseException:
         if group is not None and group.is_valid():
             image.remove_layer(group)  # nothing half-made stays behind

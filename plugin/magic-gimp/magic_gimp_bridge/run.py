@@ -24,9 +24,8 @@ from magic_gimp_core.settings import PluginSettings  # noqa: E402
 
 from . import pixels  # noqa: E402
 from .arguments import Options, read_options  # noqa: E402
-from .inputs import read_edit_inputs, source_layer  # noqa: E402
+from .inputs import read_edit_inputs  # noqa: E402
 from .progress import DialogProgress, GimpProgress  # noqa: E402
-from .remember import hide_object_overlay  # noqa: E402
 from .results import Placement, insert_results  # noqa: E402
 
 CANCEL_GRACE_S = 10.0  # after Cancel, wait this long for the server to confirm, then stop waiting
@@ -104,9 +103,7 @@ class MagicRun:
                                      f"added. Update the server and the plug-in together.")
         x, y = pixels.layer_offsets(layer)
         place = Placement(options.mode, options.preset, seed, x + crop.left, y + crop.top, crop.width, crop.height)
-        group = insert_results(image, layer, place, result.layers, result.edit_mask)
-        hide_object_overlay(image)
-        return group
+        return insert_results(image, layer, place, result.layers, result.edit_mask)
 
     def _measured_seconds(self, width: int, height: int, preset: str):
         """The server's measured time for this job, or None (an older server, or not measured yet)."""
@@ -147,6 +144,9 @@ class MagicRun:
         def tick():
             nonlocal cancel_sent_at
             for event in runner.drain_events():
+                if event.get("type") == "progress" and event.get("phase") == "starting":
+                    # The measured time counts from the engine's start, not from the upload or the queue.
+                    self.estimate = JobEstimate(self.estimate.seconds, time.monotonic())
                 shown = describe_event(event, self.estimate.left(time.monotonic()))
                 if shown is not None and cancel_sent_at is None:
                     self.progress.show(*shown)
@@ -168,7 +168,6 @@ def run_procedure(procedure, run_mode, image, drawables, config, settings: Plugi
     """The procedure's run function; never raises."""
     interactive = run_mode == Gimp.RunMode.INTERACTIVE
     try:
-        source_layer(image, drawables)  # before the dialog: nothing to show for a channel or a group
         if interactive:
             from .dialog import ask_options
 

@@ -42,6 +42,8 @@ def preset_label(name: str, entry: Optional[dict], measuring: bool) -> str:
     variants = entry.get("variants")
     results = f", {variants} results" if variants else ""
     seconds = entry.get("seconds")
+    if seconds is None and entry.get("basis") == "failed":
+        return f"{label}: no estimate (measuring it failed){results}"
     if seconds is None:
         return f"{label}: measuring…{results}" if measuring else label
     return f"{label}: about {format_seconds(seconds)}{results}"

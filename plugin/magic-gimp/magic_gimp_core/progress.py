@@ -36,8 +36,8 @@ def time_left_text(seconds: Optional[float]) -> str:
 
 class JobEstimate:
     """The server's measured estimate for the whole job, counted down from
-    when the job was submitted: the time left in phases whose events carry
-    no estimate of their own (waiting, starting, learning the masks)."""
+    `started` (the engine's start, once known): the time left in phases
+    whose events carry no estimate of their own (starting, learning the masks)."""
 
     def __init__(self, seconds: Optional[float], started: float):
         self.seconds, self.started = seconds, started

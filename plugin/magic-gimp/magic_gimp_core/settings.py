@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -64,7 +65,8 @@ def load_settings(plugin_dir: str) -> PluginSettings:
     variants = data.get("variants", 0)
     if isinstance(variants, int) and not isinstance(variants, bool) and 0 <= variants <= MAX_VARIANTS:
         settings.variants = variants
-    else:
-        settings.problem = f"{path}: \"variants\" must be 0 (the preset's number) to {MAX_VARIANTS}"
+    else:  # the run still works with the preset's number; `problem` is kept for reaching the server
+        print(f"magic-gimp: {path}: \"variants\" must be 0 (the preset's number) to {MAX_VARIANTS}; using 0",
+              file=sys.stderr)
     settings.test_presets = data.get("test_presets") is True
     return settings
