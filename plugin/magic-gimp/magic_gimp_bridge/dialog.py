@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import gi
 
@@ -31,7 +31,8 @@ from gi.repository import GdkPixbuf, Gegl, GLib, GimpUi, Gtk  # noqa: E402
 from magic_gimp_core import choices, messages, preflight, thumbnail  # noqa: E402
 from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
-from magic_gimp_core.region import DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE  # noqa: E402
+from magic_gimp_core.region import (DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE,  # noqa: E402
+                                    region_rule_from_hello)
 from magic_gimp_core.server_job import CONNECT_TIMEOUT_S, connect  # noqa: E402
 
 from .inputs import EditInputs, read_edit_inputs  # noqa: E402
@@ -66,11 +67,15 @@ def _thumbnail_pixbuf(inputs: EditInputs):
 
 class ServerQuestions(threading.Thread):
     """Connects (starting the server if needed), then asks for estimates
-    until every preset is measured. Posts (kind, value) to `answers`."""
+    until every preset is measured. Posts (kind, value) to `answers`.
+    `plan_region(hello)` -> the area's (width, height) by the server's own
+    region rule (plain data only: no GIMP call may run on this thread)."""
 
-    def __init__(self, import_client, settings, runtime_file: str, region: Optional[tuple]):
+    def __init__(self, import_client, settings, runtime_file: str, plan_region: Optional[Callable]):
         super().__init__(name="magic-dialog-server", daemon=True)
-        self.import_client, self.settings, self.runtime_file, self.region = import_client, settings, runtime_file, region
+        self.import_client, self.settings, self.runtime_file = import_client, settings, runtime_file
+        self.plan_region = plan_region
+        self.region = None
         self.answers: "queue.SimpleQueue" = queue.SimpleQueue()
         self.stop = threading.Event()
 
@@ -88,6 +93,13 @@ class ServerQuestions(threading.Thread):
             return
         try:
             self.answers.put(("running", client.info))
+            if self.plan_region is not None:
+                try:
+                    self.region = self.plan_region(client.info)
+                    self.answers.put(("region", self.region))
+                except messages.UserError as exc:  # this server's rule leaves too small an area
+                    self.answers.put(("failed", str(exc)))
+                    return
             deadline = time.monotonic() + ESTIMATE_PATIENCE_S
             while self.region is not None and not self.stop.is_set():
                 reply = client.estimate(*self.region)
@@ -110,13 +122,19 @@ class MagicDialog:
         self.problem = None
         self.inputs = None
         self.region = None
+        plan_region = None
         try:
-            self.inputs = read_edit_inputs(image, drawables, config.get_property("source-mask"),
-                                           config.get_property("target-mask"))
-            plan = plan_crop(self.inputs.layer.get_name(), self.inputs.width, self.inputs.height,
-                             self.inputs.source_mask, self.inputs.target_mask, self.inputs.boxes,
-                             DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE)
-            self.region = (plan.crop.width, plan.crop.height)
+            self.inputs = inputs = read_edit_inputs(image, drawables, config.get_property("source-mask"),
+                                                    config.get_property("target-mask"))
+            name, width, height = inputs.layer.get_name(), inputs.width, inputs.height
+
+            def plan_region(hello=None):
+                rule = region_rule_from_hello(hello) if hello is not None else \
+                    (DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE)
+                crop = plan_crop(name, width, height, inputs.source_mask, inputs.target_mask, inputs.boxes, *rule).crop
+                return crop.width, crop.height
+
+            self.region = plan_region()  # the defaults, until the server says its own rule
         except messages.UserError as exc:
             self.problem = str(exc)
         self.presets = list(choices.DIALOG_PRESETS) + (["tiny"] if settings.test_presets else [])
@@ -124,7 +142,7 @@ class MagicDialog:
         self.measuring = False
         self._build()
         self.server = ServerQuestions(import_client, settings, (config.get_property("server") or "").strip(),
-                                      self.region)
+                                      plan_region)
         self.server.start()
         self._timer = GLib.timeout_add(POLL_MS, self._poll)
 
@@ -164,8 +182,8 @@ class MagicDialog:
                 "Object (red)", inputs.source_label, preflight.count_inside(inputs.source_mask))), False, False, 0)
             facts.pack_start(self._label(preflight.mask_line(
                 "Target (blue outline)", inputs.target_label, preflight.count_inside(inputs.target_mask))), False, False, 0)
-            facts.pack_start(self._label(preflight.region_line(*self.region, inputs.layer.get_name())),
-                             False, False, 0)
+            self.region_label = self._label(preflight.region_line(*self.region, inputs.layer.get_name()))
+            facts.pack_start(self.region_label, False, False, 0)
             self.picture.set_from_pixbuf(_thumbnail_pixbuf(inputs))
         if self.problem:
             text = GLib.markup_escape_text(self.problem)
@@ -228,6 +246,9 @@ class MagicDialog:
                 self.server_label.set_text(preflight.server_line("running", value))
                 warning = messages.weights_warning(value)
                 self.weights_label.set_text(warning.split("\n\n")[0] if warning else "")
+            elif kind == "region" and value != self.region:
+                self.region = value
+                self.region_label.set_text(preflight.region_line(*value, self.inputs.layer.get_name()))
             elif kind == "estimate":
                 self.estimates = value.get("estimates") or {}
                 self.measuring = bool(value.get("measuring"))
