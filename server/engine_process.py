@@ -162,10 +162,10 @@ class EngineProcess:
     def pid(self):
         return self.process.pid if self.process is not None else None
 
-    def start(self) -> dict:
+    def start(self, cancelled=None) -> dict:
         """Start the child and wait until its classifier is loaded -> classifier_info."""
         self.launch()
-        return self.wait_ready()
+        return self.wait_ready(cancelled)
 
     def launch(self) -> None:
         """Start the child without waiting: the server's own start (importing
@@ -179,10 +179,15 @@ class EngineProcess:
         child_end.close()
         self.process, self.conn = process, parent_end
 
-    def wait_ready(self) -> dict:
+    def wait_ready(self, cancelled=None) -> dict:
+        """-> classifier_info once the child has loaded it. Raises
+        EngineStartFailed, also when `cancelled()` turns true meanwhile."""
         process, parent_end = self.process, self.conn
         deadline = time.monotonic() + START_TIMEOUT_S
         while not parent_end.poll(POLL_S):
+            if cancelled is not None and cancelled():
+                self.close(force=True)
+                raise EngineStartFailed(f"cancelled while the engine process for {self.device} was starting")
             if not process.is_alive():
                 self._reap()
                 raise EngineStartFailed(f"the engine process for {self.device} ended while starting "
@@ -223,7 +228,7 @@ class EngineProcess:
                 log.warning("engine process for %s was gone (%s); starting a new one", self.device,
                             describe_exit(self.process.exitcode))
                 self._reap()
-            self.start()
+            self.start(cancelled)
         self.cancel_event.clear()
         try:
             return self._exchange(message, on_progress, cancelled)

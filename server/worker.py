@@ -16,7 +16,7 @@ import numpy as np
 
 from magic_client.protocol import BufferSpec
 
-from .engine_process import EngineCrashed, EngineProcessDied, ResultsNotSaved
+from .engine_process import EngineCrashed, EngineProcessDied, EngineStartFailed, ResultsNotSaved
 from .jobs import INTERRUPTED_MESSAGE, Job, JobBoard
 from .spool import Spool, SpoolError
 
@@ -124,11 +124,7 @@ class Worker(threading.Thread):
             self.board.finish_failed(job, str(exc), "internal")
             return
         except self.engine.Cancelled:
-            if job.interrupted:
-                self.board.finish_failed(job, INTERRUPTED_MESSAGE, "interrupted")
-            else:
-                self.board.finish_cancelled(job, job.message or "cancelled")
-            log.info("job %s stopped: %s", job.id, job.message)
+            self._end_cancelled(job)
             return
         except self.engine.Error as exc:
             self.board.finish_failed(job, str(exc), "engine_error")
@@ -142,6 +138,15 @@ class Worker(threading.Thread):
             self.board.finish_failed(job, f"{exc}. The server is still running; the next job gets a new engine "
                                           f"process.", "engine_error")
             return
+        except EngineStartFailed as exc:  # a new engine process (after one died) could not start
+            log.error("job %s: %s", job.id, exc)
+            if job.cancel_event.is_set():
+                self._end_cancelled(job)
+                return
+            self.board.finish_failed(job, f"the engine could not be started again for this job: "
+                                          f"{str(exc).rstrip('.')}. The server is still running; the next job "
+                                          f"tries again.", "engine_error")
+            return
         except EngineCrashed as exc:  # its traceback is logged already
             self.board.finish_failed(job, _describe_crash(str(exc), self.device), "engine_error")
             return
@@ -154,6 +159,14 @@ class Worker(threading.Thread):
         if self.estimates is not None:
             self.estimates.record_job(self.device, job.params, report)
         log.info("job %s done in %.1f s", job.id, report.get("total_seconds", float("nan")))
+
+
+    def _end_cancelled(self, job: Job) -> None:
+        if job.interrupted:
+            self.board.finish_failed(job, INTERRUPTED_MESSAGE, "interrupted")
+        else:
+            self.board.finish_cancelled(job, job.message or "cancelled")
+        log.info("job %s stopped: %s", job.id, job.message)
 
 
 def _describe_crash(text: str, device: str) -> str:

@@ -30,6 +30,13 @@ def alive(pid):
         return False
 
 
+def threads_left(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
+    except OSError:
+        return False
+
+
 def run_until_synthesis(client, seed):
     image, source, target = make_job_inputs()
     job = client.submit(96, 72, image, source, target, params=dict(TINY, iterations=20_000, seed=seed))
@@ -108,3 +115,32 @@ def test_a_server_that_cannot_start_leaves_no_engine_process(tmp_path):
     while _spawned_engine_processes() - before:
         assert time.monotonic() < deadline, "an engine process outlived a server that failed to start"
         time.sleep(0.2)
+
+
+def test_an_engine_process_that_cannot_start_again_fails_the_job_with_a_message(server_factory, tmp_path):
+    import torch
+    import torchvision
+
+    weights = tmp_path / "resnet18-test.pt"
+    torch.save(torchvision.models.resnet18(num_classes=1000).state_dict(), weights)
+    server = server_factory(engine_args=["--classifier", str(weights), "--device", "cpu"])
+    with server.client() as client:
+        hidden = weights.with_name("hidden.pt")
+        weights.rename(hidden)  # the next engine process cannot load its classifier
+        (child,) = engine_pids(server)
+        os.kill(child, signal.SIGKILL)  # while idle: the next job finds it gone and starts a new one
+        deadline = time.monotonic() + 10
+        while alive(child) or threads_left(child):  # its server can reap it only once every thread is gone
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        image, source, target = make_job_inputs()
+        job = client.submit(96, 72, image, source, target, params=dict(TINY, classifier="resnet18-test", seed=4))
+        with pytest.raises(JobFailed) as failed:
+            client.wait(job, timeout=120)
+        assert failed.value.code == "engine_error"
+        assert "could not be started again" in str(failed.value) and "server is still running" in str(failed.value)
+        assert server.alive() and client.hello()["protocol"] == 1
+
+        hidden.rename(weights)
+        again = client.submit(96, 72, image, source, target, params=dict(TINY, classifier="resnet18-test", seed=4))
+        assert len(client.wait(again, timeout=120).layers) == 2
