@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .config import MagicConfig
+from .config import MagicConfig, make_config
 
 PROBE_STEPS = 6  # enough for the critic and all terms to run; the first steps carry the warm-up
 # Width, height of the probe's photo. For preview (level 0 at 128 px) its region has
@@ -87,7 +87,6 @@ def probe(config: MagicConfig, classifier, device, cancel=None, warm_up: bool = 
     The first run in a process pays for torch's own start (kernels chosen,
     memory pools filled: 4x slower steps on a CPU), so `warm_up` runs the
     tiny preset once first."""
-    from .config import make_config
     from .synthesis import synthesize  # synthesis imports the whole engine; only a probe needs it
 
     photo, source, target = _probe_photo(*PROBE_SIZE)

@@ -80,8 +80,8 @@ class Server:
         self._next_heartbeat = 0.0
         self._next_expiry = 0.0
         self.handlers = {
-            "hello": self.op_hello, "ping": self.op_ping, "estimate": self.op_estimate, "submit": self.op_submit, "status": self.op_status,
-            "watch": self.op_watch, "cancel": self.op_cancel, "result": self.op_result, "jobs": self.op_jobs,
+            "hello": self.op_hello, "ping": self.op_ping, "estimate": self.op_estimate, "submit": self.op_submit,
+            "status": self.op_status, "watch": self.op_watch, "cancel": self.op_cancel, "result": self.op_result, "jobs": self.op_jobs,
             "shutdown": self.op_shutdown,
         }
 
@@ -260,8 +260,7 @@ class Server:
                        "min_side": protocol.MIN_IMAGE_SIDE, "max_frame_bytes":
                        protocol.max_frame_bytes(self.settings.max_pixels), "max_queue": self.settings.max_queue,
                        "max_request_header_bytes": protocol.MAX_REQUEST_HEADER_BYTES},
-            "queue": {"queued": len(self.board.queue_positions()),
-                      "running": sum(1 for job in self.board.active() if job.state == "running")},
+            "queue": self._queue_summary(),
         })
         return info, []
 
@@ -309,9 +308,12 @@ class Server:
     def op_estimate(self, identity, header, buffers):
         width, height = check_estimate(header, self.settings.max_pixels)
         reply = self.estimates.estimate(width, height)
-        reply["queue"] = {"queued": len(self.board.queue_positions()),
-                          "running": sum(1 for job in self.board.active() if job.state == "running")}
+        reply["queue"] = self._queue_summary()
         return reply, []
+
+    def _queue_summary(self) -> dict:
+        return {"queued": len(self.board.queue_positions()),
+                "running": sum(1 for job in self.board.active() if job.state == "running")}
 
     def op_status(self, identity, header, buffers):
         job = self._job(header)

@@ -82,7 +82,6 @@ class EngineOffer:
     Error = magic_engine.MagicError
 
     def __init__(self, classifier_spec: str = "auto", devices=("auto",)):
-        self.classifier_spec = classifier_spec
         self.devices = []
         for name in devices:
             device = str(magic_engine.resolve_device(name))
@@ -103,13 +102,14 @@ class EngineOffer:
     def close(self) -> None:
         """The server is stopping (workers stopped or given up on)."""
 
-    def hello_info(self) -> dict:
+    @staticmethod
+    def _device_info(name: str) -> dict:
+        """magic_engine's description of device `name` ("cuda" finds "cuda:0")."""
         known = {d["name"]: d for d in magic_engine.available_devices()}
-        devices = []
-        for name in self.devices:
-            info = dict(known.get(name, known.get(name + ":0", {"description": name})))
-            info["name"] = name
-            devices.append(info)
+        return dict(known.get(name, known.get(name + ":0", {"description": name})), name=name)
+
+    def hello_info(self) -> dict:
+        devices = [self._device_info(name) for name in self.devices]
         return {
             "engine_version": magic_engine.__version__,
             "devices": devices,
@@ -142,8 +142,7 @@ class EngineOffer:
 
     def estimate_key(self, device: str) -> str:
         """What a measured time depends on besides the preset: engine, classifier, device."""
-        known = {d["name"]: d for d in magic_engine.available_devices()}
-        description = known.get(device, known.get(device + ":0", {})).get("description", device)
+        description = self._device_info(device).get("description", device)
         return f"engine {magic_engine.__version__} | {self.classifier_info['description']} | {description}"
 
     def default_config(self, preset: str):

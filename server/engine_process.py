@@ -156,11 +156,6 @@ class EngineProcess:
         self.process = None
         self.conn = None
         self.cancel_event = self._context.Event()
-        self.classifier_info = None
-
-    @property
-    def pid(self):
-        return self.process.pid if self.process is not None else None
 
     def start(self, cancelled=None) -> dict:
         """Start the child and wait until its classifier is loaded -> classifier_info."""
@@ -189,9 +184,7 @@ class EngineProcess:
                 self.close(force=True)
                 raise EngineStartFailed(f"cancelled while the engine process for {self.device} was starting")
             if not process.is_alive():
-                self._reap()
-                raise EngineStartFailed(f"the engine process for {self.device} ended while starting "
-                                        f"({describe_exit(process.exitcode)})")
+                break  # reported below, as an answer that never came
             if time.monotonic() > deadline:
                 self.close()
                 raise EngineStartFailed(f"the engine process for {self.device} did not start in "
@@ -207,7 +200,6 @@ class EngineProcess:
         if kind != "ready":
             self._reap()
             raise EngineStartFailed(value)
-        self.classifier_info = value
         log.info("engine process %d runs %s", process.pid, self.device)
         return value
 

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from magic_engine.estimate import CostSample
+from magic_engine.estimate import CostSample, predict_seconds
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,6 @@ class Estimates:
         region on the first device (where an idle server runs the next job);
         seconds None while that preset is still to be measured (it is queued
         for a probe)."""
-        from magic_engine.estimate import predict_seconds
-
         device = self.devices[0]
         out = {}
         with self.lock:

@@ -109,7 +109,9 @@ def test_downsampled_masks_keep_thin_strokes():
 
 
 def test_dialog_texts():
-    assert preflight.count_inside(bytes([0, 127, 128, 255])) == 2
+    from magic_gimp_core.masks import count_inside
+
+    assert count_inside(bytes([0, 127, 128, 255])) == 2
     assert preflight.mask_line("Object", "the selection", 12345) == "Object: the selection, 12,345 px"
     assert "420×380 px of layer 'Photo'" in preflight.region_line(420, 380, "Photo")
     assert preflight.preset_label("preview", {"seconds": 55.2, "variants": 3}, False) == \

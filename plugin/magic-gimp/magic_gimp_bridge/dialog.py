@@ -29,6 +29,7 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import GdkPixbuf, Gegl, GLib, GimpUi, Gtk  # noqa: E402
 
 from magic_gimp_core import choices, messages, preflight, thumbnail  # noqa: E402
+from magic_gimp_core.masks import count_inside  # noqa: E402
 from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
 from magic_gimp_core.region import (DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE,  # noqa: E402
@@ -179,9 +180,9 @@ class MagicDialog:
         if self.inputs is not None:
             inputs = self.inputs
             facts.pack_start(self._label(preflight.mask_line(
-                "Object (red)", inputs.source_label, preflight.count_inside(inputs.source_mask))), False, False, 0)
+                "Object (red)", inputs.source_label, count_inside(inputs.source_mask))), False, False, 0)
             facts.pack_start(self._label(preflight.mask_line(
-                "Target (blue outline)", inputs.target_label, preflight.count_inside(inputs.target_mask))), False, False, 0)
+                "Target (blue outline)", inputs.target_label, count_inside(inputs.target_mask))), False, False, 0)
             self.region_label = self._label(preflight.region_line(*self.region, inputs.layer.get_name()))
             facts.pack_start(self.region_label, False, False, 0)
             self.picture.set_from_pixbuf(_thumbnail_pixbuf(inputs))

@@ -72,6 +72,13 @@ def mask_box(mask, width: int, height: int) -> Optional[Box]:
     return Box(left, top, right, bottom)
 
 
+def count_inside(mask) -> int:
+    """Pixels inside a u8 mask (>= 128, the engine's rule)."""
+    if numpy is not None:
+        return int(numpy.count_nonzero(numpy.frombuffer(bytes(mask), numpy.uint8) >= INSIDE))
+    return bytes(mask).translate(_TO_FLAG).count(1)
+
+
 def binary_layer_mask(edit_mask) -> bytes:
     """255 wherever the server changed pixels (edit mask > 0), else 0.
 

@@ -7,22 +7,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .choices import PRESETS
-from .masks import INSIDE
 from .progress import format_seconds
-
-try:
-    import numpy
-except ImportError:  # pragma: no cover - exercised by tests that hide numpy
-    numpy = None
-
-_TO_FLAG = bytes(1 if v >= INSIDE else 0 for v in range(256))
-
-
-def count_inside(mask) -> int:
-    """Pixels inside a u8 mask (>= 128, the engine's rule)."""
-    if numpy is not None:
-        return int(numpy.count_nonzero(numpy.frombuffer(bytes(mask), numpy.uint8) >= INSIDE))
-    return bytes(mask).translate(_TO_FLAG).count(1)
 
 
 def mask_line(role: str, origin: str, pixels: int) -> str:
