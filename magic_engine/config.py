@@ -48,6 +48,7 @@ PRESETS = {
             "mask_net_training": "upfront",
             "mask_net_steps": 400,
             "critic_width": 16,
+            "gradient_penalty_fraction": 0.5,
         },
     },
     "preview": {
@@ -63,6 +64,7 @@ PRESETS = {
             "mask_net_training": "upfront",
             "mask_net_steps": 200,
             "critic_width": 16,
+            "gradient_penalty_fraction": 0.5,
         },
     },
     "tiny": {
@@ -127,6 +129,9 @@ class MagicConfig:
     critic_learning_rate: float = 5e-4
     critic_betas: tuple = (0.5, 0.999)
     gradient_penalty_weight: float = 0.1
+    # The penalty is taken on a random window this fraction of each side
+    # (losses.critic_loss); 1: the whole image, as the official code.
+    gradient_penalty_fraction: float = 1.0
     critic_width: int = 32  # official nfc; layers use 2*w and 4*w channels
 
     # Image-to-mask network ("Patch AE" in the paper).
@@ -202,6 +207,8 @@ def _check(cfg: MagicConfig) -> None:
         problems.append("init_std must be >= 0")
     if cfg.warmup_steps < 0:
         problems.append("warmup_steps must be >= 0")
+    if not 0.0 < cfg.gradient_penalty_fraction <= 1.0:
+        problems.append("gradient_penalty_fraction is a fraction of each side, 0 < f <= 1")
     if cfg.critic_every < 1:
         problems.append("critic_every must be >= 1")
     if not 0.0 <= cfg.critic_start <= 1.0:

@@ -54,16 +54,39 @@ def feature_statistics_loss(features, reference_stats) -> torch.Tensor:
     return total
 
 
+PENALTY_MIN_SIDE = 48  # a crop keeps at least this many px a side (the critic's 21 px field, several scores)
+
+
+def penalty_window(height: int, width: int, fraction: float, generator: torch.Generator | None, device):
+    """Rows and columns (two slices) of the square-ish window the gradient penalty is taken on:
+    `fraction` of each side (at least PENALTY_MIN_SIDE px), at a random place; the whole
+    image for fraction 1."""
+    h = min(height, max(PENALTY_MIN_SIDE, round(height * fraction)))
+    w = min(width, max(PENALTY_MIN_SIDE, round(width * fraction)))
+    top = int(torch.randint(0, height - h + 1, (), device=device, generator=generator))
+    left = int(torch.randint(0, width - w + 1, (), device=device, generator=generator))
+    return slice(top, top + h), slice(left, left + w)
+
+
 def critic_loss(critic, real: torch.Tensor, fake: torch.Tensor, penalty_weight: float,
-                generator: torch.Generator | None = None):
+                generator: torch.Generator | None = None, penalty_fraction: float = 1.0):
     """WGAN-GP critic loss, SinGAN style: the norm of the gradient to the
     mixed image is taken over its channels at each pixel, with one
     interpolation factor for the whole batch. `real` may be a single image: BatchNorm statistics of B
-    identical copies equal those of one, so the result is the same."""
+    identical copies equal those of one, so the result is the same.
+
+    penalty_fraction < 1 takes the penalty on one random window of the mixed
+    images, that fraction of each side: the penalty is a mean over pixels of
+    a fully convolutional critic, so a window estimates it, and its double
+    backward (most of the update's cost) shrinks with the window's area."""
     real_score = critic(real).mean()
     fake_score = critic(fake).mean()
     alpha = torch.rand((), device=fake.device, generator=generator)
-    mixed = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True)
+    mixed = alpha * real + (1 - alpha) * fake
+    if penalty_fraction < 1:
+        rows, cols = penalty_window(*mixed.shape[-2:], penalty_fraction, generator, fake.device)
+        mixed = mixed[..., rows, cols]
+    mixed = mixed.detach().requires_grad_(True)
     mixed_score = critic(mixed)
     (grad,) = torch.autograd.grad(mixed_score.sum(), mixed, create_graph=True)
     penalty = ((grad.norm(2, dim=1) - 1) ** 2).mean()

@@ -90,7 +90,8 @@ class MagicObjective:
         """One WGAN-GP update of the patch critic: input patches vs x' patches.
         Runs in fp32: double backward through low-precision convs is fragile."""
         loss, stats = critic_loss(self.critic, self._critic_layout(self.reference), self._critic_layout(x.detach()),
-                                  self.config.gradient_penalty_weight, generator=self.generator)
+                                  self.config.gradient_penalty_weight, generator=self.generator,
+                                  penalty_fraction=self.config.gradient_penalty_fraction)
         self.critic_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.critic_optimizer.step()

@@ -8,8 +8,8 @@ import torch
 
 from engine_fixtures import disc_scene
 from magic_engine import load_classifier, make_config
-from magic_engine.losses import (channel_statistics, critic_loss, feature_statistics_loss, l2_prior,
-                                 total_variation)
+from magic_engine.losses import (PENALTY_MIN_SIDE, channel_statistics, critic_loss, feature_statistics_loss, l2_prior,
+                                 penalty_window, total_variation)
 from magic_engine.networks import MaskPredictor, PatchCritic
 from magic_engine.objective import TERMS, MagicObjective
 
@@ -68,6 +68,28 @@ def test_critic_learns_to_score_the_input_above_noise():
         opt.step()
     assert stats["gradient_penalty"].item() >= 0
     assert stats["critic_real"].item() > stats["critic_fake"].item()
+
+
+def test_the_gradient_penalty_window_is_a_random_part_of_the_image_that_estimates_the_whole():
+    generator = torch.Generator().manual_seed(0)
+    windows = [penalty_window(224, 160, 0.5, generator, "cpu") for _ in range(20)]
+    for rows, cols in windows:
+        assert rows.stop - rows.start == 112 and cols.stop - cols.start == 80
+        assert 0 <= rows.start and rows.stop <= 224 and 0 <= cols.start and cols.stop <= 160
+    assert len({(rows.start, cols.start) for rows, cols in windows}) > 10  # the place changes from update to update
+    rows, cols = penalty_window(60, 400, 0.25, generator, "cpu")
+    assert rows.stop - rows.start == PENALTY_MIN_SIDE and cols.stop - cols.start == 100  # never below the minimum
+    rows, cols = penalty_window(30, 400, 0.25, generator, "cpu")
+    assert rows == slice(0, 30)  # ... and never past the image
+    assert penalty_window(224, 224, 1.0, generator, "cpu") == (slice(0, 224), slice(0, 224))
+    torch.manual_seed(0)
+    critic = PatchCritic(8)
+    real, fake = torch.randn(1, 3, 128, 128), torch.randn(4, 3, 128, 128) * 0.7 + 0.2
+    whole = [critic_loss(critic, real, fake, 0.1, torch.Generator().manual_seed(k))[1]["gradient_penalty"]
+             for k in range(4)]
+    window = [critic_loss(critic, real, fake, 0.1, torch.Generator().manual_seed(k), penalty_fraction=0.5)[1][
+        "gradient_penalty"] for k in range(4)]
+    np.testing.assert_allclose(torch.stack(window).mean(), torch.stack(whole).mean(), rtol=0.1)
 
 
 def test_mask_net_learns_the_source_mask_on_the_input():
