@@ -13,6 +13,7 @@ from magic_engine.evaluate import (copy_paste, find_cases, fit_pixel_classifier,
                                    sliced_wasserstein, uniform_noise)
 from magic_engine.evaluate.areas import CaseAreas
 from magic_engine.evaluate.detail import amplitude, high_pass, surroundings
+from magic_engine.evaluate.diversity import photo_variation
 from magic_engine.evaluate.fidelity import patches_in_mask
 from magic_engine.evaluate.run import score_results
 from magic_engine.evaluate.targets import check_targets
@@ -229,10 +230,25 @@ def test_paste_object_keeps_full_resolution_pixels_and_heal_fills_the_hole_with_
     assert 80 <= hole.mean() <= 140 and hole.std() > 3  # background texture, not a flat fill
 
 
+def test_photo_variation_is_small_for_a_smooth_sky_and_large_for_grass():
+    rows = np.linspace(100, 140, 60)[:, None, None]
+    sky = np.broadcast_to(rows + np.array([0, 20, 80]), (60, 80, 3)).round().astype(np.uint8)
+    grass = np.random.default_rng(1).integers(40, 200, (60, 80, 3)).astype(np.uint8)
+    everywhere = np.ones((60, 80), bool)
+    assert photo_variation(sky, everywhere) < 0.02  # 7 px apart down a gentle gradient
+    assert photo_variation(grass, everywhere) > 0.15
+    strip = np.zeros((60, 80), bool)
+    strip[10:14, :] = True  # too thin for a vertical pair: the horizontal pairs alone count
+    assert photo_variation(sky, strip) == pytest.approx(0.0, abs=1e-6)
+    assert photo_variation(sky, np.zeros((60, 80), bool)) is None
+
+
 def test_targets_are_checked_per_figure():
     magic = {"object_detail": 0.9, "hole_texture": 1.4, "diversity": 0.05, "mask_iou": 0.7, "changed_outside": 0}
     healed = {"mask_iou": 0.72}
     checks = {c["name"]: c["met"] for c in check_targets("position", {"magic": magic, "paste_heal": healed})}
+    beside = {c["name"]: c["value"] for c in check_targets("position", {"magic": magic}, photo_variation=0.0123)}
+    assert beside["diversity >= 0.04"] == "0.0500; the photo's own variation there 0.0123"
     assert checks == {"object detail >= 0.85": True, "hole texture in 0.8..1.25": False, "diversity >= 0.04": True,
                       "IoU >= paste + heal - 0.05": True, "changed outside = 0": True}
     shape = {c["name"]: c["met"] for c in check_targets("shape", {"magic": magic, "paste_heal": healed})}

@@ -8,7 +8,9 @@ Everything is cropped to the engine's region and kept at full resolution:
 - background: the engine's edit area outside the target in a result, outside
   both masks in the input (the band of real background next to the edit);
 - freedom: where variants may differ: the hole, or for a pure reshape (no
-  hole) the new area (target minus source).
+  hole) the new area (target minus source); how much the photo itself varies
+  there (diversity.photo_variation) is measured on the hole's surroundings,
+  or on the object for a reshape.
 
 All methods are scored on the same sets, taken from the engine's edit area.
 """
@@ -23,7 +25,7 @@ from ..region import Region
 from .adherence import PixelClassifier, fit_pixel_classifier, mask_adherence
 from .cases import Case
 from .detail import MIN_HOLE_SHARE, MIN_PIXELS, amplitude, high_pass, ratio, surroundings
-from .diversity import mean_pairwise_difference
+from .diversity import mean_pairwise_difference, photo_variation
 from .fidelity import patch_distance
 
 
@@ -43,6 +45,7 @@ class CaseAreas:
     classifier_fit_iou: float
     object_amplitude: float | None  # the input's, inside the source
     ring_amplitude: float | None  # the input's, around the hole
+    freedom_variation: float | None  # the input's own variation where variants may differ
 
     @classmethod
     def of(cls, case: Case, region: Region, engine_edit: np.ndarray) -> "CaseAreas":
@@ -58,7 +61,8 @@ class CaseAreas:
         high = high_pass(image)
         return cls(case, region, image, source, target, vacated, ring, edit & ~target, edit & ~(source | target),
                    freedom, classifier, mask_adherence(classifier, image, source),
-                   amplitude(image, source, high), amplitude(image, ring, high) if has_hole else None)
+                   amplitude(image, source, high), amplitude(image, ring, high) if has_hole else None,
+                   photo_variation(image, ring if has_hole else source))
 
     def score(self, result: np.ndarray, changed: np.ndarray) -> dict:
         """Figures of one full-size result; `changed`: the pixels its method says it edits."""

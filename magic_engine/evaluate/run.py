@@ -108,9 +108,10 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
         "image_size": [case.image.shape[1], case.image.shape[0]],
         "region": result.region.to_dict(),
         "scored_pixels": areas.counts(),
+        "photo_variation": areas.freedom_variation,
         "classifier_fit_iou": areas.classifier_fit_iou,
         "methods": methods,
-        "targets": check_targets(case.mode, methods),
+        "targets": check_targets(case.mode, methods, areas.freedom_variation),
         "engine_report": result.report,
         "_sheet_row": _sheet_row(case, areas, {n: o[0] for n, o in outputs.items()}, methods),
     }
@@ -212,7 +213,9 @@ def markdown_table(report: dict) -> str:
         "sliced Wasserstein distance between 7x7 RGB patches of the result and of the input, object = target (result) / source (input), background = the engine's "
         "edit area outside the target (result) / outside both masks (input); 0 is best. diversity: mean "
         "absolute RGB difference (0..1) between pairs of variants in the vacated area (the new area, target "
-        "minus source, where nothing is vacated). changed outside: pixels that differ from the input outside "
+        "minus source, where nothing is vacated); beside the target, the photo's own variation there: the same "
+        "distance between pixels of the input 7 px apart in the hole's surroundings (in the object for a "
+        "reshape), the most two good fills can be expected to differ by. changed outside: pixels that differ from the input outside "
         "the area the method says it edits (must be 0). paste + heal: the object pasted into the target box, "
         "the hole healed with OpenCV's shift-map inpainting; copy-paste: the same paste, hole left as it was; "
         "noise: uniform noise over the engine's edit area.",

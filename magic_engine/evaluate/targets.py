@@ -8,8 +8,10 @@ DIVERSITY_MIN = 0.04
 IOU_SLACK = 0.05  # no lower than paste + heal minus this; above it on shape and scene cases
 
 
-def check_targets(mode: str, methods: dict) -> list:
-    """[{name, met, value}] for MAGIC's figures; a figure the case has no pixels for is skipped."""
+def check_targets(mode: str, methods: dict, photo_variation: float | None = None) -> list:
+    """[{name, met, value}] for MAGIC's figures; a figure the case has no pixels for is skipped.
+    photo_variation (diversity.photo_variation) is shown beside the diversity: a smooth sky
+    leaves two good fills little room to differ."""
     magic = methods["magic"]
     checks = []
 
@@ -23,7 +25,10 @@ def check_targets(mode: str, methods: dict) -> list:
         low, high = HOLE_TEXTURE_RANGE
         add(f"hole texture in {low}..{high}", low <= magic["hole_texture"] <= high, round(magic["hole_texture"], 3))
     if magic["diversity"] is not None:
-        add(f"diversity >= {DIVERSITY_MIN}", magic["diversity"] >= DIVERSITY_MIN, round(magic["diversity"], 4))
+        value = f"{magic['diversity']:.4f}"
+        if photo_variation is not None:
+            value += f"; the photo's own variation there {photo_variation:.4f}"
+        add(f"diversity >= {DIVERSITY_MIN}", magic["diversity"] >= DIVERSITY_MIN, value)
     healed = methods.get("paste_heal")
     if healed is not None and magic["mask_iou"] is not None and healed["mask_iou"] is not None:
         if mode == "position":
