@@ -119,8 +119,10 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     progress: called with a `Progress` now and then. cancel: a
     threading.Event or a callable; checked before every step, a cancelled run
     raises `Cancelled`. The same seed on the same device, with the same
-    number of CPU threads, gives the same result, bit for bit (bf16 or fp32);
-    another thread count sums in another order and changes low bits.
+    number of CPU threads, gives the same result, bit for bit (fp32; bf16
+    too, except on CPUs with AMX, whose oneDNN kernels round differently
+    from run to run); another thread count sums in another order and
+    changes low bits.
 
     The objective is optimised at level 0 (the classifier's scale); the
     result is then carried to the region's own resolution with the photo's
