@@ -8,10 +8,16 @@ stretched to its outline, not to its bounding box.
 
 `fill_hole` paints the pixels the object leaves (and any other unknown
 pixels) with the photo's own background, coarse to fine, as patch-based
-inpainting does. The hole starts as a copy of a nearby piece of clean
-background, shifted over it as a whole (what a designer does with the clone
-tool): real texture and grain, coherent, never the blur a smooth fill gives.
-Each variant clones from another direction, so the variants really differ.
+inpainting does. At the coarsest scale the hole gets a first guess of real
+texture, never the blur a smooth fill gives, in one of two ways:
+
+- grown from its edge inward (peel.py): what runs into the hole (a horizon,
+  a band of cloud, grass) carries on across it; the first variant's way;
+- cloned as a whole from a nearby piece of clean background, shifted over
+  it (what a designer does with the clone tool): coherent and different
+  for each direction, so the other variants clone from other directions and
+  really differ.
+
 Then at each scale every hole patch is replaced by its nearest background
 patch and the patches vote, a few times, which mends the seams.
 """
@@ -24,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from .masks import dilate
+from .peel import grow_into_hole
 from .patch_synthesis import PatchLevel, synthesize_level
 from .patches import RADIUS, PatchSpace
 from .pyramid import Level, resize, resize_mask
@@ -184,7 +191,7 @@ def _cloned(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, usab
 
 
 def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, level: Level,
-              generator: torch.Generator, noise: float = 0.05, clone_rank: int = 0,
+              generator: torch.Generator, noise: float = 0.05, clone_rank: int | None = 0,
               shifts: list | None = None) -> torch.Tensor:
     """(3, H, W) `context` with its `hole` pixels painted from the photo's background.
 
@@ -192,15 +199,15 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     context: the image to fill (the photo with the object already moved);
     hole: bool (H, W). Patches that touch the hole in the photo are never
     copied: they hold the object that is being removed. clone_rank picks the
-    clone direction (0: the shortest shift; variants take 0, 1, 2, ...);
-    `noise` is added to the first guess. shifts: `clone_shifts` of this photo
-    and hole, when the caller fills the same hole several times.
+    clone direction (0: the best shift, then 1, 2, ...), None grows the hole
+    from its edge instead; `noise` is added to a cloned first guess. shifts:
+    `clone_shifts` of this photo and hole, when the caller fills the same
+    hole several times.
     """
     if not hole.any():
         return context.clone()
-    if shifts is None:
+    if clone_rank is not None and shifts is None:
         shifts = clone_shifts(photo, hole, ~dilate(hole, RADIUS))
-    shift = shifts[clone_rank % len(shifts)]
     scales = fill_levels(level)
     current = None
     previous = None
@@ -213,7 +220,10 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
             keys = ~hole_here
         space = PatchSpace.fit(photo_here, keys, PATCH_DIMS, generator)
         search_image = None
-        if current is None:
+        if current is None and clone_rank is None:
+            current = grow_into_hole(photo_here, context_here, hole_here, keys, generator)
+        elif current is None:
+            shift = shifts[clone_rank % len(shifts)]
             ratio = step.scale / level.scale
             current = _cloned(photo_here, context_here, hole_here, keys,
                               (round(shift[0] * ratio), round(shift[1] * ratio)))

@@ -3,8 +3,9 @@
 "noise"  N(0, init_std) in normalised space inside the edit area: the official
          start. Most diverse, but it needs the long schedule to become a photo.
 "copy"   the object warped into the target's shape, the hole it leaves filled
-         with the photo's own background (cloned from another direction for
-         each variant, then patch-based, see fill.py), plus N(0, init_std).
+         with the photo's own background (grown from its edge for the first
+         variant, cloned from another direction for each other one, then
+         patch-based, see fill.py), plus N(0, init_std).
          The short presets start here: the objective is the same, it starts
          from texture, not from a blur.
 "input"  the input itself plus N(0, init_std).
@@ -47,8 +48,10 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
         if kind == "noise":
             base = torch.zeros_like(reference)
         elif kind == "copy":
-            filled = fill_hole(photo, moved, hole, level, generator, fill_noise, clone_rank=first_clone + variant,
-                               shifts=shifts)
+            # The first variant grows the hole from its edge (structures carry on across it);
+            # the others clone it from other directions (alternatives).
+            rank = None if variant == 0 else first_clone + variant - 1
+            filled = fill_hole(photo, moved, hole, level, generator, fill_noise, clone_rank=rank, shifts=shifts)
             base = normalize(filled[None])[0]
         else:
             base = reference
