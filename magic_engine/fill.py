@@ -30,9 +30,9 @@ import torch
 import torch.nn.functional as F
 
 from .masks import dilate
-from .peel import grow_into_hole
 from .patch_synthesis import PatchLevel, synthesize_level
 from .patches import RADIUS, PatchSpace
+from .peel import grow_into_hole
 from .pyramid import Level, resize, resize_mask
 
 FILL_ITERATIONS = 4  # search-and-vote rounds per scale

@@ -8,8 +8,8 @@ import torch
 
 from engine_fixtures import disc_scene
 from magic_engine import load_classifier, make_config
-from magic_engine.losses import (PENALTY_MIN_SIDE, channel_statistics, critic_loss, feature_statistics_loss, l2_prior,
-                                 penalty_window, total_variation)
+from magic_engine.losses import (PENALTY_MIN_SIDE, channel_statistics, critic_loss, feature_statistics_loss,
+                                 l2_prior, penalty_window, total_variation)
 from magic_engine.networks import MaskPredictor, PatchCritic
 from magic_engine.objective import TERMS, MagicObjective
 

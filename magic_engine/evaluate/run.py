@@ -215,8 +215,8 @@ def markdown_table(report: dict) -> str:
         "absolute RGB difference (0..1) between pairs of variants in the vacated area (the new area, target "
         "minus source, where nothing is vacated); beside the target, the photo's own variation there: the same "
         "distance between pixels of the input 7 px apart in the hole's surroundings (in the object for a "
-        "reshape), the most two good fills can be expected to differ by. changed outside: pixels that differ from the input outside "
-        "the area the method says it edits (must be 0). paste + heal: the object pasted into the target box, "
+        "reshape): how much neighbouring pieces of the photo differ there. changed outside: pixels that "
+        "differ from the input outside the area the method says it edits (must be 0). paste + heal: the object pasted into the target box, "
         "the hole healed with OpenCV's shift-map inpainting; copy-paste: the same paste, hole left as it was; "
         "noise: uniform noise over the engine's edit area.",
     ]
