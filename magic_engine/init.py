@@ -39,10 +39,11 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
     reference = normalize(photo[None])[0]
     starts = []
     first_clone = int(torch.randint(0, 4, (), generator=generator))  # the seed picks where cloning starts
-    if kind == "copy":  # the same for every variant: only the clone direction differs
+    if kind == "copy":  # the same for every variant: only how the hole is first guessed differs
         moved = warp_into_target(photo, source, target)
         hole = vacated_area(source, target, free, rim)
-        shifts = clone_shifts(photo, hole, ~dilate(hole, RADIUS)) if hole.any() else None
+        cloned = hole.any() and variants > 1  # the first variant grows its hole instead
+        shifts = clone_shifts(photo, hole, ~dilate(hole, RADIUS)) if cloned else None
     for variant in range(variants):
         noise = torch.randn(reference.shape, generator=generator).to(photo.device) * std
         if kind == "noise":

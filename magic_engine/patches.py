@@ -55,7 +55,7 @@ class PatchSpace:
         if len(centres) > samples:
             pick = torch.randperm(len(centres), generator=generator)[:samples].to(centres.device)
             centres = centres[pick]
-        patches = _gather_patches(image, centres)  # (n, 3 * P * P)
+        patches = gather_patches(image, centres)  # (n, 3 * P * P)
         centred = patches - patches.mean(0, keepdim=True)
         covariance = centred.T @ centred / max(1, len(centred) - 1)
         _, vectors = torch.linalg.eigh(covariance.double())  # ascending eigenvalues
@@ -72,7 +72,7 @@ class PatchSpace:
         return F.conv2d(padded, self.filters.to(image.device))[0]
 
 
-def _gather_patches(image: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+def gather_patches(image: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
     """(n, 3*P*P) patches of `image` at flat `centres` (all fully inside), in conv2d order."""
     channels, height, width = image.shape
     offsets = torch.arange(-RADIUS, RADIUS + 1, device=image.device)

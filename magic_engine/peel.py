@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .masks import dilate
-from .patches import PATCH_SIZE, RADIUS, valid_centres
+from .patches import PATCH_SIZE, RADIUS, gather_patches, valid_centres
 
 TOLERANCE = 0.1  # a key within this fraction of the best distance is as good
 # ... plus this much in absolute terms (squared 0..1 units, about 2/255 per
@@ -59,7 +59,7 @@ def grow_into_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tenso
     if not allowed.any():
         raise ValueError("no key patch to grow the hole from")
     key_index = torch.nonzero(allowed)[:, 0]
-    key_patches = _windows(photo)[key_index].flatten(1)  # (k, 3*P*P)
+    key_patches = gather_patches(photo, key_index)  # (k, 3*P*P), same layout as _windows
     key_centres = photo.flatten(1)[:, key_index]  # (3, k)
     key_squares = key_patches * key_patches
     weights = _window_weights(device)

@@ -40,9 +40,9 @@ def photo_variation(image: np.ndarray, area: np.ndarray, offset: int = PIECE_OFF
     with both inside `area`; None where no such pair exists."""
     area = np.asarray(area, bool)
     pixels = np.asarray(image)[..., :3].astype(np.float32) / 255
+    height, width = area.shape
     distances = []
     for dy, dx in ((0, offset), (offset, 0)):
-        height, width = area.shape
         both = area[:height - dy, :width - dx] & area[dy:, dx:]
         if both.any():
             a = pixels[:height - dy, :width - dx][both]

@@ -216,7 +216,8 @@ def markdown_table(report: dict) -> str:
         "minus source, where nothing is vacated); beside the target, the photo's own variation there: the same "
         "distance between pixels of the input 7 px apart in the hole's surroundings (in the object for a "
         "reshape): how much neighbouring pieces of the photo differ there. changed outside: pixels that "
-        "differ from the input outside the area the method says it edits (must be 0). paste + heal: the object pasted into the target box, "
+        "differ from the input outside the area the method says it edits (must be 0). paste + heal: the object "
+        "pasted into the target box, "
         "the hole healed with OpenCV's shift-map inpainting; copy-paste: the same paste, hole left as it was; "
         "noise: uniform noise over the engine's edit area.",
     ]
