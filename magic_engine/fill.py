@@ -1,10 +1,4 @@
-"""Starting images: the object warped into the target's shape, the hole filled with texture.
-
-`warp_into_target` maps the source object onto the target mask row by row:
-target rows take source rows in proportion (their boxes' heights), and in
-each row the target's span takes the source's span in proportion. A moved
-object is copied exactly; a wider or tapering target gets the object
-stretched to its outline, not to its bounding box.
+"""The hole the object leaves, filled with the photo's own texture.
 
 `fill_hole` paints the pixels the object leaves (and any other unknown
 pixels) with the photo's own background, coarse to fine, as patch-based
@@ -14,9 +8,9 @@ texture, never the blur a smooth fill gives, in one of two ways:
 - grown from its edge inward (peel.py): what runs into the hole (a horizon,
   a band of cloud, grass) carries on across it; the first variant's way;
 - cloned as a whole from a nearby piece of clean background, shifted over
-  it (what a designer does with the clone tool): coherent and different
-  for each direction, so the other variants clone from other directions and
-  really differ.
+  it, its tone matched to the hole's edge (what a designer does with the
+  heal tool): coherent and different for each direction, so the other
+  variants clone from other directions and really differ.
 
 Then at each scale every hole patch is replaced by its nearest background
 patch and the patches vote, a few times, which mends the seams.
@@ -39,61 +33,10 @@ FILL_ITERATIONS = 4  # search-and-vote rounds per scale
 CLONE_DIRECTIONS = 16
 CLONE_RING = 3  # px around the hole compared with px around a clone source
 CLONE_COVER = 0.9  # a shift that lays this much of the hole on clean background counts as covering it
+HEAL_RING = 2  # px around the hole whose difference to the copy corrects its tone
 CLONE_SEARCH = 3  # per direction, look up to this many times farther than the first clean source
 FILL_COARSEST_SIDE = 24  # the fill starts where the short side is about this
 PATCH_DIMS = 16
-
-
-def _rows_with_spans(mask: torch.Tensor):
-    """Per row: (has pixels, first column, one past the last column)."""
-    width = mask.shape[1]
-    cols = torch.arange(width, device=mask.device)
-    has = mask.any(1)
-    first = torch.where(mask, cols, width).min(1).values
-    last = torch.where(mask, cols, -1).max(1).values + 1
-    return has, first, last
-
-
-def _nearest_filled(has: torch.Tensor) -> torch.Tensor:
-    """For every row, the index of the nearest row with pixels."""
-    rows = torch.nonzero(has)[:, 0]
-    every = torch.arange(len(has), device=has.device)
-    return rows[(every[:, None] - rows[None]).abs().argmin(1)]
-
-
-def warp_coordinates(source: torch.Tensor, target: torch.Tensor):
-    """Where each pixel of the target takes its colour from: (rows (H,), cols (H, W)),
-    continuous source coordinates. Defined for every pixel (rows are clamped to
-    the source's, columns extrapolated), exact on the target itself."""
-    height, width = source.shape
-    s_has, s_first, s_last = _rows_with_spans(source)
-    t_has, t_first, t_last = _rows_with_spans(target)
-    s_rows, t_rows = torch.nonzero(s_has)[:, 0], torch.nonzero(t_has)[:, 0]
-    s_top, s_bottom = s_rows[0].item(), s_rows[-1].item() + 1
-    t_top, t_bottom = t_rows[0].item(), t_rows[-1].item() + 1
-    rows = torch.arange(height, device=source.device, dtype=torch.float32)
-    source_row = s_top + (rows + 0.5 - t_top) * (s_bottom - s_top) / (t_bottom - t_top) - 0.5
-    source_row = source_row.clamp(s_top, s_bottom - 1)
-    # Rows outside the target's span take the nearest target row's span.
-    target_row = _nearest_filled(t_has)
-    a_t, b_t = t_first[target_row].float(), t_last[target_row].float()
-    nearest = _nearest_filled(s_has)[source_row.round().long()]
-    a_s, b_s = s_first[nearest].float(), s_last[nearest].float()
-    cols = torch.arange(width, device=source.device, dtype=torch.float32)
-    span = (b_t - a_t).clamp_min(1)[:, None]
-    source_col = a_s[:, None] + (cols[None] + 0.5 - a_t[:, None]) * (b_s - a_s)[:, None] / span - 0.5
-    return source_row, source_col
-
-
-def warp_into_target(image: torch.Tensor, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """(3, H, W) `image` with the source object resampled into every target pixel."""
-    height, width = source.shape
-    source_row, source_col = warp_coordinates(source, target)
-    grid_x = (source_col + 0.5) / width * 2 - 1
-    grid_y = ((source_row + 0.5) / height * 2 - 1)[:, None].expand(height, width)
-    grid = torch.stack([grid_x, grid_y], dim=-1)[None]
-    warped = F.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
-    return torch.where(target[None], warped, image)
 
 
 def fill_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
@@ -186,7 +129,12 @@ def _cloned(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, usab
     cols = (torch.arange(width, device=hole.device) + dx).clamp(0, width - 1)
     copied = photo[:, rows][:, :, cols]
     supplied = usable[rows][:, cols]
-    out = torch.where(hole[None] & supplied[None], copied, context)
+    # Healed, not just cloned: the copy's tone is corrected by the difference
+    # between the hole's surroundings and the copy's, spread smoothly over the
+    # hole, so a piece from a lighter part of a gradient sky leaves no column.
+    ring = dilate(hole, HEAL_RING) & ~hole
+    offset = smooth_fill(torch.where(ring[None], context - copied, torch.zeros_like(copied)), ring)
+    out = torch.where(hole[None] & supplied[None], (copied + offset).clamp(0, 1), context)
     return smooth_fill(out, ~hole | supplied)
 
 

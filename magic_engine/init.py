@@ -2,7 +2,8 @@
 
 "noise"  N(0, init_std) in normalised space inside the edit area: the official
          start. Most diverse, but it needs the long schedule to become a photo.
-"copy"   the object warped into the target's shape, the hole it leaves filled
+"copy"   the object warped into the target's shape (each variant stretched its
+         own way where the shapes differ, warp.py), the hole it leaves filled
          with the photo's own background (grown from its edge for the first
          variant, cloned from another direction for each other one, then
          patch-based, see fill.py), plus N(0, init_std).
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import torch
 
-from .fill import clone_shifts, fill_hole, warp_into_target
+from .fill import clone_shifts, fill_hole
 from .masks import dilate
 from .patches import RADIUS
 from .pyramid import Level
+from .warp import variant_spread, warp_into_target
 
 
 def vacated_area(source: torch.Tensor, target: torch.Tensor, free: torch.Tensor, rim: int) -> torch.Tensor:
@@ -39,8 +41,7 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
     reference = normalize(photo[None])[0]
     starts = []
     first_clone = int(torch.randint(0, 4, (), generator=generator))  # the seed picks where cloning starts
-    if kind == "copy":  # the same for every variant: only how the hole is first guessed differs
-        moved = warp_into_target(photo, source, target)
+    if kind == "copy":  # every variant's hole is the same; how it is first guessed differs
         hole = vacated_area(source, target, free, rim)
         cloned = hole.any() and variants > 1  # the first variant grows its hole instead
         shifts = clone_shifts(photo, hole, ~dilate(hole, RADIUS)) if cloned else None
@@ -52,6 +53,7 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
             # The first variant grows the hole from its edge (structures carry on across it);
             # the others clone it from other directions (alternatives).
             rank = None if variant == 0 else first_clone + variant - 1
+            moved = warp_into_target(photo, source, target, variant_spread(variant))
             filled = fill_hole(photo, moved, hole, level, generator, fill_noise, clone_rank=rank, shifts=shifts)
             base = normalize(filled[None])[0]
         else:

@@ -17,6 +17,7 @@ with a second copy of the object.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -38,7 +39,7 @@ class PatchLevel:
     space: PatchSpace
     search_image: torch.Tensor | None = None  # (3, H, W) what keys look like in the first search (default: photo)
     context: torch.Tensor | None = None  # (3, H, W) the pixels kept outside `free` (default: photo)
-    # Where the object's pixels came from (fill.warp_coordinates): object
+    # Where the object's pixels came from (warp.warp_coordinates): object
     # queries start there and leave it only for a clearly closer patch.
     warp: tuple | None = None
     object_pixels: torch.Tensor | None = None  # bool (H, W) the object's new pixels (default: object_area)
@@ -56,18 +57,29 @@ class PatchLevel:
         # none of the object's old surroundings into its new place.
         self.is_object_target = (self.object_area if self.object_pixels is None
                                  else self.object_pixels).flatten()[self.targets]
-        self.preferred = None
-        if self.warp is not None:
-            rows, cols = self.queries // width, self.queries % width
-            key_rows = self.warp[0][rows].round().long().clamp(RADIUS, height - 1 - RADIUS)
-            key_cols = self.warp[1][rows, cols].round().long().clamp(RADIUS, width - 1 - RADIUS)
-            self.preferred = torch.where(self.is_object_query, key_rows * width + key_cols, -1)
+        self.preferred = self._preferred(self.warp)
         object_keys = torch.ones_like(self.free) if self.object_keys is None else self.object_keys
         sharp = self.space.features(self.photo)
         self._keysets = {"sharp": (KeySet(sharp, object_keys), KeySet(sharp, self.background_keys))}
         if self.search_image is not None:
             soft = self.space.features(self.search_image)
             self._keysets["first"] = (KeySet(soft, object_keys), KeySet(soft, self.background_keys))
+
+    def _preferred(self, warp):
+        """Per query, the key its object pixels came from (-1: none)."""
+        if warp is None:
+            return None
+        rows, cols = self.queries // self.width, self.queries % self.width
+        key_rows = warp[0][rows].round().long().clamp(RADIUS, self.height - 1 - RADIUS)
+        key_cols = warp[1][rows, cols].round().long().clamp(RADIUS, self.width - 1 - RADIUS)
+        return torch.where(self.is_object_query, key_rows * self.width + key_cols, -1)
+
+    def with_warp(self, warp: tuple) -> "PatchLevel":
+        """This level with the object's pixels taken from `warp` (one variant's own
+        stretch); key sets and everything else are shared, not recomputed."""
+        level = copy.copy(self)
+        level.warp, level.preferred = warp, self._preferred(warp)
+        return level
 
     def keysets(self, first: bool):
         return self._keysets["first" if first and "first" in self._keysets else "sharp"]

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .fill import warp_coordinates
 from .masks import dilate
 from .patch_synthesis import PatchLevel, carry_matches, paint, synthesize_level
 from .patches import RADIUS, PatchSpace
 from .pyramid import Level, resize, resize_mask
+from .warp import variant_spread, warp_coordinates
 
 
 @dataclass
@@ -59,13 +59,20 @@ def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
 def patch_level(images: RegionImages, generator: torch.Generator, dims: int,
                 search_image: torch.Tensor | None = None) -> PatchLevel:
     """The level's patch problem: object queries copy the object's patches (its edge
-    with what surrounds it included), hole queries background patches only."""
+    with what surrounds it included), hole queries background patches only.
+    Object queries prefer the first variant's stretch (`for_variant` for the others)."""
     space = PatchSpace.fit(images.photo, torch.ones_like(images.free), dims, generator)
     object_area = dilate(images.target, RADIUS)
     object_keys = dilate(images.source, RADIUS)
     return PatchLevel(images.photo, images.free, object_area, ~object_keys, space, search_image=search_image,
                       warp=warp_coordinates(images.source, images.target), object_pixels=images.target,
                       object_keys=object_keys)
+
+
+def for_variant(level: PatchLevel, images: RegionImages, variant: int) -> PatchLevel:
+    """`level` with the object's pixels preferring the `variant`-th result's own stretch."""
+    spread = variant_spread(variant)
+    return level if spread == 0 else level.with_warp(warp_coordinates(images.source, images.target, spread))
 
 
 @dataclass
@@ -94,9 +101,9 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
     base = patch_level(coarse, generator, settings.patch_dims, search_image=soften(coarse.photo, levels[0]))
     matches = []
     images = []
-    for result in results:
-        image, found = synthesize_level(base, soften(result, levels[0]), settings.iterations, None,
-                                        settings.patchmatch_iterations, generator)
+    for variant, result in enumerate(results):
+        image, found = synthesize_level(for_variant(base, coarse, variant), soften(result, levels[0]),
+                                        settings.iterations, None, settings.patchmatch_iterations, generator)
         images.append(image)
         matches.append(found)
     report.searched.append([levels[0].width, levels[0].height])
@@ -112,8 +119,8 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
             guide = resize(image, level)
             start = carry_matches(matches[b], previous_level, level, plevel)
             if search:
-                images[b], matches[b] = synthesize_level(plevel, guide, settings.iterations, start,
-                                                         settings.patchmatch_iterations, generator,
+                images[b], matches[b] = synthesize_level(for_variant(plevel, here, b), guide, settings.iterations,
+                                                         start, settings.patchmatch_iterations, generator,
                                                          settings.final_reach)
             else:
                 images[b] = paint(plevel, torch.where(here.free[None], guide, here.photo), start,

@@ -5,10 +5,11 @@ import torch
 
 from engine_fixtures import disc_scene
 from magic_engine.classifier import IMAGENET_MEAN, IMAGENET_STD
-from magic_engine.fill import clone_shifts, fill_hole, smooth_fill, warp_coordinates, warp_into_target
+from magic_engine.fill import clone_shifts, fill_hole, smooth_fill
 from magic_engine.init import starting_images, vacated_area
 from magic_engine.masks import dilate
 from magic_engine.pyramid import Level
+from magic_engine.warp import warp_coordinates, warp_into_target
 
 MEAN = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
 STD = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
@@ -100,3 +101,19 @@ def test_starting_images_keep_the_photo_outside_the_edit_area_and_differ_between
                              torch.Generator().manual_seed(0), rim=2)
     hole = vacated_area(src, tgt, free, 2)
     assert not torch.equal(copies[0][:, hole], copies[1][:, hole])  # each variant clones from elsewhere
+
+
+def test_a_cloned_piece_takes_the_tone_of_the_hole_around_it():
+    # A sky lighter towards the bottom: a piece cloned from lower down is lighter
+    # than the hole's surroundings, and is healed to their tone, not pasted.
+    height, width = 60, 40
+    sky = torch.linspace(0.2, 0.8, height)[None, :, None].expand(3, height, width).clone()
+    texture = 0.03 * torch.rand(3, height, width, generator=torch.Generator().manual_seed(0))
+    photo = (sky + texture).clamp(0, 1)
+    hole = torch.zeros(height, width, dtype=torch.bool)
+    hole[10:24, 15:25] = True
+    filled = fill_hole(photo, photo, hole, Level(width, height, 1.0), torch.Generator().manual_seed(0),
+                       noise=0.0, clone_rank=0, shifts=[(30, 0)])  # from 30 px lower: about 0.3 lighter
+    error = (filled[:, hole] - sky[:, hole]).mean().abs()
+    assert error < 0.05
+    assert filled[:, hole].std() > 0.005  # texture, not a flat tone

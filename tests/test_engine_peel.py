@@ -4,12 +4,13 @@ import pytest
 import torch
 
 from engine_fixtures import disc_scene
-from magic_engine.fill import fill_hole, warp_into_target
+from magic_engine.fill import fill_hole
 from magic_engine.init import vacated_area
 from magic_engine.masks import dilate
 from magic_engine.patches import RADIUS
 from magic_engine.peel import grow_into_hole
 from magic_engine.pyramid import Level
+from magic_engine.warp import warp_into_target
 
 
 def _banded(height=40, width=60, seed=0):
