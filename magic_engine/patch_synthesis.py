@@ -86,6 +86,7 @@ class PatchLevel:
 
 
 COHERENCE = 0.25  # how much closer the object's own correspondence counts (see patchmatch)
+OBJECT_WINDOW = 0.05  # object queries copy within this fraction of the level's long side of their correspondence
 
 
 def _search(level: PatchLevel, query_features: torch.Tensor, first: bool, start: torch.Tensor | None,
@@ -110,8 +111,9 @@ def _search(level: PatchLevel, query_features: torch.Tensor, first: bool, start:
             begin = start[index]
         if preferred is not None:
             begin = torch.where(preferred >= 0, preferred, begin)
+        window = None if preferred is None else max(RADIUS, round(OBJECT_WINDOW * max(level.width, level.height)))
         found, dist = patchmatch(rows, level.queries[index], level.width, level.height, keyset, begin,
-                                 patchmatch_iterations, generator, preferred, COHERENCE)
+                                 patchmatch_iterations, generator, preferred, COHERENCE, window)
         keys[index], distances[index] = found, dist
     return Matches(level.queries, keys, distances)
 

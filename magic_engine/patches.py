@@ -141,7 +141,7 @@ def exact_nearest(query_features: torch.Tensor, keyset: KeySet, max_keys: int | 
 
 def patchmatch(query_features: torch.Tensor, queries: torch.Tensor, query_width: int, query_height: int,
                keyset: KeySet, start_keys: torch.Tensor, iterations: int, generator: torch.Generator,
-               preferred: torch.Tensor | None = None, coherence: float = 0.0):
+               preferred: torch.Tensor | None = None, coherence: float = 0.0, window: int | None = None):
     """Improve a starting field of matches by PatchMatch, all queries in parallel.
 
     query_features: (n, dims) rows for the flat `queries`. Each iteration
@@ -149,16 +149,24 @@ def patchmatch(query_features: torch.Tensor, queries: torch.Tensor, query_width:
     and random keys in windows that halve from the key image's size down to
     one pixel, keeping whatever is closer. `preferred` (n,) keys (-1: none)
     count as `coherence` (a fraction) closer than they are, so a known
-    correspondence (the moved object) is left only for a clearly better one.
-    Returns (keys, distances as compared).
+    correspondence (the moved object) is left only for a clearly better one;
+    with `window`, not for a key more than that many pixels (rows or columns)
+    away from it. Returns (keys, distances as compared).
     """
     device = queries.device
     discount = 1.0 - coherence
+    if preferred is not None:
+        has_preferred = preferred >= 0
+        preferred_rows, preferred_cols = preferred // keyset.width, preferred % keyset.width
 
     def score(candidate):
         d = keyset.distance(query_features, candidate)
         if preferred is None:
             return d
+        if window is not None:
+            far = ((candidate // keyset.width - preferred_rows).abs() > window) | \
+                  ((candidate % keyset.width - preferred_cols).abs() > window)
+            d = torch.where(has_preferred & far, torch.full_like(d, float("inf")), d)
         return torch.where(candidate == preferred, d * discount, d)
 
     keys = start_keys.clone()

@@ -54,6 +54,28 @@ def test_patchmatch_recovers_a_shift_from_a_random_start():
     assert (found == expected).float().mean() > 0.95
 
 
+def test_a_correspondence_is_left_only_for_keys_within_its_window():
+    # The queries are the image moved by (5, -7); each prefers the key 10 rows below its
+    # true match. With no window PatchMatch finds the true match; with a window of 3 px
+    # it may not go that far and stays within 3 px of the preferred key.
+    image = _texture(48, 64)
+    shifted = torch.roll(image, shifts=(5, -7), dims=(1, 2))
+    space = _space(image)
+    keys = KeySet(space.features(image), torch.ones(48, 64, dtype=torch.bool))
+    region = torch.zeros(48, 64, dtype=torch.bool)
+    region[14:24, 18:46] = True
+    queries = torch.nonzero(region.flatten())[:, 0]
+    query_features = space.features(shifted).flatten(1)[:, queries].T.contiguous()
+    true = (queries // 64 - 5) * 64 + (queries % 64 + 7)
+    preferred = true + 10 * 64
+    free, _ = patchmatch(query_features, queries, 64, 48, keys, preferred, 6, torch.Generator().manual_seed(2),
+                         preferred, 0.25)
+    held, _ = patchmatch(query_features, queries, 64, 48, keys, preferred, 6, torch.Generator().manual_seed(2),
+                         preferred, 0.25, window=3)
+    assert (free == true).float().mean() > 0.9
+    assert ((held // 64 - preferred // 64).abs() <= 3).all() and ((held % 64 - preferred % 64).abs() <= 3).all()
+
+
 def test_keys_that_are_not_allowed_are_never_matched():
     image = _texture()
     allowed = torch.ones(40, 56, dtype=torch.bool)
