@@ -2,41 +2,63 @@
 
 `fill_hole` paints the pixels the object leaves (and any other unknown
 pixels) with the photo's own background, coarse to fine, as patch-based
-inpainting does. At the coarsest scale the hole gets a first guess of real
-texture, never the blur a smooth fill gives, in one of two ways:
-
-- grown from its edge inward (peel.py): what runs into the hole (a horizon,
-  a band of cloud, grass) carries on across it; the first variant's way;
-- cloned as a whole from a nearby piece of clean background, shifted over
-  it, its tone matched to the hole's edge (what a designer does with the
-  heal tool): coherent and different for each direction, so the other
-  variants clone from other directions and really differ.
+inpainting does. The first guess is real texture, never the blur a smooth
+fill gives: the hole cloned as a whole from a nearby piece of clean
+background and healed to its tone (clone.py; what a designer does with the
+heal tool), coherent, and different for each direction, so variants that
+clone from different directions really differ. (Growing the hole pixel by
+pixel from its edge, Efros and Leung's way, was tried and dropped: beside
+the rocket's launch lights it grew a second light into the sky.)
 
 Then at each scale every hole patch is replaced by its nearest background
 patch and the patches vote, a few times, which mends the seams.
+
+The fill may look beyond the region MAGIC edits (`Surroundings`): a narrow
+region (a tall rocket's) often holds too little clean background to
+continue what crosses the hole (a band of cloud, a horizon); the photo
+beside it does. Only the hole's pixels are taken back.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
+from .clone import clone_shifts, healed_clone
 from .masks import dilate
 from .patch_synthesis import PatchLevel, synthesize_level
 from .patches import RADIUS, PatchSpace
-from .peel import grow_into_hole
 from .pyramid import Level, resize, resize_mask
 
+FILL_REACH = 1.0  # the fill looks as far as the region's own width and height beyond it
 FILL_ITERATIONS = 4  # search-and-vote rounds per scale
-CLONE_DIRECTIONS = 16
-CLONE_RING = 3  # px around the hole compared with px around a clone source
-CLONE_COVER = 0.9  # a shift that lays this much of the hole on clean background counts as covering it
-HEAL_RING = 2  # px around the hole whose difference to the copy corrects its tone
-CLONE_SEARCH = 3  # per direction, look up to this many times farther than the first clean source
 FILL_COARSEST_SIDE = 24  # the fill starts where the short side is about this
 PATCH_DIMS = 16
+
+
+@dataclass
+class Surroundings:
+    """The photo around the region at a level's scale, the region's pixels at (top, left)."""
+
+    photo: torch.Tensor  # (3, H, W) [0, 1]
+    top: int = 0
+    left: int = 0
+
+    def level(self, level: Level) -> Level:
+        return Level(self.photo.shape[-1], self.photo.shape[-2], level.scale)
+
+    def paste(self, image: torch.Tensor) -> torch.Tensor:
+        """The surroundings with the region's (C, h, w) `image` (or bool mask, on False) in place."""
+        height, width = image.shape[-2:]
+        base = torch.zeros(self.photo.shape[-2:], dtype=torch.bool, device=image.device) \
+            if image.dtype == torch.bool else self.photo.clone()
+        base[..., self.top:self.top + height, self.left:self.left + width] = image
+        return base
+
+    def crop(self, image: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """The region's (..., height, width) window of a surroundings-sized `image`."""
+        return image[..., self.top:self.top + height, self.left:self.left + width]
 
 
 def fill_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
@@ -49,97 +71,8 @@ def fill_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
     return levels
 
 
-def smooth_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
-    """Push-pull fill: unknown pixels of `image` (C, h, w) get a smooth blend of
-    the known ones around them (`known`: bool (h, w))."""
-    if known.all() or not known.any():
-        return image
-    weights = known[None].float()
-    values = image * weights
-    pyramid = []
-    while min(weights.shape[-2:]) > 1 and not (weights > 0).all():
-        pyramid.append((values, weights))
-        values = F.avg_pool2d(values[None], 2, ceil_mode=True)[0]
-        weights = F.avg_pool2d(weights[None], 2, ceil_mode=True)[0]
-    filled = values / weights.clamp_min(1e-8)
-    if not (weights > 0).all():  # a 1-pixel-wide level still has holes: use the mean
-        mean = values.sum((-2, -1), keepdim=True) / weights.sum((-2, -1), keepdim=True).clamp_min(1e-8)
-        filled = torch.where(weights > 0, filled, mean)
-    for values, weights in reversed(pyramid):
-        coarse = F.interpolate(filled[None], size=values.shape[-2:], mode="bilinear", align_corners=False)[0]
-        blend = weights.clamp(0, 1)
-        filled = values / weights.clamp_min(1e-8) * blend + coarse * (1 - blend)
-    return torch.where(known[None], image, filled)
-
-
-def clone_shifts(photo: torch.Tensor, hole: torch.Tensor, usable: torch.Tensor) -> list:
-    """Shifts (dy, dx) to clone the hole from, best first: at most one per each of
-    CLONE_DIRECTIONS directions. A shift must lay the whole hole over `usable`
-    pixels; among those, what counts is how alike the photo is around the hole
-    and around the piece it is cloned from (a ring CLONE_RING px wide), and how far
-    the piece's pixels are from the mean colour around the hole (no bright
-    object in the middle of a dark meadow), so the clone continues its new
-    surroundings. Where no shift covers the hole (a
-    hole bigger than the clean background), the ones that cover most."""
-    height, width = hole.shape
-    ring = dilate(hole, CLONE_RING) & ~hole
-    rows, cols = torch.nonzero(hole, as_tuple=True)
-    ring_rows, ring_cols = torch.nonzero(ring, as_tuple=True)
-    around = photo[:, ring_rows, ring_cols]
-    around_mean = around.mean(1)
-    longest = int(max(height, width))
-    stride = max(1, longest // 200)
-    found = []
-    for k in range(CLONE_DIRECTIONS):
-        angle = 2 * math.pi * k / CLONE_DIRECTIONS
-        best, first_full = None, None
-        for length in range(1, longest, stride):
-            if first_full is not None and length > CLONE_SEARCH * first_full:
-                break
-            dy, dx = round(length * math.sin(angle)), round(length * math.cos(angle))
-            r, c = rows + dy, cols + dx
-            inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
-            covered = (inside & usable[r.clamp(0, height - 1), c.clamp(0, width - 1)]).float().mean().item()
-            rr, rc = ring_rows + dy, ring_cols + dx
-            ring_inside = (rr >= 0) & (rr < height) & (rc >= 0) & (rc < width)
-            moved = photo[:, rr.clamp(0, height - 1), rc.clamp(0, width - 1)]
-            mismatch = ((moved - around).abs().mean(0) * ring_inside).sum() / ring_inside.sum().clamp_min(1)
-            # ...and the piece itself should be like the hole's surroundings on the whole (no bright
-            # object in the middle of a dark meadow).
-            piece = photo[:, r.clamp(0, height - 1), c.clamp(0, width - 1)]
-            mismatch = mismatch + (piece - around_mean[:, None]).abs().mean()
-            # Nearly full cover is as good as full (EM mends the rest); then likeness decides.
-            score = (min(covered, CLONE_COVER), -mismatch.item())
-            if covered >= CLONE_COVER and first_full is None:
-                first_full = length
-            if best is None or score > best[0]:
-                best = (score, (dy, dx))
-        found.append(best)
-    found.sort(key=lambda item: item[0], reverse=True)
-    return [shift for _, shift in found]
-
-
-def _cloned(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, usable: torch.Tensor,
-            shift) -> torch.Tensor:
-    """`context` with the hole copied from the photo `shift` away; pixels the shifted
-    copy cannot supply are filled smoothly from their surroundings."""
-    height, width = hole.shape
-    dy, dx = shift
-    rows = (torch.arange(height, device=hole.device) + dy).clamp(0, height - 1)
-    cols = (torch.arange(width, device=hole.device) + dx).clamp(0, width - 1)
-    copied = photo[:, rows][:, :, cols]
-    supplied = usable[rows][:, cols]
-    # Healed, not just cloned: the copy's tone is corrected by the difference
-    # between the hole's surroundings and the copy's, spread smoothly over the
-    # hole, so a piece from a lighter part of a gradient sky leaves no column.
-    ring = dilate(hole, HEAL_RING) & ~hole
-    offset = smooth_fill(torch.where(ring[None], context - copied, torch.zeros_like(copied)), ring)
-    out = torch.where(hole[None] & supplied[None], (copied + offset).clamp(0, 1), context)
-    return smooth_fill(out, ~hole | supplied)
-
-
 def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, level: Level,
-              generator: torch.Generator, noise: float = 0.05, clone_rank: int | None = 0,
+              generator: torch.Generator, noise: float = 0.05, clone_rank: int = 0,
               shifts: list | None = None) -> torch.Tensor:
     """(3, H, W) `context` with its `hole` pixels painted from the photo's background.
 
@@ -147,15 +80,17 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     context: the image to fill (the photo with the object already moved);
     hole: bool (H, W). Patches that touch the hole in the photo are never
     copied: they hold the object that is being removed. clone_rank picks the
-    clone direction (0: the best shift, then 1, 2, ...), None grows the hole
-    from its edge instead; `noise` is added to a cloned first guess. shifts:
+    clone direction (0: the best shift, then 1, 2, ...); `noise` is added to
+    the cloned first guess. shifts:
     `clone_shifts` of this photo and hole, when the caller fills the same
-    hole several times.
+    hole several times. To fill from beyond the image given, pass the
+    surroundings' photo, the context and hole pasted in (`Surroundings`).
     """
     if not hole.any():
         return context.clone()
-    if clone_rank is not None and shifts is None:
-        shifts = clone_shifts(photo, hole, ~dilate(hole, RADIUS))
+    # Cloned and healed at the level's own scale, where the tone is exact.
+    shifts = shifts or clone_shifts(photo, hole)
+    cloned = healed_clone(photo, context, hole, shifts[clone_rank % len(shifts)])
     scales = fill_levels(level)
     current = None
     previous = None
@@ -168,13 +103,8 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
             keys = ~hole_here
         space = PatchSpace.fit(photo_here, keys, PATCH_DIMS, generator)
         search_image = None
-        if current is None and clone_rank is None:
-            current = grow_into_hole(photo_here, context_here, hole_here, keys, generator)
-        elif current is None:
-            shift = shifts[clone_rank % len(shifts)]
-            ratio = step.scale / level.scale
-            current = _cloned(photo_here, context_here, hole_here, keys,
-                              (round(shift[0] * ratio), round(shift[1] * ratio)))
+        if current is None:
+            current = torch.where(hole_here[None], resize(cloned, step).clamp(0, 1), context_here)
             current = current + noise * torch.randn(current.shape, generator=generator).to(current.device) * hole_here
         else:
             current = resize(current, step)

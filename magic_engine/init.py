@@ -4,9 +4,9 @@
          start. Most diverse, but it needs the long schedule to become a photo.
 "copy"   the object warped into the target's shape (each variant stretched its
          own way where the shapes differ, warp.py), the hole it leaves filled
-         with the photo's own background (grown from its edge for the first
-         variant, cloned from another direction for each other one, then
-         patch-based, see fill.py), plus N(0, init_std).
+         with the photo's own background (cloned from another direction for
+         each variant, then patch-based, looking beyond the region, see
+         fill.py), plus N(0, init_std).
          The short presets start here: the objective is the same, it starts
          from texture, not from a blur.
 "input"  the input itself plus N(0, init_std).
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import torch
 
-from .fill import clone_shifts, fill_hole
+from .clone import clone_shifts
+from .fill import Surroundings, fill_hole
 from .masks import dilate
-from .patches import RADIUS
 from .pyramid import Level
 from .warp import variant_spread, warp_into_target
 
@@ -31,30 +31,35 @@ def vacated_area(source: torch.Tensor, target: torch.Tensor, free: torch.Tensor,
 
 def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
                     free: torch.Tensor, level: Level, variants: int, std: float, fill_noise: float,
-                    normalize, generator: torch.Generator, rim: int = 1) -> torch.Tensor:
+                    normalize, generator: torch.Generator, rim: int = 1,
+                    surroundings: Surroundings | None = None) -> torch.Tensor:
     """(variants, 3, h, w) normalised starting batch on photo's device.
 
     photo: (3, h, w) in [0, 1] at `level`; source, target, free: bool (h, w).
     normalize maps [0, 1] pixels into the classifier's space; rim: pixels
-    around the source that are refilled with it (the edit band at this level).
+    around the source that are refilled with it (the edit band at this level);
+    surroundings: the photo around the region at this level, which the hole
+    is filled from (default: the region's photo alone).
     """
     reference = normalize(photo[None])[0]
     starts = []
     first_clone = int(torch.randint(0, 4, (), generator=generator))  # the seed picks where cloning starts
     if kind == "copy":  # every variant's hole is the same; how it is first guessed differs
         hole = vacated_area(source, target, free, rim)
-        cloned = hole.any() and variants > 1  # the first variant grows its hole instead
-        shifts = clone_shifts(photo, hole, ~dilate(hole, RADIUS)) if cloned else None
+        frame = surroundings or Surroundings(photo)
+        frame_photo, frame_hole, frame_level = frame.paste(photo), frame.paste(hole), frame.level(level)
+        shifts = clone_shifts(frame_photo, frame_hole) if hole.any() else None
     for variant in range(variants):
         noise = torch.randn(reference.shape, generator=generator).to(photo.device) * std
         if kind == "noise":
             base = torch.zeros_like(reference)
         elif kind == "copy":
-            # The first variant grows the hole from its edge (structures carry on across it);
-            # the others clone it from other directions (alternatives).
-            rank = None if variant == 0 else first_clone + variant - 1
+            # Each variant clones the hole from another direction (alternatives).
+            rank = first_clone + variant
             moved = warp_into_target(photo, source, target, variant_spread(variant))
-            filled = fill_hole(photo, moved, hole, level, generator, fill_noise, clone_rank=rank, shifts=shifts)
+            filled = fill_hole(frame_photo, frame.paste(moved), frame_hole, frame_level, generator, fill_noise,
+                               clone_rank=rank, shifts=shifts)
+            filled = frame.crop(filled, *hole.shape)
             base = normalize(filled[None])[0]
         else:
             base = reference

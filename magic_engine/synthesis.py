@@ -18,14 +18,15 @@ from .classifier import FeatureClassifier, load_classifier
 from .config import MagicConfig, make_config
 from .devices import resolve_device, resolve_precision
 from .errors import Cancelled, MagicError
-from .fill import FILL_ITERATIONS
+from .fill import FILL_ITERATIONS, FILL_REACH, Surroundings
 from .init import starting_images
 from .inputs import PreparedInput, prepare_inputs
 from .objective import MagicObjective
 from .progress import Progress
-from .pyramid import levels_for, resize_mask
+from .pyramid import Level, levels_for, resize_mask
 from .refine import RefineSettings, RegionImages, refine
-from .region import Region, blend_weights, choose_region, composite, edit_area, edit_band, feather_width
+from .region import (Region, blend_weights, choose_region, composite, edit_area, edit_band, feather_width,
+                     widened)
 from .schedule import cosine_with_warmup
 
 _PREVIEW_SIDE = 160
@@ -107,6 +108,19 @@ def _region_images(inputs: PreparedInput, region: Region, band: int, device) -> 
     return RegionImages(photo, source, target, edit_area(source, target, band))
 
 
+def _surroundings(inputs: PreparedInput, region: Region, level: Level, device) -> Surroundings:
+    """The photo around `region` (FILL_REACH beyond it) at `level`'s scale, for filling holes."""
+    around = widened(region, FILL_REACH, inputs.width, inputs.height)
+    scale_x, scale_y = level.width / region.width, level.height / region.height
+    top, left = round((region.top - around.top) * scale_y), round((region.left - around.left) * scale_x)
+    bottom = max(top + level.height, round(around.height * scale_y))  # the region's window always fits
+    right = max(left + level.width, round(around.width * scale_x))
+    # Scaled in 8 bits by Pillow (antialiased), so a large photo is never held in floats at full size.
+    pixels = np.asarray(Image.fromarray(inputs.rgb[around.slices]).resize((right, bottom), Image.BICUBIC))
+    photo = torch.from_numpy(pixels.copy()).to(device).permute(2, 0, 1).float().div(255)
+    return Surroundings(photo, top, left)
+
+
 def synthesize(image, source_mask, target_mask, config: MagicConfig | None = None, *,
                classifier="auto", device="auto", seed: int = 0, progress=None, cancel=None,
                trust_checkpoint: bool = False) -> SynthesisResult:
@@ -169,13 +183,15 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     # Starting images: the object in its new place and shape, the hole filled with texture.
     check_cancel("before the start")
     fill_started = time.perf_counter()
+    surroundings = _surroundings(inputs, region, first, torch_device)
     x = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free, first,
                         config.variants, config.init_std, config.fill_noise, clf.normalize, generator,
-                        rim=max(1, math.ceil(band * first.scale)))
+                        rim=max(1, math.ceil(band * first.scale)), surroundings=surroundings)
     start_seconds = time.perf_counter() - fill_started
     x = x.to(torch_device).requires_grad_(True)
     optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
-    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds)
+    fill_keys_share = surroundings.photo[0].numel() / first.pixels  # the fill searched this many more keys
+    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds / fill_keys_share)
 
     # Phase 1 (upfront schedule only): fit the image-to-mask network.
     mask_net_seconds = 0.0
@@ -280,7 +296,8 @@ def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config:
 
     The refinement and the copy start's hole fill are the same work, rounds of
     search and vote over edited pixels, so the start's measured cost per
-    pixel-round carries over; other starts assume REFINE_SECONDS_PER_PIXEL_ROUND.
+    pixel-round carries over (`start_seconds` as if the fill had searched only
+    the region's keys); other starts assume REFINE_SECONDS_PER_PIXEL_ROUND.
     The report gives the estimate beside the measured time.
     """
     edited = float(native.free.sum())

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from engine_fixtures import disc
-from magic_engine.region import (blend_weights, choose_region, composite, edit_area, edit_band, edit_weights,
-                                 feather_width, mask_box)
+from magic_engine.region import (Region, blend_weights, choose_region, composite, edit_area, edit_band,
+                                 edit_weights, feather_width, mask_box, widened)
 
 
 def _masks(height, width, src_box, tgt_box):
@@ -25,6 +25,13 @@ def test_region_is_the_union_of_both_boxes_plus_margin_clamped():
     assert region.right == 1100 + margin and region.bottom == 450 + margin
     small = choose_region(*_masks(400, 400, (100, 100, 120, 120), (140, 100, 160, 120)), 0.25, 16)
     assert small.width == 60 + 32 and small.height == 20 + 32  # the minimum context wins for small boxes
+
+
+def test_widened_grows_by_the_regions_own_size_within_the_image():
+    region = Region(100, 50, 200, 90)  # 100 x 40
+    assert widened(region, 1.0, 1000, 1000) == Region(0, 10, 300, 130)
+    assert widened(region, 0.5, 240, 1000) == Region(50, 30, 240, 110)  # clamped on the right
+    assert widened(region, 0.0, 1000, 1000) == region
 
 
 def test_edit_area_is_both_masks_grown_by_the_band_and_weights_fade_inside_it():

@@ -296,3 +296,23 @@ def test_a_region_above_the_budget_is_carried_up_with_its_detail_and_says_so(tex
     enlarged = np.array(rgb)
     enlarged[ys, xs] = np.asarray(small.resize((result.region.width, result.region.height), Image.Resampling.BICUBIC))
     assert _detail(result.composites[0], tgt) > 2 * _detail(enlarged, src)
+
+
+def test_the_holes_surroundings_hold_the_region_at_its_level_where_it_lies(textured):
+    from magic_engine.inputs import prepare_inputs
+    from magic_engine.pyramid import levels_for, resize
+    from magic_engine.region import Region
+    from magic_engine.synthesis import _surroundings
+
+    rgb, src, tgt = textured
+    inputs = prepare_inputs(rgb, src, tgt, 10 ** 8)
+    region = Region(70, 40, 190, 130)  # room around it on every side
+    level = levels_for(region.width, region.height, 48, 32)[0]
+    around = _surroundings(inputs, region, level, "cpu")
+    assert around.photo.shape[-2] > level.height and around.photo.shape[-1] > level.width
+    window = around.crop(around.photo, level.height, level.width)
+    ys, xs = region.slices
+    own = resize(torch.from_numpy(rgb[ys, xs].copy()).permute(2, 0, 1).float() / 255, level)
+    assert (window - own).abs().mean() < 0.03  # the same pixels (resampled on their own grid)
+    shifted = around.photo[:, around.top + 2:around.top + 2 + level.height, around.left:around.left + level.width]
+    assert (shifted - own).abs().mean() > (window - own).abs().mean()  # ...not two rows off

@@ -1,0 +1,121 @@
+"""Cloning a hole from a nearby piece of clean background, as a designer does with the heal tool.
+
+The copy is healed, not pasted: the difference between the hole's
+surroundings and the copy's, on a ring around the hole, is spread smoothly
+over the hole and added, so a piece from a lighter part of a gradient sky
+leaves no column. The ring starts a little away from the hole, where the
+removed object's glow no longer lights the photo, and ring pixels whose
+difference is far from the ring's typical one (structure: a rock's edge
+runs on one side and not on the other) do not take part, so the correction never smears that structure into the hole;
+the patch rounds that follow mend such seams.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .masks import dilate
+from .patches import RADIUS
+
+CLONE_DIRECTIONS = 16
+CLONE_RING = 3  # px around the hole compared with px around a clone source
+CLONE_COVER = 0.9  # a shift that lays this much of the hole on clean background counts as covering it
+CLONE_SEARCH = 3  # per direction, look up to this many times farther than the first clean source
+HEAL_RING = 2  # px of ring around the hole whose difference to the copy corrects its tone...
+HEAL_GAP = 2  # ...starting this far out: right at the hole the removed object's glow still lights the photo
+HEAL_MAX = 0.12  # a ring pixel whose difference is this far from the ring's median (mean over RGB) is structure
+
+
+def smooth_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Push-pull fill: unknown pixels of `image` (C, h, w) get a smooth blend of
+    the known ones around them (`known`: bool (h, w))."""
+    if known.all() or not known.any():
+        return image
+    weights = known[None].float()
+    values = image * weights
+    pyramid = []
+    while min(weights.shape[-2:]) > 1 and not (weights > 0).all():
+        pyramid.append((values, weights))
+        values = F.avg_pool2d(values[None], 2, ceil_mode=True)[0]
+        weights = F.avg_pool2d(weights[None], 2, ceil_mode=True)[0]
+    filled = values / weights.clamp_min(1e-8)
+    if not (weights > 0).all():  # a 1-pixel-wide level still has holes: use the mean
+        mean = values.sum((-2, -1), keepdim=True) / weights.sum((-2, -1), keepdim=True).clamp_min(1e-8)
+        filled = torch.where(weights > 0, filled, mean)
+    for values, weights in reversed(pyramid):
+        coarse = F.interpolate(filled[None], size=values.shape[-2:], mode="bilinear", align_corners=False)[0]
+        blend = weights.clamp(0, 1)
+        filled = values / weights.clamp_min(1e-8) * blend + coarse * (1 - blend)
+    return torch.where(known[None], image, filled)
+
+
+def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
+    """Shifts (dy, dx) to clone the region's `hole` from, best first: at most one
+    per each of CLONE_DIRECTIONS directions. A shift must lay the whole hole over
+    clean background (not within a patch of the hole); among those, what counts
+    is how alike the photo is around the hole and around the piece it is cloned
+    from (a ring CLONE_RING px wide), and how far the piece's pixels are from the
+    mean colour around the hole (no bright object in the middle of a dark
+    meadow), so the clone continues its new surroundings. Where no shift covers
+    the hole (a hole bigger than the clean background), the ones that cover most."""
+    usable = ~dilate(hole, RADIUS)
+    height, width = hole.shape
+    ring = dilate(hole, CLONE_RING) & ~hole
+    rows, cols = torch.nonzero(hole, as_tuple=True)
+    ring_rows, ring_cols = torch.nonzero(ring, as_tuple=True)
+    around = photo[:, ring_rows, ring_cols]
+    around_mean = around.mean(1)
+    longest = int(max(height, width))
+    stride = max(1, longest // 200)
+    found = []
+    for k in range(CLONE_DIRECTIONS):
+        angle = 2 * math.pi * k / CLONE_DIRECTIONS
+        best, first_full = None, None
+        for length in range(1, longest, stride):
+            if first_full is not None and length > CLONE_SEARCH * first_full:
+                break
+            dy, dx = round(length * math.sin(angle)), round(length * math.cos(angle))
+            r, c = rows + dy, cols + dx
+            inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+            covered = (inside & usable[r.clamp(0, height - 1), c.clamp(0, width - 1)]).float().mean().item()
+            rr, rc = ring_rows + dy, ring_cols + dx
+            ring_inside = (rr >= 0) & (rr < height) & (rc >= 0) & (rc < width)
+            moved = photo[:, rr.clamp(0, height - 1), rc.clamp(0, width - 1)]
+            mismatch = ((moved - around).abs().mean(0) * ring_inside).sum() / ring_inside.sum().clamp_min(1)
+            piece = photo[:, r.clamp(0, height - 1), c.clamp(0, width - 1)]
+            mismatch = mismatch + (piece - around_mean[:, None]).abs().mean()
+            # Nearly full cover is as good as full (the patch rounds mend the rest); then likeness decides.
+            score = (min(covered, CLONE_COVER), -mismatch.item())
+            if covered >= CLONE_COVER and first_full is None:
+                first_full = length
+            if best is None or score > best[0]:
+                best = (score, (dy, dx))
+        found.append(best)
+    found.sort(key=lambda item: item[0], reverse=True)
+    return [shift for _, shift in found]
+
+
+def healed_clone(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, shift) -> torch.Tensor:
+    """(3, H, W) `context` with its `hole` copied from `photo` `shift` away and healed
+    to the tone around it; pixels the shifted copy cannot supply (beyond the
+    photo, or near the hole itself) are filled smoothly from around."""
+    height, width = hole.shape
+    dy, dx = shift
+    rows = torch.arange(height, device=hole.device) + dy
+    cols = torch.arange(width, device=hole.device) + dx
+    inside = ((rows >= 0) & (rows < height))[:, None] & ((cols >= 0) & (cols < width))[None]
+    rows, cols = rows.clamp(0, height - 1), cols.clamp(0, width - 1)
+    copied = photo[:, rows][:, :, cols]
+    supplied = inside & ~dilate(hole, RADIUS)[rows][:, cols]
+    ring = dilate(hole, HEAL_GAP + HEAL_RING) & ~dilate(hole, HEAL_GAP)
+    difference = context - copied
+    typical = difference[:, ring].median(1).values[:, None, None] if ring.any() else torch.zeros(3, 1, 1)
+    tone = ring & ((difference - typical).abs().mean(0) <= HEAL_MAX)
+    offset = torch.zeros_like(copied)
+    if tone.any():
+        offset = smooth_fill(torch.where(tone[None], difference, offset), tone)
+    out = torch.where(hole[None] & supplied[None], (copied + offset).clamp(0, 1), context)
+    return smooth_fill(out, ~hole | supplied)

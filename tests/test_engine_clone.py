@@ -1,0 +1,81 @@
+"""Cloning a hole from clean background, healed to its tone; filling from beyond the region."""
+
+import torch
+
+from magic_engine.clone import HEAL_GAP, clone_shifts, healed_clone, smooth_fill
+from magic_engine.fill import Surroundings, fill_hole
+from magic_engine.masks import dilate
+from magic_engine.pyramid import Level
+
+
+def _sky(height, width, seed=0):
+    """A sky lighter towards the bottom, with a little grain."""
+    gradient = torch.linspace(0.2, 0.8, height)[None, :, None].expand(3, height, width)
+    grain = 0.03 * torch.rand(3, height, width, generator=torch.Generator().manual_seed(seed))
+    return (gradient + grain).clamp(0, 1)
+
+
+def test_smooth_fill_uses_only_known_pixels_and_keeps_them():
+    image = torch.zeros(3, 32, 32)
+    image[:, :, :16] = 1.0  # left half white, right half black
+    known = torch.ones(32, 32, dtype=torch.bool)
+    known[10:20, 2:8] = False  # hole inside the white half
+    garbage = image.clone()
+    garbage[:, 10:20, 2:8] = -5.0
+    filled = smooth_fill(garbage, known)
+    assert torch.equal(filled[:, known], image[:, known])
+    assert filled[:, 10:20, 2:8].min() > 0.6  # filled from the white surroundings, not the garbage
+
+
+def test_clone_shifts_lay_the_hole_on_clean_background():
+    hole = torch.zeros(40, 60, dtype=torch.bool)
+    hole[15:25, 5:15] = True
+    usable = ~dilate(hole, 3)
+    photo = torch.rand(3, 40, 60, generator=torch.Generator().manual_seed(0))
+    shifts = clone_shifts(photo, hole)
+    rows, cols = torch.nonzero(hole, as_tuple=True)
+    dy, dx = shifts[0]
+    assert usable[(rows + dy).clamp(0, 39), (cols + dx).clamp(0, 59)].float().mean() >= 0.9
+    assert len(set(shifts)) == len(shifts) > 4  # one per direction: variety for the variants
+
+
+def test_a_heal_takes_the_tone_around_the_hole_not_its_glow_nor_a_structure_beside_it():
+    # A piece cloned from 30 px lower is about 0.3 lighter than the hole's surroundings.
+    # Right at the hole the photo still glows (the removed object lit it), and a dark
+    # post stands beside it: neither may tint the clone.
+    height, width = 60, 40
+    photo = _sky(height, width)
+    hole = torch.zeros(height, width, dtype=torch.bool)
+    hole[10:24, 15:25] = True
+    context = photo.clone()
+    glow = dilate(hole, HEAL_GAP) & ~hole
+    context[:, glow] = (context[:, glow] + 0.3).clamp(0, 1)
+    context[:, 8:26, 27:29] = 0.0  # the post, inside the heal's ring
+    healed = healed_clone(photo, context, hole, (30, 0))
+    assert (healed[:, hole].mean() - photo[:, hole].mean()).abs() < 0.04
+    assert healed[:, hole].std() > 0.005  # texture, not a flat tone
+    assert torch.equal(healed[:, ~hole], context[:, ~hole])
+
+
+def test_a_hole_is_filled_from_beyond_a_region_too_small_to_hold_a_patch():
+    # The region is the hole and a 2 px rim: no 7x7 background patch fits in it. The
+    # photo around it is a textured meadow; the fill continues that texture.
+    generator = torch.Generator().manual_seed(3)
+    blobs = 0.3 + 0.4 * torch.rand(1, 3, 15, 15, generator=generator)  # texture a few pixels across
+    meadow = torch.nn.functional.interpolate(blobs, size=(60, 60), mode="bilinear", align_corners=False)[0]
+    meadow[1] *= 1.5  # green
+    meadow = meadow.clamp(0, 1)
+    top, left = 22, 20
+    region_photo = meadow[:, top:top + 16, left:left + 18].clone()
+    hole = torch.zeros(16, 18, dtype=torch.bool)
+    hole[2:14, 2:16] = True
+    region_photo[:, hole] = torch.tensor([0.9, 0.1, 0.1])[:, None]  # the red object that leaves
+    surroundings = Surroundings(meadow.clone(), top, left)
+    surroundings.photo[:, top:top + 16, left:left + 18] = region_photo
+    assert torch.equal(surroundings.crop(surroundings.paste(region_photo), 16, 18), region_photo)
+    frame_hole = surroundings.paste(hole)
+    filled = fill_hole(surroundings.photo, surroundings.paste(region_photo), frame_hole,
+                       surroundings.level(Level(18, 16, 1.0)), torch.Generator().manual_seed(0), clone_rank=0)
+    inside = surroundings.crop(filled, 16, 18)[:, hole]
+    assert (inside.mean(1) - meadow.mean((1, 2))).abs().max() < 0.06  # the meadow's colour, no red left
+    assert inside.std(1).min() > 0.5 * meadow.std((1, 2)).min()  # and its texture, not a blur
