@@ -39,18 +39,24 @@ def test_exact_search_finds_every_patch_itself():
     assert torch.equal(found, inside) and distance.max() < 1e-4
 
 
-def test_patchmatch_recovers_a_shift_from_a_random_start():
+def _moved_queries(rows: slice):
+    """Queries from a 48x64 texture moved by (5, -7), over `rows` of columns 18..45:
+    (keys of the texture, query pixels, their features, each query's true match)."""
     image = _texture(48, 64)
-    shifted = torch.roll(image, shifts=(5, -7), dims=(1, 2))  # query = the image moved
+    shifted = torch.roll(image, shifts=(5, -7), dims=(1, 2))
     space = _space(image)
     keys = KeySet(space.features(image), torch.ones(48, 64, dtype=torch.bool))
     region = torch.zeros(48, 64, dtype=torch.bool)
-    region[14:34, 18:46] = True
+    region[rows, 18:46] = True
     queries = torch.nonzero(region.flatten())[:, 0]
     query_features = space.features(shifted).flatten(1)[:, queries].T.contiguous()
+    return keys, queries, query_features, (queries // 64 - 5) * 64 + (queries % 64 + 7)
+
+
+def test_patchmatch_recovers_a_shift_from_a_random_start():
+    keys, queries, query_features, expected = _moved_queries(slice(14, 34))
     start = keys.indices[torch.randint(len(keys.indices), (len(queries),), generator=torch.Generator().manual_seed(1))]
     found, _ = patchmatch(query_features, queries, 64, 48, keys, start, 6, torch.Generator().manual_seed(2))
-    expected = ((queries // 64 - 5) * 64 + (queries % 64 + 7))
     assert (found == expected).float().mean() > 0.95
 
 
@@ -58,15 +64,7 @@ def test_a_correspondence_is_left_only_for_keys_within_its_window():
     # The queries are the image moved by (5, -7); each prefers the key 10 rows below its
     # true match. With no window PatchMatch finds the true match; with a window of 3 px
     # it may not go that far and stays within 3 px of the preferred key.
-    image = _texture(48, 64)
-    shifted = torch.roll(image, shifts=(5, -7), dims=(1, 2))
-    space = _space(image)
-    keys = KeySet(space.features(image), torch.ones(48, 64, dtype=torch.bool))
-    region = torch.zeros(48, 64, dtype=torch.bool)
-    region[14:24, 18:46] = True
-    queries = torch.nonzero(region.flatten())[:, 0]
-    query_features = space.features(shifted).flatten(1)[:, queries].T.contiguous()
-    true = (queries // 64 - 5) * 64 + (queries % 64 + 7)
+    keys, queries, query_features, true = _moved_queries(slice(14, 24))
     preferred = true + 10 * 64
     free, _ = patchmatch(query_features, queries, 64, 48, keys, preferred, 6, torch.Generator().manual_seed(2),
                          preferred, 0.25)

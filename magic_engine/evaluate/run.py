@@ -143,8 +143,9 @@ def _sheet_row(case: Case, areas: CaseAreas, outputs: dict, methods: dict) -> li
         for i, image in enumerate(images):
             per = methods[name]["per_result"][i]
             label = METHOD_LABELS[name] + (f" {i + 1}" if name == "magic" else "")
-            caption = [f"IoU {_fmt(per['mask_iou'], 2)}, detail {_fmt(per['object_detail'], 2)}",
-                       f"hole texture {_fmt(per['hole_texture'], 2)}"]
+            caption = [f"IoU {_fmt(per['mask_iou'], 2)}, detail {_fmt(per['object_detail'], 2)}"]
+            if per["hole_texture"] is not None:  # a reshape leaves no hole (and the sheet's font has no dash)
+                caption.append(f"hole texture {per['hole_texture']:.2f}")
             if i == 0 and methods[name]["diversity"] is not None:
                 caption.append(f"diversity {methods[name]['diversity']:.3f}")
             row.append(Tile(crop(image), label, caption))
