@@ -112,10 +112,10 @@ def healed_clone(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor,
     supplied = inside & ~dilate(hole, RADIUS)[rows][:, cols]
     ring = dilate(hole, HEAL_GAP + HEAL_RING) & ~dilate(hole, HEAL_GAP)
     difference = context - copied
-    typical = difference[:, ring].median(1).values[:, None, None] if ring.any() else torch.zeros(3, 1, 1)
-    tone = ring & ((difference - typical).abs().mean(0) <= HEAL_MAX)
     offset = torch.zeros_like(copied)
-    if tone.any():
+    if ring.any():  # else the hole's surroundings are all within the gap: nothing to take a tone from
+        typical = difference[:, ring].median(1).values[:, None, None]
+        tone = ring & ((difference - typical).abs().mean(0) <= HEAL_MAX)
         offset = smooth_fill(torch.where(tone[None], difference, offset), tone)
     out = torch.where(hole[None] & supplied[None], (copied + offset).clamp(0, 1), context)
     return smooth_fill(out, ~hole | supplied)

@@ -33,7 +33,7 @@ from .pyramid import Level, resize, resize_mask
 
 FILL_REACH = 1.0  # the fill looks as far as the region's own width and height beyond it
 FILL_ITERATIONS = 4  # search-and-vote rounds per scale
-FILL_COARSEST_SIDE = 24  # the fill starts where the short side is about this
+FILL_COARSEST_SIDE = 24  # the fill starts where the short side of its frame (the surroundings) is about this
 PATCH_DIMS = 16
 
 

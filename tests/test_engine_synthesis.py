@@ -298,21 +298,54 @@ def test_a_region_above_the_budget_is_carried_up_with_its_detail_and_says_so(tex
     assert _detail(result.composites[0], tgt) > 2 * _detail(enlarged, src)
 
 
-def test_the_holes_surroundings_hold_the_region_at_its_level_where_it_lies(textured):
+@pytest.mark.parametrize("box", [(70, 40, 190, 130), (0, 0, 97, 61), (143, 100, 240, 180)])
+def test_the_holes_surroundings_hold_the_region_exactly_on_its_own_level_grid(textured, box):
     from magic_engine.inputs import prepare_inputs
     from magic_engine.pyramid import levels_for, resize
     from magic_engine.region import Region
     from magic_engine.synthesis import _surroundings
 
     rgb, src, tgt = textured
-    inputs = prepare_inputs(rgb, src, tgt, 10 ** 8)
-    region = Region(70, 40, 190, 130)  # room around it on every side
+    blocks = np.kron(np.random.default_rng(0).integers(0, 255, (45, 60, 3)), np.ones((4, 4, 1))).astype(np.uint8)
+    inputs = prepare_inputs(blocks, src, tgt, 10 ** 8)  # 4 px blocks: a half-pixel shift shows
+    region = Region(*box)  # inside the photo, at its top-left corner, at its bottom-right corner
     level = levels_for(region.width, region.height, 48, 32)[0]
     around = _surroundings(inputs, region, level, "cpu")
-    assert around.photo.shape[-2] > level.height and around.photo.shape[-1] > level.width
+    assert around.photo.shape[-2] > level.height or around.photo.shape[-1] > level.width
     window = around.crop(around.photo, level.height, level.width)
     ys, xs = region.slices
-    own = resize(torch.from_numpy(rgb[ys, xs].copy()).permute(2, 0, 1).float() / 255, level)
-    assert (window - own).abs().mean() < 0.03  # the same pixels (resampled on their own grid)
-    shifted = around.photo[:, around.top + 2:around.top + 2 + level.height, around.left:around.left + level.width]
-    assert (shifted - own).abs().mean() > (window - own).abs().mean()  # ...not two rows off
+    own = resize(torch.from_numpy(blocks[ys, xs].copy()).permute(2, 0, 1).float() / 255, level).clamp(0, 1)
+    assert (window - own).abs().mean() < 0.01  # the same pixels (two resamplers, one grid)
+    beside = around.left + (-1 if around.left > 0 else 1)
+    off = around.photo[:, around.top:around.top + level.height, beside:beside + level.width]
+    assert (off - own).abs().mean() > 5 * (window - own).abs().mean()  # ...while one pixel off is far
+
+
+def test_starting_images_fill_the_hole_from_surroundings_that_lie_around_the_region():
+    from magic_engine.fill import Surroundings
+    from magic_engine.init import starting_images, vacated_area
+    from magic_engine.masks import dilate
+    from magic_engine.pyramid import Level
+
+    # A 16 x 40 region whose own background is a thin rim; around it, a green meadow.
+    generator = torch.Generator().manual_seed(3)
+    blobs = 0.2 + 0.3 * torch.rand(1, 3, 20, 25, generator=generator)
+    meadow = torch.nn.functional.interpolate(blobs, size=(80, 100), mode="bilinear", align_corners=False)[0]
+    meadow[1] = (meadow[1] * 2).clamp(0, 1)
+    top, left = 32, 30
+    source = torch.zeros(16, 40, dtype=torch.bool)
+    source[3:13, 3:15] = True
+    target = torch.roll(source, 22, dims=1)
+    region_photo = meadow[:, top:top + 16, left:left + 40].clone()
+    region_photo[:, source] = torch.tensor([0.9, 0.1, 0.1])[:, None]  # the red object
+    frame = Surroundings(meadow.clone(), top, left)
+    frame.photo = frame.paste(region_photo)
+    free = dilate(source | target, 2)
+    starts = starting_images("copy", region_photo, source, target, free, Level(40, 16, 1.0), 2, 0.0, 0.0,
+                             lambda pixels: pixels, torch.Generator().manual_seed(0), rim=2, surroundings=frame)
+    hole = vacated_area(source, target, free, 2)
+    assert starts.shape == (2, 3, 16, 40)
+    assert torch.equal(starts[:, :, ~free], region_photo[:, ~free].expand(2, -1, -1))  # the region's own pixels
+    for start in starts:
+        assert (start[:, hole].mean(1) - meadow.mean((1, 2))).abs().max() < 0.08  # meadow, no red left
+        assert torch.allclose(start[:, target], region_photo[:, source], atol=1e-5)  # the object moved exactly
