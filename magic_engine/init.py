@@ -2,11 +2,11 @@
 
 "noise"  N(0, init_std) in normalised space inside the edit area: the official
          start. Most diverse, but it needs the long schedule to become a photo.
-"copy"   the object warped into the target's shape (each variant stretched its
-         own way where the shapes differ, warp.py), the hole it leaves filled
-         with the photo's own background (cloned from another direction for
-         each variant, then patch-based, looking beyond the region, see
-         fill.py), plus N(0, init_std).
+"copy"   the object taken out, its footprint filled with the photo's own
+         background (cloned from another direction for each variant, then
+         patch-based, looking beyond the region, see fill.py), then the
+         object warped into the target's shape (each variant stretched its
+         own way where the shapes differ, warp.py), plus N(0, init_std).
          The short presets start here: the objective is the same, it starts
          from texture, not from a blur.
 "input"  the input itself plus N(0, init_std).
@@ -21,12 +21,6 @@ from .fill import Surroundings, fill_hole
 from .masks import dilate
 from .pyramid import Level
 from .warp import variant_spread, warp_into_target
-
-
-def vacated_area(source: torch.Tensor, target: torch.Tensor, free: torch.Tensor, rim: int) -> torch.Tensor:
-    """bool: what the object leaves behind: its pixels and its rim (glow, blur,
-    loose mask edges reach that far), outside the target."""
-    return dilate(source, rim) & free & ~target
 
 
 def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
@@ -45,7 +39,10 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
     starts = []
     first_clone = int(torch.randint(0, 4, (), generator=generator))  # the seed picks where cloning starts
     if kind == "copy":  # every variant's hole is the same; how it is first guessed differs
-        hole = vacated_area(source, target, free, rim)
+        # The object is taken out first and its whole footprint filled, as if it were
+        # simply removed; then it is put in its new place. So the fill never sees the
+        # moved object: beside a tall rocket it would match the photo's thin poles.
+        hole = dilate(source, rim) & free
         frame = surroundings or Surroundings(photo)
         frame_photo, frame_hole, frame_level = frame.paste(photo), frame.paste(hole), frame.level(level)
         shifts = clone_shifts(frame_photo, frame_hole) if hole.any() else None
@@ -56,11 +53,11 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
         elif kind == "copy":
             # Each variant clones the hole from another direction (alternatives).
             rank = first_clone + variant
-            moved = warp_into_target(photo, source, target, variant_spread(variant))
-            filled = fill_hole(frame_photo, frame.paste(moved), frame_hole, frame_level, generator, fill_noise,
+            filled = fill_hole(frame_photo, frame_photo, frame_hole, frame_level, generator, fill_noise,
                                clone_rank=rank, shifts=shifts)
             filled = frame.crop(filled, *hole.shape)
-            base = normalize(filled[None])[0]
+            moved = warp_into_target(photo, source, target, variant_spread(variant))
+            base = normalize(torch.where(target[None], moved, filled)[None])[0]
         else:
             base = reference
         starts.append(torch.where(free[None], base + noise, reference))

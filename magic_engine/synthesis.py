@@ -311,7 +311,7 @@ def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config:
     The caller divides the start's time by how many times larger than the
     region the fill's frame was: not exact (the fill's cost does not grow
     in proportion), but with FILL_TO_REFINE it predicted the five evaluation
-    cases' refinement within 0.64x..1.03x (2026-12-03).
+    cases' refinement within 0.63x..1.14x (2026-12-03).
     The report gives the estimate beside the measured time.
     """
     edited = float(native.free.sum())

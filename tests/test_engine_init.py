@@ -6,7 +6,7 @@ import torch
 from engine_fixtures import disc_scene
 from magic_engine.classifier import IMAGENET_MEAN, IMAGENET_STD
 from magic_engine.fill import fill_hole
-from magic_engine.init import starting_images, vacated_area
+from magic_engine.init import starting_images
 from magic_engine.masks import dilate
 from magic_engine.pyramid import Level
 from magic_engine.warp import warp_coordinates, warp_into_target
@@ -50,7 +50,7 @@ def test_a_moved_object_is_copied_exactly_and_a_wider_target_takes_its_outline()
 def test_fill_keeps_known_pixels_and_removes_the_object():
     photo, src, tgt = _scene()
     moved = warp_into_target(photo, src, tgt)
-    hole = vacated_area(src, tgt, dilate(src | tgt, 3), rim=2)
+    hole = dilate(src, 2) & ~tgt  # what the object leaves behind
     filled = fill_hole(photo, moved, hole, Level(96, 64, 1.0), torch.Generator().manual_seed(0))
     assert torch.equal(filled[:, ~hole], moved[:, ~hole])
     red = torch.tensor([0.85, 0.1, 0.1])[:, None]
@@ -75,7 +75,7 @@ def test_starting_images_keep_the_photo_outside_the_edit_area_and_differ_between
         assert not torch.equal(a[0], a[1])
     copies = starting_images("copy", photo, src, tgt, free, Level(96, 64, 1.0), 3, 0.0, 0.0, normalize,
                              torch.Generator().manual_seed(0), rim=2)
-    hole = vacated_area(src, tgt, free, 2)
+    hole = dilate(src, 2) & free & ~tgt  # what the object leaves behind
     assert not torch.equal(copies[0][:, hole], copies[1][:, hole])  # each variant clones from elsewhere
 
 
@@ -93,3 +93,19 @@ def test_a_cloned_piece_takes_the_tone_of_the_hole_around_it():
     error = (filled[:, hole] - sky[:, hole]).mean().abs()
     assert error < 0.05
     assert filled[:, hole].std() > 0.005  # texture, not a flat tone
+
+
+def test_the_hole_is_filled_as_if_the_object_were_removed_wherever_it_goes():
+    # The fill never sees the moved object: a target beside the hole or far from it
+    # leaves the same fill in the hole.
+    photo, src, _ = _scene()
+    near = torch.roll(src, 22, dims=1)  # a disc just beside the source's footprint
+    far = torch.roll(src, 48, dims=1)
+    free = dilate(src | near | far, 3)
+
+    def start(target):
+        return starting_images("copy", photo, src, target, free, Level(96, 64, 1.0), 2, 0.0, 0.0, normalize,
+                               torch.Generator().manual_seed(0), rim=2)
+
+    hole = dilate(src, 2) & free & ~dilate(near | far, 1)
+    assert torch.equal(start(near)[:, :, hole], start(far)[:, :, hole])

@@ -323,7 +323,7 @@ def test_the_holes_surroundings_hold_the_region_exactly_on_its_own_level_grid(te
 
 def test_starting_images_fill_the_hole_from_surroundings_that_lie_around_the_region():
     from magic_engine.fill import Surroundings
-    from magic_engine.init import starting_images, vacated_area
+    from magic_engine.init import starting_images
     from magic_engine.masks import dilate
     from magic_engine.pyramid import Level
 
@@ -343,7 +343,7 @@ def test_starting_images_fill_the_hole_from_surroundings_that_lie_around_the_reg
     free = dilate(source | target, 2)
     starts = starting_images("copy", region_photo, source, target, free, Level(40, 16, 1.0), 2, 0.0, 0.0,
                              lambda pixels: pixels, torch.Generator().manual_seed(0), rim=2, surroundings=frame)
-    hole = vacated_area(source, target, free, 2)
+    hole = dilate(source, 2) & free & ~target  # what the object leaves behind
     assert starts.shape == (2, 3, 16, 40)
     assert torch.equal(starts[:, :, ~free], region_photo[:, ~free].expand(2, -1, -1))  # the region's own pixels
     for start in starts:
