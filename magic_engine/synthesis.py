@@ -34,7 +34,7 @@ REFINE_SECONDS_PER_PIXEL_ROUND = 5e-7  # a 2-core CPU's rate; only used without 
 # A refinement round costs this share of a hole-fill round per pixel, the
 # fill's time divided by its frame's size (see _refine_estimate; fitted on the
 # five evaluation cases, 2026-12-03).
-FILL_TO_REFINE = 0.35
+FILL_TO_REFINE = 0.28
 
 
 @dataclass
@@ -311,7 +311,7 @@ def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config:
     The caller divides the start's time by how many times larger than the
     region the fill's frame was: not exact (the fill's cost does not grow
     in proportion), but with FILL_TO_REFINE it predicted the five evaluation
-    cases' refinement within 0.63x..1.14x (2026-12-03).
+    cases' refinement within 0.86x..1.22x (2026-12-03).
     The report gives the estimate beside the measured time.
     """
     edited = float(native.free.sum())
