@@ -6,8 +6,9 @@ over the hole and added, so a piece from a lighter part of a gradient sky
 leaves no column. The ring starts a little away from the hole, where the
 removed object's glow no longer lights the photo, and ring pixels whose
 difference is far from the ring's typical one (structure: a rock's edge
-runs on one side and not on the other) do not take part, so the correction never smears that structure into the hole;
-the patch rounds that follow mend such seams.
+runs on one side and not on the other) do not take part, so the correction
+never smears that structure into the hole; the patch rounds that follow
+mend such seams.
 """
 
 from __future__ import annotations

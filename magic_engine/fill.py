@@ -77,14 +77,14 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     """(3, H, W) `context` with its `hole` pixels painted from the photo's background.
 
     photo: (3, H, W) the photo at `level`, [0, 1], whose patches are copied;
-    context: the image to fill (the photo with the object already moved);
-    hole: bool (H, W). Patches that touch the hole in the photo are never
-    copied: they hold the object that is being removed. clone_rank picks the
-    clone direction (0: the best shift, then 1, 2, ...); `noise` is added to
-    the cloned first guess. shifts:
-    `clone_shifts` of this photo and hole, when the caller fills the same
-    hole several times. To fill from beyond the image given, pass the
-    surroundings' photo, the context and hole pasted in (`Surroundings`).
+    context: the image to fill (the photo: the object is put in its new
+    place after the fill, so the fill never matches it); hole: bool (H, W).
+    Patches that touch the hole in the photo are never copied: they hold the
+    object that is being removed. clone_rank picks the clone direction (0:
+    the best shift, then 1, 2, ...); `noise` is added to the cloned first
+    guess. shifts: `clone_shifts` of this photo and hole, when the caller
+    fills the same hole several times. To fill from beyond the image given,
+    pass the surroundings' photo, context and hole (`Surroundings`).
     """
     if not hole.any():
         return context.clone()
