@@ -54,7 +54,7 @@ def smooth_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
 
 
 def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
-    """Shifts (dy, dx) to clone the region's `hole` from, best first: at most one
+    """Shifts (dy, dx) to clone the `hole` of `photo` from, best first: at most one
     per each of CLONE_DIRECTIONS directions. A shift must lay the whole hole over
     clean background (not within a patch of the hole); among those, what counts
     is how alike the photo is around the hole and around the piece it is cloned

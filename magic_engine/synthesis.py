@@ -201,8 +201,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     start_seconds = time.perf_counter() - fill_started
     x = x.to(torch_device).requires_grad_(True)
     optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
-    frame_share = 1.0 if surroundings is None else surroundings.photo[0].numel() / first.pixels
-    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds / frame_share)
+    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds, surroundings)
 
     # Phase 1 (upfront schedule only): fit the image-to-mask network.
     mask_net_seconds = 0.0
@@ -302,14 +301,14 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
 
 
 def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config: MagicConfig,
-                     start_seconds: float) -> float:
+                     start_seconds: float, surroundings: Surroundings | None) -> float:
     """Seconds the refinement will take, for the progress estimate before it starts.
 
     The refinement and the copy start's hole fill are the same work, rounds of
     search and vote over edited pixels, so the start's measured cost per
     pixel-round carries over; other starts assume REFINE_SECONDS_PER_PIXEL_ROUND.
-    The caller divides the start's time by how many times larger than the
-    region the fill's frame was: not exact (the fill's cost does not grow
+    The start's time is divided by how many times larger than the region
+    the fill's frame (`surroundings`) was: not exact (the fill's cost does not grow
     in proportion), but with FILL_TO_REFINE it predicted the five evaluation
     cases' refinement within 0.86x..1.22x (2026-12-03).
     The report gives the estimate beside the measured time.
@@ -319,5 +318,6 @@ def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config:
     rate = REFINE_SECONDS_PER_PIXEL_ROUND
     if config.init == "copy" and start_seconds > 0:
         fill_rounds = config.variants * FILL_ITERATIONS * max(1.0, float(coarse.free.sum()))
-        rate = FILL_TO_REFINE * start_seconds / fill_rounds
+        frame_share = 1.0 if surroundings is None else surroundings.photo[0].numel() / coarse.free.numel()
+        rate = FILL_TO_REFINE * start_seconds / frame_share / fill_rounds
     return rate * rounds
