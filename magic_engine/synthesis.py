@@ -21,6 +21,7 @@ from .errors import Cancelled, MagicError
 from .fill import FILL_ITERATIONS, FILL_REACH, Surroundings
 from .init import starting_images
 from .inputs import PreparedInput, prepare_inputs
+from .margins import fade_margins
 from .objective import MagicObjective
 from .progress import Progress
 from .pyramid import Level, levels_for, resize_mask
@@ -258,6 +259,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
 
     refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level)
     refine_report.seconds = time.perf_counter() - refine_started
+    refined = fade_margins(refined, native.photo, native.source, native.target)
     report("refine", max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)
 
     variants = [np.ascontiguousarray(v) for v in _to_uint8(refined)]

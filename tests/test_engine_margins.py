@@ -1,0 +1,74 @@
+"""A loosely selected object's old background fades into its new place; a tight selection is left alone."""
+
+import torch
+
+from magic_engine.margins import fade_margins, fade_weights
+from magic_engine.masks import erode
+from magic_engine.warp import warp_into_target
+
+HEIGHT, WIDTH = 80, 160
+
+
+def _disc(cy, cx, radius):
+    rows = torch.arange(HEIGHT)[:, None]
+    cols = torch.arange(WIDTH)[None]
+    return (rows - cy) ** 2 + (cols - cx) ** 2 <= radius ** 2
+
+
+def _meadow():
+    """Dark ground on the right, lighter striped grass on the left, a bright flower
+    (radius 10) on the dark ground at (40, 115)."""
+    photo = torch.empty(3, HEIGHT, WIDTH)
+    photo[:] = torch.tensor([0.10, 0.16, 0.08])[:, None, None]
+    stripes = 0.05 * (torch.arange(WIDTH) % 6 < 3).float()
+    photo[:, :, :80] = torch.tensor([0.30, 0.42, 0.22])[:, None, None] + stripes[:80]
+    photo[:, _disc(40, 115, 10)] = torch.tensor([0.92, 0.88, 0.80])[:, None]
+    return photo
+
+
+def _moved(photo, source, target):
+    """The result a move gives before the fade: the source's pixels copied into the target."""
+    return warp_into_target(photo, source, target)[None]
+
+
+def test_a_loose_selection_fades_its_old_background_into_the_new_place():
+    photo = _meadow()
+    source, target = _disc(40, 115, 22), _disc(40, 40, 22)  # the flower and a disc of dark ground
+    result = _moved(photo, source, target)
+    faded = fade_margins(result, photo, source, target)[0]
+    outline = target & ~erode(target, 1)
+    # At the target's outline the new place's grass shows, not the old dark ground...
+    before = (result[0][:, outline] - photo[:, outline]).abs().mean()
+    assert before > 0.15
+    assert (faded[:, outline] - photo[:, outline]).abs().mean() < 0.5 * before
+    # ...while the flower itself and everything outside the target are untouched.
+    flower = _disc(40, 40, 9)
+    assert torch.equal(faded[:, flower], result[0][:, flower])
+    assert torch.equal(faded[:, ~target], result[0][:, ~target])
+
+
+def test_a_selection_that_follows_the_object_edge_fades_nothing():
+    photo = _meadow()
+    source, target = _disc(40, 115, 10), _disc(40, 40, 10)  # exactly the flower
+    assert not fade_weights(photo, source, target).any()
+
+
+def test_object_pixels_inside_the_band_stay_opaque():
+    # A thin bright stem runs from the flower to the selection's outline.
+    photo = _meadow()
+    photo[:, 40:63, 114:117] = torch.tensor([0.85, 0.60, 0.20])[:, None, None]
+    source, target = _disc(40, 115, 22), _disc(40, 40, 22)
+    fade = fade_weights(photo, source, target)
+    stem = torch.zeros(HEIGHT, WIDTH, dtype=torch.bool)
+    stem[52:61, 40] = True  # the stem's middle column in its new place, inside the band
+    assert fade[stem].max() < 0.05
+    assert fade[target & ~_disc(40, 40, 20)].mean() > 0.5
+
+
+def test_nothing_fades_where_the_target_lies_on_the_old_footprint():
+    # Moved a little: the new place's outline partly lies where the object was,
+    # whose background there is synthesised, not the photo's.
+    photo = _meadow()
+    source, target = _disc(40, 115, 22), _disc(40, 105, 22)
+    fade = fade_weights(photo, source, target)
+    assert not fade[source].any()
