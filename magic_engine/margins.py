@@ -6,9 +6,10 @@ sticker with a crisp outline. Where the source's outline runs through
 background (the photo is alike on both sides of it), the result fades
 into the photo at the new place over a narrow band inside the target, as
 a feathered selection would; where the outline follows the object's own
-edge (a rocket against the sky), nothing fades. Pixels unlike the
-background behind the object (guessed smoothly from around the source) stay
-opaque, so a beak or a stem inside the band is kept.
+edge (a rocket against the sky), nothing fades. A result pixel unlike the
+background behind the object (guessed smoothly from around the source, at
+the place the pixel was warped from) stays opaque, so a beak or a stem
+inside the band is kept even where the refinement moved it a pixel.
 
 Only the photo's own pixels at the new place are faded in: never where the
 target lies on the object's old footprint, whose background is synthesised.
@@ -26,67 +27,76 @@ from .region import blend_weights
 from .warp import variant_spread, warp_coordinates
 
 SIDE = 3  # px on each side of the source's outline that are compared
-LOOSE_TONE = 0.06  # mean RGB difference across the outline below which it runs through background
-UNLIKE_BACKGROUND = 0.1  # a pixel this far (mean RGB) from the background behind the object stays opaque
-FADE_SHARE = 0.05  # the band's width: this share of the square root of the target's area
+LOOSE_TONE = 0.05  # mean RGB difference across the outline up to which it runs through background...
+TIGHT_TONE = 0.08  # ...and from which it follows the object's edge (a ramp between)
+UNLIKE_BACKGROUND = 0.1  # a result pixel this far (mean RGB) from the background behind it stays opaque
+FADE_SHARE = 0.05  # the band's width: this share of the square root of the target's area...
+THIN_SHARE = 1 / 3  # ...and at most this share of the target's thickness
 
 
-def _side_mean(image: torch.Tensor, side: torch.Tensor, radius: int):
-    """(3, h, w) mean of `image` over the `side` pixels within `radius`, and where there were any."""
-    count = box_blur(side.float(), radius)
-    total = torch.stack([box_blur(channel * side, radius) for channel in image])
-    return total / count.clamp_min(1e-6), count > 0
+def _side_mean(image: torch.Tensor, side: torch.Tensor, radius: int) -> torch.Tensor:
+    """(C, h, w) mean of `image` over the `side` pixels within `radius` (0 where there are none)."""
+    count = box_blur(side.float(), radius).clamp_min(1e-6)
+    return torch.stack([box_blur(channel * side, radius) for channel in image]) / count
 
 
-def _loose_outline(photo: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-    """(h, w) float in [0, 1] over the source: 1 near stretches of its outline that run
-    through background, 0 near those that follow the object's edge, smooth between."""
-    inside, _ = _side_mean(photo, source & ~erode(source, SIDE), SIDE)
-    outside, has_outside = _side_mean(photo, dilate(source, SIDE) & ~source, SIDE)
-    outline = source & ~erode(source, 1) & has_outside
-    if not outline.any():  # the object fills the region: nothing around it to compare
+def outline_looseness(photo: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """(h, w) float in [0, 1] over the region: 1 near stretches of the source's outline
+    that run through background (the photo alike across it), 0 near stretches that
+    follow the object's edge; averaged along the outline, so speckled grass does not
+    leave a dotted edge, and spread smoothly from the outline everywhere else."""
+    outline = source & ~erode(source, 1)
+    if not outline.any() or source.all():
         return torch.zeros(source.shape, device=photo.device)
-    loose = ((inside - outside).abs().mean(0) <= LOOSE_TONE).float()
-    return smooth_fill(torch.where(outline, loose, 0.0)[None], outline)[0]
+    inside = _side_mean(photo, source & ~erode(source, SIDE), SIDE)
+    outside = _side_mean(photo, dilate(source, SIDE) & ~source, SIDE)
+    across = (inside - outside).abs().mean(0)
+    loose = ((TIGHT_TONE - across) / (TIGHT_TONE - LOOSE_TONE)).clamp(0, 1) * outline
+    along = _side_mean(loose[None], outline, 2 * SIDE)[0]
+    return smooth_fill(torch.where(outline, along, 0.0)[None], outline)[0]
 
 
-def _fading(photo: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-    """(h, w) float in [0, 1] over the source: how far each of its pixels may fade
-    (near a loose stretch of outline, and like the background behind the object)."""
-    behind = smooth_fill(photo, ~source)
-    unlike = ((photo - behind).abs().mean(0) / UNLIKE_BACKGROUND).clamp(0, 1)
-    return _loose_outline(photo, source) * (1 - unlike)
-
-
-def _fades(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor, spreads) -> list:
-    """One (h, w) fade per spread (see fade_weights); what no spread changes is computed once."""
-    if not target.any() or not source.any():
-        return [torch.zeros(target.shape, device=photo.device) for _ in spreads]
-    fading = _fading(photo, source)
+def band_width(target: torch.Tensor) -> int:
+    """px over which a result fades at the target's outline: FADE_SHARE of the square
+    root of its area, at most THIN_SHARE of its thickness (a tiny target keeps its middle)."""
     band = max(1, round(FADE_SHARE * math.sqrt(float(target.sum()))))
-    near_outline = (1 - blend_weights(target, band))  # 1 at the target's outline, 0 a band inside
-    near_outline = near_outline * blend_weights(~dilate(source, SIDE), band)  # the photo there is the new place's own
-    near_outline = torch.where(target, near_outline, torch.zeros_like(near_outline))
+    while band > 1 and not erode(target, math.ceil(band / THIN_SHARE / 2)).any():
+        band -= 1
+    return band
+
+
+def fade_weights(result: torch.Tensor, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
+                 spread: float = 0.0, looseness: torch.Tensor | None = None,
+                 behind: torch.Tensor | None = None) -> torch.Tensor:
+    """(h, w) float in [0, 1]: how much of `photo` shows through each pixel of `result`
+    (3, h, w), whose object was warped with `spread`; 0 outside the target.
+    looseness (`outline_looseness`) and behind (the background guessed behind the
+    object: smooth_fill(photo, ~source)) when the caller has them already."""
+    if not target.any() or not source.any():
+        return torch.zeros(target.shape, device=photo.device)
+    looseness = outline_looseness(photo, source) if looseness is None else looseness
+    behind = smooth_fill(photo, ~source) if behind is None else behind
     height, width = target.shape
-    fades = []
-    for spread in spreads:
-        rows, cols = warp_coordinates(source, target, spread)
-        rows = rows.round().long().clamp(0, height - 1)[:, None].expand(height, width)
-        cols = cols.round().long().clamp(0, width - 1)
-        fades.append(fading[rows, cols] * near_outline)
-    return fades
-
-
-def fade_weights(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
-                 spread: float = 0.0) -> torch.Tensor:
-    """(h, w) float in [0, 1]: how much of the photo shows through each pixel of a
-    result whose object was warped with `spread`; 0 outside the target."""
-    return _fades(photo, source, target, [spread])[0]
+    rows, cols = warp_coordinates(source, target, spread)
+    rows = rows.round().long().clamp(0, height - 1)[:, None].expand(height, width)
+    cols = cols.round().long().clamp(0, width - 1)
+    unlike = ((result - behind[:, rows, cols]).abs().mean(0) / UNLIKE_BACKGROUND).clamp(0, 1)
+    band = band_width(target)
+    at_outline = 1 - blend_weights(target, band)  # 1 at the target's outline, 0 a band inside
+    at_new_place = blend_weights(~dilate(source, SIDE), band)  # 0 on the old footprint
+    fade = looseness[rows, cols] * (1 - unlike) * at_outline * at_new_place
+    return torch.where(target, fade, torch.zeros_like(fade))
 
 
 def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tensor,
                  target: torch.Tensor) -> torch.Tensor:
     """(B, 3, h, w) results with the object's loose margins faded into `photo`
     (each variant with its own stretch, see warp.variant_spread)."""
-    fades = _fades(photo, source, target, [variant_spread(variant) for variant in range(len(results))])
-    return torch.stack([result * (1 - fade) + photo * fade for result, fade in zip(results, fades)])
+    if not target.any() or not source.any():
+        return results
+    looseness, behind = outline_looseness(photo, source), smooth_fill(photo, ~source)
+    faded = []
+    for variant, result in enumerate(results):
+        fade = fade_weights(result, photo, source, target, variant_spread(variant), looseness, behind)
+        faded.append(result * (1 - fade) + photo * fade)
+    return torch.stack(faded)
