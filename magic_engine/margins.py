@@ -65,27 +65,35 @@ def band_width(target: torch.Tensor) -> int:
     return band
 
 
-def fade_weights(result: torch.Tensor, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
-                 spread: float = 0.0, looseness: torch.Tensor | None = None,
-                 behind: torch.Tensor | None = None) -> torch.Tensor:
-    """(h, w) float in [0, 1]: how much of `photo` shows through each pixel of `result`
-    (3, h, w), whose object was warped with `spread`; 0 outside the target.
-    looseness (`outline_looseness`) and behind (the background guessed behind the
-    object: smooth_fill(photo, ~source)) when the caller has them already."""
-    if not target.any() or not source.any():
-        return torch.zeros(target.shape, device=photo.device)
-    looseness = outline_looseness(photo, source) if looseness is None else looseness
-    behind = smooth_fill(photo, ~source) if behind is None else behind
+def _near_outline(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(h, w) float in [0, 1]: 1 at the target's outline, 0 a band inside it, on the old
+    footprint and outside the target (the same for every variant)."""
+    band = band_width(target)
+    at_outline = 1 - blend_weights(target, band)
+    at_new_place = blend_weights(~dilate(source, SIDE), band)
+    return torch.where(target, at_outline * at_new_place, torch.zeros_like(at_outline))
+
+
+def _fade(result: torch.Tensor, source: torch.Tensor, target: torch.Tensor, spread: float,
+          looseness: torch.Tensor, behind: torch.Tensor, near_outline: torch.Tensor) -> torch.Tensor:
     height, width = target.shape
     rows, cols = warp_coordinates(source, target, spread)
     rows = rows.round().long().clamp(0, height - 1)[:, None].expand(height, width)
     cols = cols.round().long().clamp(0, width - 1)
     unlike = ((result - behind[:, rows, cols]).abs().mean(0) / UNLIKE_BACKGROUND).clamp(0, 1)
-    band = band_width(target)
-    at_outline = 1 - blend_weights(target, band)  # 1 at the target's outline, 0 a band inside
-    at_new_place = blend_weights(~dilate(source, SIDE), band)  # 0 on the old footprint
-    fade = looseness[rows, cols] * (1 - unlike) * at_outline * at_new_place
-    return torch.where(target, fade, torch.zeros_like(fade))
+    return looseness[rows, cols] * (1 - unlike) * near_outline
+
+
+def fade_weights(result: torch.Tensor, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
+                 spread: float = 0.0) -> torch.Tensor:
+    """(h, w) float in [0, 1]: how much of `photo` shows through each pixel of `result`
+    (3, h, w), whose object was warped with `spread`; 0 outside the target.
+    A result pixel unlike the background guessed behind the object (smooth_fill of
+    the photo from around the source) at the place it was warped from stays opaque."""
+    if not target.any() or not source.any():
+        return torch.zeros(target.shape, device=photo.device)
+    return _fade(result, source, target, spread, outline_looseness(photo, source), smooth_fill(photo, ~source),
+                 _near_outline(source, target))
 
 
 def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tensor,
@@ -94,9 +102,11 @@ def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tenso
     (each variant with its own stretch, see warp.variant_spread)."""
     if not target.any() or not source.any():
         return results
+    # What no variant changes is computed once.
     looseness, behind = outline_looseness(photo, source), smooth_fill(photo, ~source)
+    near_outline = _near_outline(source, target)
     faded = []
     for variant, result in enumerate(results):
-        fade = fade_weights(result, photo, source, target, variant_spread(variant), looseness, behind)
+        fade = _fade(result, source, target, variant_spread(variant), looseness, behind, near_outline)
         faded.append(result * (1 - fade) + photo * fade)
     return torch.stack(faded)

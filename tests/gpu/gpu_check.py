@@ -13,8 +13,9 @@ Sections, each timed, with the peak GPU memory it took:
 
 It ends by printing one Markdown table (and writes gpu-check.json into
 --out or $OUT, with the `paper` run's results as paper-composite_<i>.png:
-the README's picture of that preset). `--device cpu --quick` runs every section at toy sizes on
-a CPU, which `make test` does, so the script is tested before a GPU sees it.
+the README's picture of that preset). `--device cpu --quick` runs every
+section at toy sizes on a CPU, which `make test` does, so the script is
+tested before a GPU sees it.
 A whole run keeps to --deadline seconds (default 450): later sections get
 what the earlier ones left.
 """
@@ -182,7 +183,6 @@ def paper_run(device: torch.device, quick: bool, classifier, budget: float, out:
                 "estimated_seconds": round(estimate, 1), "ok": True}
     report = result.report
     if out is not None:  # the preset's picture: no CPU of ours can make it
-        out.mkdir(parents=True, exist_ok=True)
         for index, composite in enumerate(result.composites):
             Image.fromarray(composite).save(out / f"paper-composite_{index}.png")
     return {"result": f"{config.iterations} steps, {report['seconds_per_step'] * 1000:.2f} ms/step, whole run "
@@ -214,15 +214,16 @@ def main(argv=None) -> int:
     print(header, flush=True)
     sections = Sections(device, args.deadline)
     classifier = load_classifier("random", device)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     sections.run("tests", lambda: engine_tests(device, args.quick, sections.left() * 0.35))
     sections.run("bf16", lambda: bf16_agreement(device, args.quick))
     sections.run("bench", lambda: bench(device, args.quick))
     sections.run("3mp", lambda: refine_3mp(device, args.quick, classifier))
-    out = Path(args.out) if args.out else None
     sections.run("paper", lambda: paper_run(device, args.quick, classifier, max(10.0, sections.left() - 15), out))
     text = table(sections.rows, header)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         (out / "gpu-check.json").write_text(json.dumps({"header": header, "rows": sections.rows}, indent=2))
     print("\n" + text)
     return 0 if all(row["ok"] for row in sections.rows) else 1
