@@ -16,15 +16,20 @@ from dataclasses import dataclass
 
 from .errors import ConfigError
 
-# Mode name -> the loss weights that differ between the official modes.
-# position = official "location", shape = official default (''),
-# scene = official "synthesis" (stronger TV prior suits repetitive textures).
-MODE_WEIGHTS = {
+# Mode name -> what differs between the modes: the loss weights of the
+# official modes (position = official "location", shape = official default
+# (''), scene = official "synthesis": a stronger TV prior suits repetitive
+# textures), and how closely the refinement keeps the object's stretch
+# (`object_coherence`): a repetitive scene's thin members (a lattice's bars)
+# run at angles the photo has nowhere else, so patches rebuild them broken,
+# while an object's curved outline (a cup's rim) is rebuilt better by
+# patches than stretched row by row.
+MODE_SETTINGS = {
     "position": {"tv_l1_weight": 0.0, "tv_l2_weight": 1e-4, "adversarial_weight": 0.1},
     "shape": {"tv_l1_weight": 0.0, "tv_l2_weight": 1e-4, "adversarial_weight": 0.05},
-    "scene": {"tv_l1_weight": 1e-3, "tv_l2_weight": 1e-3, "adversarial_weight": 0.05},
+    "scene": {"tv_l1_weight": 1e-3, "tv_l2_weight": 1e-3, "adversarial_weight": 0.05, "object_coherence": 0.9},
 }
-MODES = tuple(MODE_WEIGHTS)
+MODES = tuple(MODE_SETTINGS)
 
 # Preset name -> overrides of the defaults, plus a one-line summary for
 # `hello`, the CLI and the README. Every preset delivers the region at its
@@ -160,6 +165,11 @@ class MagicConfig:
     # In a level's last vote only patches centred this close count (0-3);
     # 0: each pixel copies its own match, which keeps the photo's grain.
     vote_reach: int = 0
+    # How much closer than it is an object patch's own correspondence (where
+    # the warp of the source into the target takes it from) counts in the
+    # search, 0..1: higher keeps the object's stretch, lower lets the
+    # photo's patches rebuild it (see MODE_SETTINGS).
+    object_coherence: float = 0.25
 
     # Speed. "auto": bf16 where the device has fast bf16, else fp32.
     precision: str = "auto"
@@ -189,7 +199,7 @@ class MagicConfig:
 
 def _check(cfg: MagicConfig) -> None:
     problems = []
-    if cfg.mode not in MODE_WEIGHTS:
+    if cfg.mode not in MODE_SETTINGS:
         problems.append(f"mode {cfg.mode!r} is not one of {', '.join(MODES)}")
     if cfg.preset not in PRESETS:
         problems.append(f"preset {cfg.preset!r} is not one of {', '.join(PRESET_NAMES)}")
@@ -223,6 +233,8 @@ def _check(cfg: MagicConfig) -> None:
         problems.append("refine_iterations and patchmatch_iterations must be >= 1")
     if cfg.max_refine_pixels < 1:
         problems.append("max_refine_pixels must be >= 1")
+    if not 0 <= cfg.object_coherence < 1:
+        problems.append(f"object_coherence must be at least 0 and below 1, got {cfg.object_coherence}")
     if not 0 <= cfg.vote_reach <= 3:
         problems.append("vote_reach must be 0..3 (the patch radius)")
     if not 1 <= cfg.patch_dims <= 147:
@@ -244,14 +256,14 @@ def make_config(preset: str = "standard", mode: str = "shape", **overrides) -> M
     """
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}")
-    if mode not in MODE_WEIGHTS:
+    if mode not in MODE_SETTINGS:
         raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     names = {f.name for f in dataclasses.fields(MagicConfig)}
     unknown = sorted(set(overrides) - names)
     if unknown:
         raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
     values = dict(PRESETS[preset]["overrides"])
-    values.update(MODE_WEIGHTS[mode])
+    values.update(MODE_SETTINGS[mode])
     values.update({"preset": preset, "mode": mode})
     values.update({k: v for k, v in overrides.items() if v is not None})
     for key in ("adam_betas", "critic_betas", "mask_net_betas", "feature_levels"):

@@ -44,6 +44,8 @@ class PatchLevel:
     warp: tuple | None = None
     object_pixels: torch.Tensor | None = None  # bool (H, W) the object's new pixels (default: object_area)
     object_keys: torch.Tensor | None = None  # bool (H, W) patch centres object queries may copy (default: all)
+    # How much closer than it is the object's own correspondence (`warp`) counts, 0..1 (patches.patchmatch).
+    coherence: float = 0.0
 
     def __post_init__(self):
         height, width = self.free.shape
@@ -85,7 +87,6 @@ class PatchLevel:
         return self._keysets["first" if first and "first" in self._keysets else "sharp"]
 
 
-COHERENCE = 0.25  # how much closer the object's own correspondence counts (see patchmatch)
 OBJECT_WINDOW = 0.05  # object queries copy within this fraction of the level's long side of their correspondence
 
 
@@ -113,7 +114,7 @@ def _search(level: PatchLevel, query_features: torch.Tensor, first: bool, start:
             begin = torch.where(preferred >= 0, preferred, begin)
         window = None if preferred is None else max(RADIUS, round(OBJECT_WINDOW * max(level.width, level.height)))
         found, dist = patchmatch(rows, level.queries[index], level.width, level.height, keyset, begin,
-                                 patchmatch_iterations, generator, preferred, COHERENCE, window)
+                                 patchmatch_iterations, generator, preferred, level.coherence, window)
         keys[index], distances[index] = found, dist
     return Matches(level.queries, keys, distances)
 

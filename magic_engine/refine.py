@@ -33,6 +33,7 @@ class RefineSettings:
     patchmatch_iterations: int
     max_refine_pixels: int  # levels with more region pixels are carried, not searched
     patch_dims: int
+    object_coherence: float  # how closely object patches keep the warp's correspondence (MagicConfig)
     final_reach: int = 3  # how far the patches voting in a level's last round reach (patches.vote)
 
 
@@ -57,7 +58,7 @@ def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
 
 
 def patch_level(images: RegionImages, generator: torch.Generator, dims: int,
-                search_image: torch.Tensor | None = None) -> PatchLevel:
+                coherence: float, search_image: torch.Tensor | None = None) -> PatchLevel:
     """The level's patch problem: object queries copy the object's patches (its edge
     with what surrounds it included), hole queries background patches only.
     Object queries prefer the first variant's stretch (`for_variant` for the others)."""
@@ -66,7 +67,7 @@ def patch_level(images: RegionImages, generator: torch.Generator, dims: int,
     object_keys = dilate(images.source, RADIUS)
     return PatchLevel(images.photo, images.free, object_area, ~object_keys, space, search_image=search_image,
                       warp=warp_coordinates(images.source, images.target), object_pixels=images.target,
-                      object_keys=object_keys)
+                      object_keys=object_keys, coherence=coherence)
 
 
 def for_variant(level: PatchLevel, images: RegionImages, variant: int) -> PatchLevel:
@@ -98,7 +99,8 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
     # them. Compared softened, as at every finer level: MAGIC decides what goes
     # where; its finest grain (with an untrained classifier, mostly noise) is
     # not what the photo's grain should be chosen by.
-    base = patch_level(coarse, generator, settings.patch_dims, search_image=soften(coarse.photo, levels[0]))
+    base = patch_level(coarse, generator, settings.patch_dims, settings.object_coherence,
+                       search_image=soften(coarse.photo, levels[0]))
     matches = []
     images = []
     for variant, result in enumerate(results):
@@ -114,7 +116,7 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
         here = region if index == len(levels) - 1 else region.at(level)
         search = level.pixels <= settings.max_refine_pixels
         soft = resize(previous_images.photo, level) if search else None
-        plevel = patch_level(here, generator, settings.patch_dims, search_image=soft)
+        plevel = patch_level(here, generator, settings.patch_dims, settings.object_coherence, search_image=soft)
         for b, image in enumerate(images):
             guide = resize(image, level)
             start = carry_matches(matches[b], previous_level, level, plevel)

@@ -250,7 +250,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         raise MagicError("the optimisation produced non-finite pixels; try precision fp32 (--precision fp32)")
     refine_started = time.perf_counter()
     settings = RefineSettings(config.refine_iterations, config.patchmatch_iterations, config.max_refine_pixels,
-                              config.patch_dims, config.vote_reach)
+                              config.patch_dims, config.object_coherence, config.vote_reach)
 
     def on_level(index, count):
         check_cancel(f"while refining level {index} of {count}")
