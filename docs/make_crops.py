@@ -1,11 +1,16 @@
 """The README's side-by-side crops, at 100 % and 200 %, from `make evaluate` output.
 
-    python docs/make_crops.py out/evaluate docs/images
+    python docs/make_crops.py out/evaluate docs/images [STANDARD_DEMO]
 
 For each case listed in CROPS: the photo, MAGIC's first variant and the
 paste + heal baseline, side by side, cropped to the given box of the photo
 (its own pixels, no scaling) and, under them, the zoom box at 200 %
 (nearest neighbour, so every pixel shows).
+
+With STANDARD_DEMO, the output folder of
+`python -m magic_engine demo --preset standard`, also the presets side by
+side on the demo photo: the photo, `preview`'s first result (from the
+evaluation) and `standard`'s (crop-demo-presets.jpg).
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ CROPS = {
     "demo-rocket-move": ((190, 40, 400, 427), (255, 250, 375, 410)),
     "wren-rock-move": ((860, 420, 1880, 990), (1330, 560, 1650, 960)),
     "dandelion-grass-move": ((880, 520, 1480, 900), (1150, 580, 1450, 800)),
+    "tower-lattice-wider": ((0, 0, 240, 427), (0, 60, 120, 260)),
 }
 LABELS = ("photo", "MAGIC preview #1", "paste + heal")
+PRESETS_CASE = "demo-rocket-move"
+PRESET_LABELS = ("photo", "MAGIC preview #1", "MAGIC standard #1")
 GAP = 8
 
 
@@ -58,7 +66,7 @@ def side_by_side(images, box, zoom, labels):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
+    if len(argv) not in (2, 3):
         print(__doc__)
         return 2
     results, out = Path(argv[0]), Path(argv[1])
@@ -72,6 +80,13 @@ def main(argv=None) -> int:
         images = [Image.open(p).convert("RGB") for p in (photo, folder / "magic-1.png", folder / "paste-heal.png")]
         path = out / f"crop-{case}.jpg"
         side_by_side(images, box, zoom, LABELS).save(path, quality=90)
+        print(f"wrote {path}")
+    if len(argv) == 3:
+        photo = next((ROOT / "examples" / "cases" / PRESETS_CASE).glob("image.*"))
+        results_of = (photo, results / PRESETS_CASE / "magic-1.png", Path(argv[2]) / "composite_0.png")
+        images = [Image.open(p).convert("RGB") for p in results_of]
+        path = out / "crop-demo-presets.jpg"
+        side_by_side(images, *CROPS[PRESETS_CASE], PRESET_LABELS).save(path, quality=90)
         print(f"wrote {path}")
     return 0
 
