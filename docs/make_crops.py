@@ -15,6 +15,7 @@ evaluation) and `standard`'s (crop-demo-presets.jpg).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -82,12 +83,27 @@ def main(argv=None) -> int:
         side_by_side(images, box, zoom, LABELS).save(path, quality=90)
         print(f"wrote {path}")
     if len(argv) == 3:
-        photo = next((ROOT / "examples" / "cases" / PRESETS_CASE).glob("image.*"))
-        results_of = (photo, results / PRESETS_CASE / "magic-1.png", Path(argv[2]) / "composite_0.png")
-        images = [Image.open(p).convert("RGB") for p in results_of]
-        path = out / "crop-demo-presets.jpg"
-        side_by_side(images, *CROPS[PRESETS_CASE], PRESET_LABELS).save(path, quality=90)
-        print(f"wrote {path}")
+        return _presets(results, Path(argv[2]), out)
+    return 0
+
+
+def _presets(results: Path, standard: Path, out: Path) -> int:
+    """crop-demo-presets.jpg: the photo, the evaluation's preview result, the standard demo's."""
+    preview = results / PRESETS_CASE / "magic-1.png"
+    report = standard / "report.json"
+    if not preview.is_file() or not report.is_file():
+        print(f"no presets picture: it needs {preview} and {report}")
+        return 1
+    photo = next((ROOT / "examples" / "cases" / PRESETS_CASE).glob("image.*"))
+    run = json.loads(report.read_text(encoding="utf-8"))
+    if run["config"]["preset"] != "standard" or run["image_size"] != list(Image.open(photo).size):
+        print(f"no presets picture: {standard} holds a {run['config']['preset']!r} run on a "
+              f"{run['image_size']} photo, not 'standard' on the demo photo")
+        return 1
+    images = [Image.open(p).convert("RGB") for p in (photo, preview, standard / "composite_0.png")]
+    path = out / "crop-demo-presets.jpg"
+    side_by_side(images, *CROPS[PRESETS_CASE], PRESET_LABELS).save(path, quality=90)
+    print(f"wrote {path}")
     return 0
 
 

@@ -165,10 +165,12 @@ class MagicConfig:
     # In a level's last vote only patches centred this close count (0-3);
     # 0: each pixel copies its own match, which keeps the photo's grain.
     vote_reach: int = 0
-    # How much closer than it is an object patch's own correspondence (where
-    # the warp of the source into the target takes it from) counts in the
-    # search, 0..1: higher keeps the object's stretch, lower lets the
-    # photo's patches rebuild it (see MODE_SETTINGS).
+    # In the refinement's search an object patch's own correspondence (where
+    # the warp of the source into the target takes it from) counts
+    # (1 - object_coherence) times its distance: another patch must be 25 %
+    # closer to win at 0.25, 10x closer at 0.9. Higher keeps the object's
+    # stretch, lower lets the photo's patches rebuild it (see MODE_SETTINGS).
+    # Below 1: at 1 the correspondence would tie with an exact copy.
     object_coherence: float = 0.25
 
     # Speed. "auto": bf16 where the device has fast bf16, else fp32.

@@ -40,14 +40,17 @@ class PatchLevel:
     search_image: torch.Tensor | None = None  # (3, H, W) what keys look like in the first search (default: photo)
     context: torch.Tensor | None = None  # (3, H, W) the pixels kept outside `free` (default: photo)
     # Where the object's pixels came from (warp.warp_coordinates): object
-    # queries start there and leave it only for a clearly closer patch.
+    # queries start there and leave it only for a patch closer by `coherence`.
     warp: tuple | None = None
     object_pixels: torch.Tensor | None = None  # bool (H, W) the object's new pixels (default: object_area)
     object_keys: torch.Tensor | None = None  # bool (H, W) patch centres object queries may copy (default: all)
-    # How much closer than it is the object's own correspondence (`warp`) counts, 0..1 (patches.patchmatch).
-    coherence: float = 0.0
+    # With `warp`: the correspondence's patch distance counts (1 - coherence)
+    # times what it is (patches.patchmatch), so another patch must be that much closer.
+    coherence: float | None = None
 
     def __post_init__(self):
+        if self.warp is not None and self.coherence is None:
+            raise ValueError("a PatchLevel with a warp needs its coherence")
         height, width = self.free.shape
         self.width, self.height = width, height
         if self.context is None:
@@ -114,7 +117,7 @@ def _search(level: PatchLevel, query_features: torch.Tensor, first: bool, start:
             begin = torch.where(preferred >= 0, preferred, begin)
         window = None if preferred is None else max(RADIUS, round(OBJECT_WINDOW * max(level.width, level.height)))
         found, dist = patchmatch(rows, level.queries[index], level.width, level.height, keyset, begin,
-                                 patchmatch_iterations, generator, preferred, level.coherence, window)
+                                 patchmatch_iterations, generator, preferred, level.coherence or 0.0, window)
         keys[index], distances[index] = found, dist
     return Matches(level.queries, keys, distances)
 

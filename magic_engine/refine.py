@@ -61,7 +61,8 @@ def patch_level(images: RegionImages, generator: torch.Generator, dims: int,
                 coherence: float, search_image: torch.Tensor | None = None) -> PatchLevel:
     """The level's patch problem: object queries copy the object's patches (its edge
     with what surrounds it included), hole queries background patches only.
-    Object queries prefer the first variant's stretch (`for_variant` for the others)."""
+    Object queries prefer the first variant's stretch (`for_variant` for the others),
+    leaving it only for a patch closer by `coherence` (MagicConfig.object_coherence)."""
     space = PatchSpace.fit(images.photo, torch.ones_like(images.free), dims, generator)
     object_area = dilate(images.target, RADIUS)
     object_keys = dilate(images.source, RADIUS)

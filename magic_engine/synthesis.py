@@ -249,8 +249,10 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     if not torch.isfinite(coarse_results).all():
         raise MagicError("the optimisation produced non-finite pixels; try precision fp32 (--precision fp32)")
     refine_started = time.perf_counter()
-    settings = RefineSettings(config.refine_iterations, config.patchmatch_iterations, config.max_refine_pixels,
-                              config.patch_dims, config.object_coherence, config.vote_reach)
+    settings = RefineSettings(iterations=config.refine_iterations,
+                              patchmatch_iterations=config.patchmatch_iterations,
+                              max_refine_pixels=config.max_refine_pixels, patch_dims=config.patch_dims,
+                              object_coherence=config.object_coherence, final_reach=config.vote_reach)
 
     def on_level(index, count):
         check_cancel(f"while refining level {index} of {count}")
