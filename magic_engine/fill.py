@@ -10,8 +10,12 @@ clone from different directions really differ. (Growing the hole pixel by
 pixel from its edge, Efros and Leung's way, was tried and dropped: beside
 the rocket's launch lights it grew a second light into the sky.)
 
-Then at each scale every hole patch is replaced by its nearest background
-patch and the patches vote, a few times, which mends the seams.
+Then, coarse to fine, the clone is completed as a coherent copy (hole.py):
+each hole patch holds on to where the clone took it from unless a clearly
+closer patch lies near, which mends the seams without averaging the
+texture away (a star field's stars, gravel's edges), and the result keeps
+the healed clone's tone. The matches are returned with the image, so the
+refinement carries the same copy to the photo's resolution.
 
 The fill may look beyond the region MAGIC edits (`Surroundings`): a narrow
 region (a tall rocket's) often holds too little clean background to
@@ -26,15 +30,18 @@ from dataclasses import dataclass
 import torch
 
 from .clone import clone_shifts, healed_clone
+from .hole import carried, complete, hole_level, match_tone, shifted_matches, tone_radius
 from .masks import dilate
-from .patch_synthesis import PatchLevel, synthesize_level
-from .patches import RADIUS, PatchSpace
+from .patches import RADIUS, Matches
 from .pyramid import Level, resize, resize_mask
 
 FILL_REACH = 1.0  # the fill looks as far as the region's own width and height beyond it
 FILL_ITERATIONS = 4  # search-and-vote rounds per scale
+FILL_PATCHMATCH_ITERATIONS = 4
 FILL_COARSEST_SIDE = 24  # the fill starts where the short side of its frame (the surroundings) is about this
-PATCH_DIMS = 16
+# Patches are compared whole (7x7 RGB): a projection on their main directions keeps the
+# smooth part and drops what a star or a pebble's edge is, and the fill then copies empty sky.
+PATCH_DIMS = 147
 
 
 @dataclass
@@ -60,6 +67,16 @@ class Surroundings:
         """The region's (..., height, width) window of a surroundings-sized `image`."""
         return image[..., self.top:self.top + height, self.left:self.left + width]
 
+    def crop_matches(self, matches: Matches, height: int, width: int) -> Matches:
+        """`matches` over the surroundings as matches over the region (`height` x `width`):
+        the queries inside it whose key is a whole patch inside it too."""
+        frame_width = self.photo.shape[-1]
+        rows, cols = matches.queries // frame_width - self.top, matches.queries % frame_width - self.left
+        key_rows, key_cols = matches.keys // frame_width - self.top, matches.keys % frame_width - self.left
+        keep = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        keep &= (key_rows >= RADIUS) & (key_rows < height - RADIUS) & (key_cols >= RADIUS) & (key_cols < width - RADIUS)
+        return Matches((rows * width + cols)[keep], (key_rows * width + key_cols)[keep], matches.distances[keep])
+
 
 def fill_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
     """Scales of the fill, coarsest first, ending at `level` itself (halving)."""
@@ -73,8 +90,10 @@ def fill_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
 
 def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, level: Level,
               generator: torch.Generator, noise: float = 0.05, clone_rank: int = 0,
-              shifts: list | None = None) -> torch.Tensor:
-    """(3, H, W) `context` with its `hole` pixels painted from the photo's background.
+              shifts: list | None = None) -> tuple:
+    """`context` with its `hole` painted from the photo's background, and where each
+    hole patch was copied from. -> ((3, H, W) image, Matches at `level`, or None
+    when there is no hole).
 
     photo: (3, H, W) the photo at `level`, [0, 1], whose patches are copied;
     context: the image to fill (the photo: the object is put in its new
@@ -87,30 +106,29 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     pass the surroundings' photo, context and hole (`Surroundings`).
     """
     if not hole.any():
-        return context.clone()
+        return context.clone(), None
     # Cloned and healed at the level's own scale, where the tone is exact.
     shifts = shifts or clone_shifts(photo, hole)
-    cloned = healed_clone(photo, context, hole, shifts[clone_rank % len(shifts)])
-    scales = fill_levels(level)
-    current = None
-    previous = None
-    for step in scales:
+    shift = shifts[clone_rank % len(shifts)]
+    cloned = healed_clone(photo, context, hole, shift)
+    current = matches = previous = None
+    for step in fill_levels(level):
         photo_here = resize(photo, step).clamp(0, 1)
         context_here = resize(context, step).clamp(0, 1)
         hole_here = resize_mask(hole, step, cover="any")
         keys = ~dilate(hole_here, RADIUS)
-        if not keys.any():
-            keys = ~hole_here
-        space = PatchSpace.fit(photo_here, keys, PATCH_DIMS, generator)
-        search_image = None
-        if current is None:
+        patch_level = hole_level(photo_here, hole_here, context_here, keys if keys.any() else ~hole_here,
+                                 PATCH_DIMS, generator)
+        if previous is None:  # the clone, as matches and as a first guess
+            ratio = step.scale / level.scale
+            start = shifted_matches(patch_level, (round(shift[0] * ratio), round(shift[1] * ratio)))
             current = torch.where(hole_here[None], resize(cloned, step).clamp(0, 1), context_here)
             current = current + noise * torch.randn(current.shape, generator=generator).to(current.device) * hole_here
         else:
-            current = resize(current, step)
-            search_image = resize(resize(photo_here, previous), step)
-        patch_level = PatchLevel(photo_here, hole_here, torch.zeros_like(hole_here), keys, space,
-                                 search_image=search_image, context=context_here)
-        current, _ = synthesize_level(patch_level, current, FILL_ITERATIONS, generator=generator)
+            current, start = carried(patch_level, matches, previous, step)
+        current, matches = complete(patch_level, current, start, FILL_ITERATIONS, FILL_PATCHMATCH_ITERATIONS,
+                                    generator)
         previous = step
-    return torch.where(hole[None], current, context)
+    # The copy's texture, the healed clone's tone.
+    current = match_tone(current, cloned, hole, tone_radius(level, level))
+    return torch.where(hole[None], current, context), matches

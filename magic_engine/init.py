@@ -26,8 +26,10 @@ from .warp import variant_spread, warp_into_target
 def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
                     free: torch.Tensor, level: Level, variants: int, std: float, fill_noise: float,
                     normalize, generator: torch.Generator, rim: int = 1,
-                    surroundings: Surroundings | None = None) -> torch.Tensor:
-    """(variants, 3, h, w) normalised starting batch on photo's device.
+                    surroundings: Surroundings | None = None) -> tuple:
+    """(variants, 3, h, w) normalised starting batch on photo's device, and per variant
+    where its hole's patches were copied from (Matches over the region at `level`,
+    for the refinement to carry on), or None (not a copy start, or no hole).
 
     photo: (3, h, w) in [0, 1] at `level`; source, target, free: bool (h, w).
     normalize maps [0, 1] pixels into the classifier's space; rim: pixels
@@ -36,7 +38,7 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
     is filled from (default: the region's photo alone).
     """
     reference = normalize(photo[None])[0]
-    starts = []
+    starts, hole_matches = [], []
     first_clone = int(torch.randint(0, 4, (), generator=generator))  # the seed picks where cloning starts
     if kind == "copy":  # every variant's hole is the same; how it is first guessed differs
         # The object is taken out first and its whole footprint filled, as if it were
@@ -53,12 +55,13 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
         elif kind == "copy":
             # Each variant clones the hole from another direction (alternatives).
             rank = first_clone + variant
-            filled = fill_hole(frame_photo, frame_photo, frame_hole, frame_level, generator, fill_noise,
-                               clone_rank=rank, shifts=shifts)
+            filled, matches = fill_hole(frame_photo, frame_photo, frame_hole, frame_level, generator, fill_noise,
+                                        clone_rank=rank, shifts=shifts)
             filled = frame.crop(filled, *hole.shape)
+            hole_matches.append(None if matches is None else frame.crop_matches(matches, *hole.shape))
             moved = warp_into_target(photo, source, target, variant_spread(variant))
             base = normalize(torch.where(target[None], moved, filled)[None])[0]
         else:
             base = reference
         starts.append(torch.where(free[None], base + noise, reference))
-    return torch.stack(starts)
+    return torch.stack(starts), (hole_matches if kind == "copy" else None)

@@ -21,6 +21,7 @@ import copy
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from .masks import dilate
 from .patches import (EXACT_SEARCH_LIMIT, RADIUS, KeySet, Matches, PatchSpace, exact_nearest, patchmatch,
@@ -57,6 +58,7 @@ class PatchLevel:
             self.context = self.photo
         self.queries = torch.nonzero(dilate(self.free, RADIUS).flatten())[:, 0]
         self.targets = torch.nonzero(self.free.flatten())[:, 0]
+        self.window = _window(self.queries, width, height)
         self.is_object_query = self.object_area.flatten()[self.queries]
         # Object patches vote for the object's own pixels only, so they carry
         # none of the object's old surroundings into its new place.
@@ -86,24 +88,60 @@ class PatchLevel:
         level.warp, level.preferred = warp, self._preferred(warp)
         return level
 
+    def with_context(self, context: torch.Tensor) -> "PatchLevel":
+        """This level around another image (one variant's); key sets are shared."""
+        level = copy.copy(self)
+        level.context = context
+        return level
+
     def keysets(self, first: bool):
         return self._keysets["first" if first and "first" in self._keysets else "sharp"]
+
+    def query_features(self, image: torch.Tensor) -> torch.Tensor:
+        """(queries, dims) patch features of `image` at the queries, computed over their
+        window only (a small edit in a large region costs what the edit costs)."""
+        top, bottom, left, right = self.window
+        local = (self.queries // self.width - top) * (right - left) + self.queries % self.width - left
+        features = self.space.features(image[:, top:bottom, left:right])
+        return features.flatten(1)[:, local].T.contiguous()
+
+
+def _window(queries: torch.Tensor, width: int, height: int) -> tuple:
+    """(top, bottom, left, right) around the flat `queries`, a patch radius wider, inside the image."""
+    if len(queries) == 0:
+        return 0, height, 0, width
+    rows, cols = queries // width, queries % width
+    return (max(0, int(rows.min()) - RADIUS), min(height, int(rows.max()) + RADIUS + 1),
+            max(0, int(cols.min()) - RADIUS), min(width, int(cols.max()) + RADIUS + 1))
 
 
 OBJECT_WINDOW = 0.05  # object queries copy within this fraction of the level's long side of their correspondence
 
 
+@dataclass(frozen=True)
+class Keep:
+    """How background queries hold on to their start matches (a hole's coherent copy):
+    another key must be closer by `coherence` (see patches.patchmatch)."""
+
+    coherence: float
+
+
 def _search(level: PatchLevel, query_features: torch.Tensor, first: bool, start: torch.Tensor | None,
-            patchmatch_iterations: int, generator: torch.Generator):
+            patchmatch_iterations: int, generator: torch.Generator, keep: Keep | None = None):
     """Nearest allowed key for every query of the level, by query class."""
     keys = torch.empty(len(level.queries), dtype=torch.long, device=level.queries.device)
     distances = torch.empty(len(level.queries), dtype=query_features.dtype, device=level.queries.device)
-    for keyset, members in zip(level.keysets(first), (level.is_object_query, ~level.is_object_query)):
+    classes = zip((True, False), level.keysets(first), (level.is_object_query, ~level.is_object_query))
+    for is_object, keyset, members in classes:
         index = torch.nonzero(members)[:, 0]
         if len(index) == 0:
             continue
         rows = query_features[index]
         preferred = None if level.preferred is None else level.preferred[index]
+        coherence = level.coherence or 0.0
+        window = None if preferred is None else max(RADIUS, round(OBJECT_WINDOW * max(level.width, level.height)))
+        if not is_object and keep is not None and start is not None:
+            preferred, coherence, window = start[index], keep.coherence, None
         if start is None:
             max_keys = max(1024, int(EXACT_SEARCH_LIMIT // len(index)))
             found, dist = exact_nearest(rows, keyset, max_keys=max_keys, generator=generator)
@@ -115,19 +153,19 @@ def _search(level: PatchLevel, query_features: torch.Tensor, first: bool, start:
             begin = start[index]
         if preferred is not None:
             begin = torch.where(preferred >= 0, preferred, begin)
-        window = None if preferred is None else max(RADIUS, round(OBJECT_WINDOW * max(level.width, level.height)))
         found, dist = patchmatch(rows, level.queries[index], level.width, level.height, keyset, begin,
-                                 patchmatch_iterations, generator, preferred, level.coherence or 0.0, window)
+                                 patchmatch_iterations, generator, preferred, coherence, window)
         keys[index], distances[index] = found, dist
     return Matches(level.queries, keys, distances)
 
 
 def match(level: PatchLevel, image: torch.Tensor, start: Matches | None = None, first: bool = False,
-          patchmatch_iterations: int = 4, generator: torch.Generator | None = None) -> Matches:
+          patchmatch_iterations: int = 4, generator: torch.Generator | None = None, keep: Keep | None = None) -> Matches:
     """Matches of `image`'s query patches at this level (no pixel changes)."""
     generator = generator or torch.Generator().manual_seed(0)
-    features = level.space.features(image).flatten(1)[:, level.queries].T.contiguous()
-    return _search(level, features, first, None if start is None else start.keys, patchmatch_iterations, generator)
+    features = level.query_features(image)
+    return _search(level, features, first, None if start is None else start.keys, patchmatch_iterations, generator,
+                   keep)
 
 
 def paint(level: PatchLevel, image: torch.Tensor, matches: Matches, reach: int = RADIUS) -> torch.Tensor:
@@ -142,20 +180,49 @@ def paint(level: PatchLevel, image: torch.Tensor, matches: Matches, reach: int =
     return out.reshape(image.shape)
 
 
+def _soft(image: torch.Tensor) -> torch.Tensor:
+    """(C, H, W) blurred by a 3x3 binomial kernel (edges replicated): what separates a vote's
+    tone (kept from the average) from its grain (kept from the best patch)."""
+    kernel = torch.tensor([1.0, 2.0, 1.0], device=image.device, dtype=image.dtype) / 4
+    padded = F.pad(image[:, None], (1, 1, 1, 1), mode="replicate")
+    out = F.conv2d(padded, kernel.view(1, 1, 1, 3))
+    return F.conv2d(out, kernel.view(1, 1, 3, 1))[:, 0]
+
+
+def sharp_paint(level: PatchLevel, image: torch.Tensor, matches: Matches) -> torch.Tensor:
+    """`image` with its free pixels painted by a vote that does not blur: the average of
+    every covering patch (seamless tone) for the low frequencies, each pixel's own
+    best patch (the photo's grain, a star, a pebble's edge) for the finest ones."""
+    top, bottom, left, right = level.window
+    average = paint(level, image, matches, RADIUS)[:, top:bottom, left:right]
+    own = paint(level, image, matches, 0)[:, top:bottom, left:right]
+    blended = (_soft(average) + own - _soft(own)).clamp(0, 1)
+    out = image.clone()
+    out[:, top:bottom, left:right] = torch.where(level.free[None, top:bottom, left:right], blended,
+                                                 image[:, top:bottom, left:right])
+    return out
+
+
 def synthesize_level(level: PatchLevel, image: torch.Tensor, iterations: int, start: Matches | None = None,
                      patchmatch_iterations: int = 4, generator: torch.Generator | None = None,
-                     final_reach: int = RADIUS):
+                     final_reach: int = RADIUS, keep: Keep | None = None, sharp: bool = False):
     """`iterations` rounds of search and vote on `image` (3, H, W); known pixels are
     set to the photo first. The first search compares with `level.search_image`
     (a photo as soft as the guide), the later ones with the sharp photo. The
-    last vote has `final_reach` (see patches.vote). Returns (image, matches)."""
+    last vote has `final_reach` (see patches.vote). With `keep` and `start`,
+    background queries hold on to the matches of the round before (`Keep`),
+    so a coherent copy stays one. Returns (image, matches)."""
     generator = generator or torch.Generator().manual_seed(0)
     current = torch.where(level.free[None], image, level.context)
     matches = start
     for iteration in range(iterations):
         query_image = image if iteration == 0 and level.search_image is not None else current
-        matches = match(level, query_image, matches, iteration == 0, patchmatch_iterations, generator)
-        current = paint(level, current, matches, final_reach if iteration == iterations - 1 else RADIUS)
+        matches = match(level, query_image, matches, iteration == 0, patchmatch_iterations, generator,
+                        keep if matches is not None else None)
+        if sharp:
+            current = sharp_paint(level, current, matches)
+        else:
+            current = paint(level, current, matches, final_reach if iteration == iterations - 1 else RADIUS)
     return current, matches
 
 

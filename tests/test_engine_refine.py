@@ -8,7 +8,6 @@ import torch
 from magic_engine.config import ConfigError, make_config
 from magic_engine.pyramid import levels_for
 from magic_engine.refine import RefineSettings, RegionImages, refine
-from magic_engine.region import edit_area
 from magic_engine.warp import warp_coordinates
 
 
@@ -37,13 +36,14 @@ def _refined(coherence: float):
     """Two variants refined from the copy start (the object stretched into the target at
     level 0) to the region's resolution; the second stretches its own way."""
     photo, source, target = _lattice()
-    region = RegionImages(photo, source, target, edit_area(source, target, 3))
+    region = RegionImages.of(photo, source, target, 3)
     levels = levels_for(128, 96, 64, 32)
     coarse = region.at(levels[0])
     start = torch.where(coarse.target[None], _nearest_stretch(coarse.photo, coarse.source, coarse.target),
                         coarse.photo)
     settings = RefineSettings(iterations=3, patchmatch_iterations=3, max_refine_pixels=10**9, patch_dims=24,
-                              object_coherence=coherence, final_reach=0)
+                              object_coherence=coherence, final_reach=0,
+                              copy_object=False)
     out, _ = refine(torch.stack([start, start]), region, levels, settings, torch.Generator().manual_seed(0))
     return out, _nearest_stretch(photo, source, target), target & ~source
 

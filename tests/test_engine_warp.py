@@ -55,8 +55,8 @@ def test_variants_of_a_reshape_stretch_the_object_differently():
     source = _box(40, 100, 10, 30, 20, 40)
     target = _box(40, 100, 10, 30, 20, 60)
     free = target | source
-    starts = starting_images("copy", photo, source, target, free, Level(100, 40, 1.0), 3, 0.0, 0.0,
-                             lambda pixels: pixels, torch.Generator().manual_seed(0))
+    starts, _ = starting_images("copy", photo, source, target, free, Level(100, 40, 1.0), 3, 0.0, 0.0,
+                                lambda pixels: pixels, torch.Generator().manual_seed(0))
     new_area = target & ~source
     for a, b in ((0, 1), (0, 2), (1, 2)):
         assert (starts[a][:, new_area] - starts[b][:, new_area]).abs().mean() > 0.05
