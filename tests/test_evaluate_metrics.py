@@ -16,7 +16,8 @@ from magic_engine.evaluate.detail import amplitude, high_pass, surroundings
 from magic_engine.evaluate.diversity import photo_variation
 from magic_engine.evaluate.fidelity import patches_in_mask
 from magic_engine.evaluate.run import score_results
-from magic_engine.evaluate.targets import check_targets
+from magic_engine.evaluate.intact import move_shift, object_intact
+from magic_engine.evaluate.targets import against_paste_heal, check_targets
 from magic_engine.region import choose_region, edit_weights
 
 CASES = Path(__file__).resolve().parents[1] / "examples" / "cases"
@@ -244,12 +245,48 @@ def test_photo_variation_is_small_for_a_smooth_sky_and_large_for_grass():
 
 
 def test_targets_are_checked_per_figure():
-    magic = {"object_detail": 0.9, "hole_texture": 1.4, "diversity": 0.05, "mask_iou": 0.7, "changed_outside": 0}
-    healed = {"mask_iou": 0.72}
-    checks = {c["name"]: c["met"] for c in check_targets("position", {"magic": magic, "paste_heal": healed})}
-    beside = {c["name"]: c["value"] for c in check_targets("position", {"magic": magic}, photo_variation=0.0123)}
-    assert beside["diversity >= 0.04"] == "0.0500; the photo's own variation there 0.0123"
-    assert checks == {"object detail >= 0.85": True, "hole texture in 0.8..1.25": False, "diversity >= 0.04": True,
-                      "IoU >= paste + heal - 0.05": True, "changed outside = 0": True}
-    shape = {c["name"]: c["met"] for c in check_targets("shape", {"magic": magic, "paste_heal": healed})}
-    assert shape["IoU > paste + heal"] is False
+    magic = {"object_intact": 0.99, "object_detail": 0.9, "hole_texture": 1.4, "diversity": 0.05, "mask_iou": 0.7,
+             "changed_outside": 0}
+    healed = {"mask_iou": 0.75}
+    checks = {c["name"]: c["met"] for c in check_targets("position", {"magic": magic, "paste_heal": healed},
+                                                          photo_variation=0.08)}
+    assert checks == {"object intact >= 0.97": True, "object detail >= 0.85": True,
+                      "hole texture in 0.8..1.25": False, "diversity >= 0.5 x the photo's own variation": True,
+                      "IoU >= paste + heal - 0.02": False, "changed outside = 0": True}
+    beside = {c["name"]: c["value"] for c in check_targets("position", {"magic": magic}, photo_variation=0.2)}
+    assert beside["diversity >= 0.5 x the photo's own variation"] == "0.0500 = 0.25 x 0.2000"
+    shape = {c["name"]: c["met"] for c in check_targets("shape", {"magic": {**magic, "object_intact": None},
+                                                                  "paste_heal": healed})}
+    assert shape["IoU > paste + heal"] is False and "object intact >= 0.97" not in shape
+
+
+def test_against_paste_heal_judges_each_figure_its_own_way():
+    magic = {"mask_iou": 0.8, "object_intact": 0.9, "object_detail": 0.8, "hole_texture": 1.1,
+             "swd_object": 0.01, "swd_background": 0.03}
+    healed = {"mask_iou": 0.8, "object_intact": 1.0, "object_detail": 1.3, "hole_texture": 0.85,
+              "swd_object": 0.02, "swd_background": 0.02}
+    verdict = {row["figure"]: row["as_good"] for row in against_paste_heal({"magic": magic, "paste_heal": healed})}
+    # a tie counts as at least as good; detail and texture are judged by their distance to 1 (as a ratio)
+    assert verdict == {"mask_iou": True, "object_intact": False, "object_detail": True, "hole_texture": True,
+                       "swd_object": True, "swd_background": False}
+    assert against_paste_heal({"magic": magic}) == []
+
+
+def test_object_intact_counts_the_moved_pixels_that_arrive_as_themselves():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (80, 120, 3), dtype=np.uint8)
+    source = np.zeros((80, 120), bool)
+    source[20:50, 10:40] = True
+    target = np.roll(np.roll(source, 50, axis=1), 10, axis=0)
+    shift = move_shift(source, target)
+    assert shift == (10, 50)
+    moved = image.copy()
+    moved[target] = image[source]
+    assert object_intact(image, moved, source, target, shift) == 1.0
+    blurred = moved.copy()
+    blurred[target] = (moved[target].astype(int) // 2 + 64).astype(np.uint8)  # a repainting, not the object
+    assert object_intact(image, blurred, source, target, shift) < 0.5
+    wider = source.copy()
+    wider[20:50, 40:60] = True
+    assert move_shift(source, wider) is None  # a reshape has no pixel-for-pixel correspondence
+    assert object_intact(image, moved, source, wider, None) is None

@@ -7,6 +7,8 @@ Everything is cropped to the engine's region and kept at full resolution:
 - surroundings: the input's background around the hole (detail.surroundings);
 - background: the engine's edit area outside the target in a result, outside
   both masks in the input (the band of real background next to the edit);
+- the move: for a position case, the shift that takes the source onto the
+  target, so a moved object's pixels can be compared with its own (intact.py);
 - freedom: where variants may differ: the hole, or for a pure reshape (no
   hole) the new area (target minus source); how much the photo itself varies
   there (diversity.photo_variation) is measured on the hole's surroundings,
@@ -27,6 +29,7 @@ from .cases import Case
 from .detail import MIN_HOLE_SHARE, MIN_PIXELS, amplitude, high_pass, ratio, surroundings
 from .diversity import mean_pairwise_difference, photo_variation
 from .fidelity import patch_distance
+from .intact import move_shift, object_intact
 
 
 @dataclass
@@ -46,6 +49,7 @@ class CaseAreas:
     object_amplitude: float | None  # the input's, inside the source
     ring_amplitude: float | None  # the input's, around the hole
     freedom_variation: float | None  # the input's own variation where variants may differ
+    shift: tuple | None  # (dy, dx) of a move (the target is the source shifted), else None
 
     @classmethod
     def of(cls, case: Case, region: Region, engine_edit: np.ndarray) -> "CaseAreas":
@@ -62,7 +66,8 @@ class CaseAreas:
         return cls(case, region, image, source, target, vacated, ring, edit & ~target, edit & ~(source | target),
                    freedom, classifier, mask_adherence(classifier, image, source),
                    amplitude(image, source, high), amplitude(image, ring, high) if has_hole else None,
-                   photo_variation(image, ring if has_hole else source))
+                   photo_variation(image, ring if has_hole else source),
+                   move_shift(case.source, case.target) if case.mode == "position" else None)
 
     def score(self, result: np.ndarray, changed: np.ndarray) -> dict:
         """Figures of one full-size result; `changed`: the pixels its method says it edits."""
@@ -72,6 +77,7 @@ class CaseAreas:
         differs = np.any(result[..., :3] != self.case.image[..., :3], axis=2)
         return {
             "mask_iou": mask_adherence(self.classifier, crop, self.target),
+            "object_intact": object_intact(self.case.image, result, self.case.source, self.case.target, self.shift),
             "object_detail": ratio(amplitude(crop, self.target, high), self.object_amplitude),
             "hole_texture": ratio(amplitude(crop, self.vacated, high), self.ring_amplitude)
             if self.ring_amplitude else None,

@@ -16,9 +16,10 @@ from ..overrides import add_set_argument, parse_overrides
 from .cases import find_cases
 from .run import run_evaluation
 
-DESCRIPTION = ("Run MAGIC and two baselines (copy-paste, noise) on every case in --cases and write "
-               "report.json, table.md and sheet.png into --out: mask adherence (IoU), patch fidelity "
-               "(sliced Wasserstein on 7x7 patches) and diversity.")
+DESCRIPTION = ("Run MAGIC and three baselines (paste + heal, copy-paste, noise) on every case in --cases and "
+               "write report.json, table.md, sheet.png and closeups.png into --out: mask adherence (IoU), "
+               "object intact, detail, hole texture, patch fidelity (sliced Wasserstein on 7x7 patches) and "
+               "diversity.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,5 +1,6 @@
 """The evaluation loop: run the engine and the baselines on every case, score
-them at the photo's own resolution, and write report.json, table.md and sheet.png.
+them at the photo's own resolution, and write report.json, table.md, sheet.png
+(every case's region) and closeups.png (the hole and the object at 100 %).
 
 Every figure is computed on the engine's region of each case, at full
 resolution, on the same pixel sets for every method (areas.py). The outputs
@@ -28,11 +29,11 @@ from .areas import CaseAreas
 from .baselines import BaselineUnavailable, copy_paste, paste_and_heal, uniform_noise
 from .cases import Case
 from .sheet import SOURCE_COLOUR, TARGET_COLOUR, Tile, make_sheet, mask_overlay
-from .targets import check_targets
+from .targets import against_paste_heal, check_targets
 
 METHODS = ("magic", "paste_heal", "copy_paste", "noise")
 METHOD_LABELS = {"magic": "MAGIC", "paste_heal": "paste + heal", "copy_paste": "copy-paste", "noise": "noise"}
-FIGURES = ("mask_iou", "object_detail", "hole_texture", "swd_object", "swd_background", "diversity",
+FIGURES = ("mask_iou", "object_intact", "object_detail", "hole_texture", "swd_object", "swd_background", "diversity",
            "changed_outside")
 
 
@@ -112,8 +113,10 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
         "classifier_fit_iou": areas.classifier_fit_iou,
         "methods": methods,
         "targets": check_targets(case.mode, methods, areas.freedom_variation),
+        "against_paste_heal": against_paste_heal(methods),
         "engine_report": result.report,
         "_sheet_row": _sheet_row(case, areas, {n: o[0] for n, o in outputs.items()}, methods),
+        "_closeup_row": _closeup_row(case, areas, {n: o[0] for n, o in outputs.items()}),
     }
 
 
@@ -144,11 +147,47 @@ def _sheet_row(case: Case, areas: CaseAreas, outputs: dict, methods: dict) -> li
             per = methods[name]["per_result"][i]
             label = METHOD_LABELS[name] + (f" {i + 1}" if name == "magic" else "")
             caption = [f"IoU {_fmt(per['mask_iou'], 2)}, detail {_fmt(per['object_detail'], 2)}"]
+            if per["object_intact"] is not None:
+                caption.append(f"object intact {per['object_intact']:.2f}")
             if per["hole_texture"] is not None:  # a reshape leaves no hole (and the sheet's font has no dash)
                 caption.append(f"hole texture {per['hole_texture']:.2f}")
             if i == 0 and methods[name]["diversity"] is not None:
                 caption.append(f"diversity {methods[name]['diversity']:.3f}")
             row.append(Tile(crop(image), label, caption))
+    return row
+
+
+CLOSEUP = 256  # px: the close-ups are this square, at 100 %
+
+
+def _closeup_box(case: Case, mask: np.ndarray) -> tuple:
+    """(left, top, right, bottom) of a CLOSEUP square centred on `mask`, inside the photo."""
+    rows, cols = np.nonzero(mask)
+    height, width = mask.shape
+    side_x, side_y = min(CLOSEUP, width), min(CLOSEUP, height)
+    left = int(np.clip((cols.min() + cols.max()) // 2 - side_x // 2, 0, width - side_x))
+    top = int(np.clip((rows.min() + rows.max()) // 2 - side_y // 2, 0, height - side_y))
+    return left, top, left + side_x, top + side_y
+
+
+def _closeup_row(case: Case, areas: CaseAreas, outputs: dict) -> list:
+    """At 100 %: around the hole (or, for a reshape, the object's new area), the photo, every
+    MAGIC variant and paste + heal; around the object's new place, the photo, MAGIC's
+    first variant and paste + heal."""
+    hole = np.zeros(case.source.shape, bool)
+    hole[areas.region.slices] = areas.freedom
+    places = [("hole" if areas.vacated.any() else "new area", hole if hole.any() else case.target,
+               list(enumerate(outputs["magic"], 1))),
+              ("object", case.target, [(1, outputs["magic"][0])])]
+    row = []
+    for where, mask, variants in places:
+        left, top, right, bottom = _closeup_box(case, mask)
+        row.append(Tile(case.image[top:bottom, left:right], f"photo, {where}"))
+        for i, image in variants:
+            row.append(Tile(image[top:bottom, left:right], f"MAGIC {i}, {where}"))
+        if "paste_heal" in outputs:
+            row.append(Tile(outputs["paste_heal"][0][top:bottom, left:right], f"paste + heal, {where}"))
+    row[0].label = f"{case.name}: photo, {places[0][0]}"
     return row
 
 
@@ -174,13 +213,14 @@ def markdown_table(report: dict) -> str:
         f"seed {settings['seed']}, engine {report['engine_version']}; "
         f"{_count(len(report['cases']), 'case')} in {report['total_seconds'] / 60:.1f} min.",
         "",
-        "| case | method | mask IoU ↑ | object detail →1 | hole texture →1 | patch SWD object ↓ | "
-        "patch SWD background ↓ | diversity ↑ | changed outside | seconds |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | method | mask IoU ↑ | object intact ↑ | object detail →1 | hole texture →1 | "
+        "patch SWD object ↓ | patch SWD background ↓ | diversity ↑ | changed outside | seconds |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def row(first, name, scores, seconds):
         return (f"| {first} | {METHOD_LABELS[name]} | {_fmt(scores['mask_iou'], 3)} | "
+                f"{_fmt(scores['object_intact'], 3)} | "
                 f"{_fmt(scores['object_detail'], 2)} | {_fmt(scores['hole_texture'], 2)} | "
                 f"{_fmt(scores['swd_object'], 4)} | {_fmt(scores['swd_background'], 4)} | "
                 f"{_fmt(scores['diversity'], 3)} | {_fmt(scores['changed_outside'], 0)} | {seconds} |")
@@ -197,17 +237,26 @@ def markdown_table(report: dict) -> str:
             if report["summary"][name]["mask_iou"] is not None:
                 lines.append(row(first, name, report["summary"][name], ""))
                 first = ""
-    lines += ["", "Targets (issue 10; MAGIC, per case):", ""]
+    lines += ["", "Targets (MAGIC, per case):", ""]
     for case in report["cases"]:
         checks = ", ".join(f"{c['name']} {'ok' if c['met'] else 'MISSED'} ({c['value']})" for c in case["targets"])
         lines.append(f"- {case['name']}: {checks}")
+    lines += ["", "MAGIC against paste + heal, figure by figure (= at least as good, < worse):", ""]
+    for case in report["cases"]:
+        compared = case.get("against_paste_heal") or []
+        if compared:
+            lines.append(f"- {case['name']}: " + ", ".join(
+                f"{c['label']} {'=' if c['as_good'] else '<'} ({c['magic']:.3g} vs {c['paste_heal']:.3g})"
+                for c in compared))
     if settings.get("classifier_warning"):
         lines += ["", f"Warning: {settings['classifier_warning']}"]
     lines += [
         "",
         "All figures on the engine's region at the photo's own resolution. mask IoU: a per-pixel "
         "object/background classifier fitted on the input (source mask as labels) is applied to each result; "
-        "IoU of its object pixels with the target mask (1 is best). object detail: median absolute high-pass "
+        "IoU of its object pixels with the target mask (1 is best). object intact (moves): the share of the "
+        "moved object's pixels, farther inside the target than 0.5 % of the image's diagonal, that arrive within "
+        "24 grey levels (every channel) of the pixel they were moved from. object detail: median absolute high-pass "
         "(luminance minus its 1 px Gaussian blur) inside the target in the result / inside the source in the "
         "input. hole texture: the same in the vacated area (source minus target) in the result / in the input's "
         "background around it (not reported where less than 5 % of the object's area is vacated). patch SWD: "
@@ -225,7 +274,7 @@ def markdown_table(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(report: dict, rows: list, out_dir: Path) -> None:
+def write_outputs(report: dict, rows: list, out_dir: Path, closeups: list | None = None) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out_dir / "table.md").write_text(markdown_table(report))
@@ -233,6 +282,9 @@ def write_outputs(report: dict, rows: list, out_dir: Path) -> None:
     title = (f"MAGIC evaluation: preset {settings['preset']}, classifier {settings['classifier']}, "
              f"{settings['device']}. Object detail and hole texture: 1 is the photo's own sharpness.")
     make_sheet(rows, title=title).save(out_dir / "sheet.png", optimize=True)
+    if closeups:
+        make_sheet(closeups, title=title.split(".")[0] + ": close-ups at 100 %", tile_height=CLOSEUP).save(
+            out_dir / "closeups.png", optimize=True)
 
 
 def run_evaluation(cases: list, out_dir, preset: str = "preview", classifier: str = "auto",
@@ -256,19 +308,20 @@ def run_evaluation(cases: list, out_dir, preset: str = "preview", classifier: st
         "summary": {},
         "total_seconds": 0.0,
     }
-    rows = []
+    rows, closeups = [], []
     for number, case in enumerate(cases, 1):
         config = make_config(preset, case.mode, variants=variants, iterations=iterations, **(overrides or {}))
         log(f"[{number}/{len(cases)}] {case.name} ({case.mode}, {case.image.shape[1]}x{case.image.shape[0]} px)")
         case_started = time.perf_counter()
         entry = evaluate_case(case, config, engine_classifier, device, seed, out_dir, log)
         rows.append(entry.pop("_sheet_row"))
+        closeups.append(entry.pop("_closeup_row"))
         entry["seconds"] = round(time.perf_counter() - case_started, 2)
         report["cases"].append(entry)
         report["summary"] = summarise(report["cases"])
         report["total_seconds"] = round(time.perf_counter() - started, 2)
-        write_outputs(report, rows, out_dir)
+        write_outputs(report, rows, out_dir, closeups)
         log(f"  case done in {entry['seconds']:.1f} s")
     log(f"{_count(len(cases), 'case')} in {report['total_seconds'] / 60:.1f} min; wrote {out_dir / 'report.json'}, "
-        f"{out_dir / 'table.md'}, {out_dir / 'sheet.png'}")
+        f"{out_dir / 'table.md'}, {out_dir / 'sheet.png'}, {out_dir / 'closeups.png'}")
     return report
