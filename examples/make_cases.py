@@ -1,7 +1,7 @@
 """Rebuild the bundled evaluation cases in examples/cases/ from registry packages.
 
-Three cases come from scikit-image's sample photos (its wheel's
-`skimage/data/` folder; scikit-image itself is not a dependency), two from
+Five cases come from scikit-image's sample photos (its wheel's
+`skimage/data/` folder; scikit-image itself is not a dependency), eight from
 CC0 wallpapers in Debian packages. Get them once with
 
     pip download scikit-image==0.26.0 --no-deps -d /tmp/skimage-wheel
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import tarfile
 import zipfile
 from pathlib import Path
@@ -50,6 +51,11 @@ DANDELION_SOURCE = ("Debian package lomiri-wallpapers-16.04 20.04.0-2 (bookworm)
                     "... License: CC0-1.0\")")
 COFFEE_SOURCE = ("scikit-image sample `coffee.png` (skimage.data.coffee): photo by Rachel Michetti, "
                  "courtesy of Pikolo Espresso Bar, CC0 (no copyright restrictions)")
+
+HUBBLE_SOURCE = ("scikit-image sample `hubble_deep_field.jpg` (skimage.data.hubble_deep_field): the Hubble eXtreme "
+                 "Deep Field, NASA, free to use in the public domain")
+GRAVEL_SOURCE = ("scikit-image sample `gravel.png` (skimage.data.gravel): Gravel04 from CC0Textures, CC0, rescaled and "
+                 "cropped by scikit-image")
 
 
 # --- shapes (photo pixel coordinates) -------------------------------------------------------
@@ -106,6 +112,69 @@ def dandelion_outline(dx: float = 0.0) -> list:
     """The out-of-focus dandelion at the lower right, head (with the blur of its fluff) and stem (1600x900 photo)."""
     return [("ellipse", (1190 + dx, 594, 1430 + dx, 788)),
             ("polygon", [(1278 + dx, 760), (1298 + dx, 760), (1300 + dx, 900), (1280 + dx, 900)])]
+
+
+def dandelion_bent(lean: float = -90.0) -> list:
+    """The dandelion with its head leaning `lean` px sideways: the stem bends from its
+    foot (which stays) to the head; not a stretch or shift of the source."""
+    head = ("ellipse", (1190 + lean, 594, 1430 + lean, 788))
+    stem = ("polygon", [(1278 + lean, 760), (1298 + lean, 760), (1300 + 0.35 * lean, 840), (1300, 900),
+                        (1280, 900), (1280 + 0.35 * lean, 840)])
+    return [head, stem]
+
+
+def wren_bent(lean: float = 0.4) -> list:
+    """The wren's head and neck leaning forward (towards its beak): every point moves right
+    by `lean` times its height above the neck's foot (a shear, not a stretch of its box)."""
+    foot = max(y for _, y in WREN_POINTS)
+    return [(x + lean * (foot - y), y) for x, y in WREN_POINTS]
+
+
+# scikit-image's hubble_deep_field.jpg (1000x872).
+GALAXY = ("ellipse", (100, 372, 148, 424))  # the face-on spiral at the left, with its glow
+GALAXY_CROP = (0, 150, 520, 750)  # the photo's left part, around the galaxy and where it goes
+STAR_CROP = (440, 330, 1000, 872)  # the right part, around the star and where it goes
+STAR_CENTRE = (753, 576)  # the star with diffraction spikes, right of centre
+
+
+def star_outline(dx: float = 0.0, dy: float = 0.0) -> list:
+    """The star's core (radius 15 px) and its eight spikes, as a careful lasso would take
+    them: the diagonal ones 54 px long, the others 30 px, each about 7 px wide."""
+    x0, y0 = STAR_CENTRE[0] + dx, STAR_CENTRE[1] + dy
+    points = []
+    for k in range(8):
+        angle = math.radians(45 * k)
+        length = 54 if k % 2 else 30
+        for side in (-1, 1):  # the spike's base on the core, then its tip, each side
+            base, tip = angle + side * math.radians(14), (length, side * 3.5)
+            if side < 0:
+                points.append((x0 + 15 * math.cos(base), y0 + 15 * math.sin(base)))
+            points.append((x0 + tip[0] * math.cos(angle) - tip[1] * math.sin(angle),
+                           y0 + tip[0] * math.sin(angle) + tip[1] * math.cos(angle)))
+            if side > 0:
+                points.append((x0 + 15 * math.cos(base), y0 + 15 * math.sin(base)))
+    return points
+# scikit-image's gravel.png (512x512): one light pebble, upper left.
+PEBBLE_POINTS = [(160, 118), (166, 115), (172, 116), (180, 120), (187, 126), (190, 132), (187, 138), (178, 140),
+                 (170, 139), (162, 134), (158, 127)]
+# budgie-backgrounds' extreme-desert-hike.jpg (3840x2560): the hiker holding a camera, thin legs.
+HIKER_POINTS = [(1299, 2089), (1312, 2089), (1317, 2099), (1326, 2107), (1331, 2126), (1334, 2139), (1328, 2150),
+                (1331, 2168), (1339, 2183), (1336, 2193), (1321, 2192), (1312, 2173), (1311, 2193), (1299, 2197),
+                (1295, 2186), (1294, 2152), (1289, 2140), (1286, 2121), (1290, 2108), (1297, 2100)]
+# budgie-backgrounds' blue-periwinkle.jpg (3840x2560): the sharp forget-me-not cluster and its stem.
+FLOWER_POINTS = [(1820, 1170), (1880, 1138), (1960, 1128), (2060, 1148), (2140, 1168), (2210, 1198), (2248, 1258),
+                 (2272, 1330), (2288, 1380), (2272, 1440), (2230, 1462), (2180, 1472), (2120, 1452), (2060, 1442),
+                 (2020, 1422), (1960, 1424), (1905, 1420), (1890, 1480), (1905, 1512), (1880, 1545), (1832, 1562),
+                 (1792, 1622), (1762, 1664), (1738, 1672), (1718, 1640), (1744, 1560), (1778, 1490), (1796, 1446),
+                 (1770, 1436), (1740, 1424), (1722, 1380), (1718, 1320), (1738, 1278), (1788, 1248), (1800, 1210)]
+# budgie-backgrounds' oakland-zoo-otters.jpg, its top left 2400x1200: the blue toy under water.
+TOY_POINTS = [(470, 262), (500, 228), (545, 215), (575, 228), (630, 215), (690, 195), (760, 175), (850, 168),
+              (940, 178), (1010, 196), (1060, 228), (1075, 265), (1060, 300), (1000, 330), (900, 360),
+              (800, 392), (700, 412), (600, 410), (525, 380), (482, 335)]
+
+
+def shifted(points, dx: float, dy: float) -> list:
+    return [(x + dx, y + dy) for x, y in points]
 
 
 # --- rasterising ----------------------------------------------------------------------------
@@ -170,6 +239,65 @@ def build_budgie_cases(deb: Path):
             "source": WREN_SOURCE + "; unmodified."})
 
 
+def _budgie_photo(deb: Path, name: str):
+    data = deb_member(deb, f"usr/share/backgrounds/budgie/{name}")
+    return data, Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _budgie_source(name: str, what: str, change: str) -> str:
+    return (f"Debian package budgie-backgrounds 3.0-1 (trixie), `usr/share/backgrounds/budgie/{name}`: {what}; "
+            f"the package is CC0-1.0 (debian/copyright: \"Files: * ... License: CC0-1.0\"); {change}.")
+
+
+def _jpeg_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def build_budgie_hard_cases(deb: Path):
+    """Large photos with thin parts and textured holes, at their own resolution."""
+    data, desert = _budgie_photo(deb, "extreme-desert-hike.jpg")
+    yield ("hiker-dune-move", data, ".jpg", desert,
+           draw_mask(desert.size, [("polygon", HIKER_POINTS)]),
+           draw_mask(desert.size, [("polygon", shifted(HIKER_POINTS, -200, -120))]),
+           {"mode": "position",
+            "description": "Small object with thin parts at full resolution (3840x2560): move the hiker holding "
+                           "a camera 200 px left and 120 px up the dune; the legs must arrive whole, the ridge, "
+                           "the shadows and the sand's grain must fill the hole.",
+            "source": _budgie_source("extreme-desert-hike.jpg", "hikers on a dune", "unmodified")})
+
+    data, periwinkle = _budgie_photo(deb, "blue-periwinkle.jpg")
+    yield ("flower-stem-move", data, ".jpg", periwinkle,
+           draw_mask(periwinkle.size, [("polygon", FLOWER_POINTS)]),
+           draw_mask(periwinkle.size, [("polygon", shifted(FLOWER_POINTS, 820, -60))]),
+           {"mode": "position",
+            "description": "Thin stem at full resolution (3840x2560): move the sharp forget-me-not cluster with "
+                           "its hairy stem 820 px right through the out-of-focus foliage; the stem and the petals' "
+                           "white stars must arrive whole, bokeh must fill the hole without blotches.",
+            "source": _budgie_source("blue-periwinkle.jpg", "forget-me-nots", "unmodified")})
+
+    _, otters = _budgie_photo(deb, "oakland-zoo-otters.jpg")
+    water = otters.crop((0, 0, 2400, 1200))
+    yield ("toy-water-move", _jpeg_bytes(water), ".jpg", water,
+           draw_mask(water.size, [("polygon", TOY_POINTS)]),
+           draw_mask(water.size, [("polygon", shifted(TOY_POINTS, 1250, 120))]),
+           {"mode": "position",
+            "description": "Water (2400x1200): move the blurred blue toy under the water 1250 px right, into "
+                           "rippled water; dark water with its ripples must fill the hole.",
+            "source": _budgie_source("oakland-zoo-otters.jpg", "otters at the Oakland Zoo",
+                                     "cropped to the top left 2400x1200 px")})
+
+    data, wren = _budgie_photo(deb, "canyon-wren.jpg")
+    yield ("wren-neck-lean", data, ".jpg", wren,
+           draw_mask(wren.size, [("polygon", wren_outline())]),
+           draw_mask(wren.size, [("polygon", wren_bent())]),
+           {"mode": "shape",
+            "description": "Object shape that no stretch of its box gives (3840x2160): the canyon wren's head and "
+                           "neck lean forward, the head about 175 px further right, the neck's foot in place.",
+            "source": WREN_SOURCE + "; unmodified."})
+
+
 def build_lomiri_cases(deb: Path):
     """Position on texture: a dandelion moved through the grass (scaled to 1600x900)."""
     photo = Image.open(io.BytesIO(deb_member(deb, "usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg")))
@@ -182,6 +310,13 @@ def build_lomiri_cases(deb: Path):
            {"mode": "position",
             "description": "Object position on texture: move the dandelion at the lower right (head and stem) "
                            "260 px left through the grass; grass and out-of-focus seed heads must fill the hole.",
+            "source": DANDELION_SOURCE + "; scaled from 5312x2988 to 1600x900."})
+    yield ("dandelion-stem-bent", buffer.getvalue(), ".jpg", meadow,
+           draw_mask(meadow.size, dandelion_outline()),
+           draw_mask(meadow.size, dandelion_bent()),
+           {"mode": "shape",
+            "description": "Object shape that no stretch of its box gives: the dandelion's stem bends so that its "
+                           "head leans 90 px left while the stem's foot stays.",
             "source": DANDELION_SOURCE + "; scaled from 5312x2988 to 1600x900."})
 
 
@@ -220,6 +355,39 @@ def build_cases(read):
             "source": ROCKET_SOURCE + "; cropped to the left 240 px."})
 
 
+def build_hard_cases(read):
+    """Stars, thin spikes and gravel: holes whose texture a smooth fill cannot fake."""
+    hubble = Image.open(io.BytesIO(read("hubble_deep_field.jpg"))).convert("RGB")
+    # Two crops of the one photo (they share no pixels the edits touch), so the repository holds it once.
+    left_field = hubble.crop(GALAXY_CROP)
+    dx, dy = -GALAXY_CROP[0], -GALAXY_CROP[1]
+    galaxy = (GALAXY[0], tuple(v + d for v, d in zip(GALAXY[1], (dx, dy, dx, dy))))
+    moved = (GALAXY[0], tuple(v + d for v, d in zip(galaxy[1], (130, 90, 130, 90))))
+    yield ("galaxy-stars-move", _jpeg_bytes(left_field), ".jpg", left_field,
+           draw_mask(left_field.size, [galaxy]), draw_mask(left_field.size, [moved]),
+           {"mode": "position",
+            "description": "Star field: move the face-on spiral galaxy at the left 130 px right and 90 px down; "
+                           "the hole must show faint galaxies and stars like the field around it, not a dark smear.",
+            "source": HUBBLE_SOURCE + f"; cropped to the box {GALAXY_CROP} (left, top, right, bottom)."})
+    right_field = hubble.crop(STAR_CROP)
+    dx, dy = -STAR_CROP[0], -STAR_CROP[1]
+    yield ("star-spikes-move", _jpeg_bytes(right_field), ".jpg", right_field,
+           draw_mask(right_field.size, [("polygon", star_outline(dx, dy))]),
+           draw_mask(right_field.size, [("polygon", star_outline(dx - 150, dy + 120))]),
+           {"mode": "position",
+            "description": "Thin parts in a star field: move the bright star with its eight diffraction spikes "
+                           "150 px left and 120 px down; every spike must arrive whole.",
+            "source": HUBBLE_SOURCE + f"; cropped to the box {STAR_CROP} (left, top, right, bottom)."})
+    gravel = Image.open(io.BytesIO(read("gravel.png"))).convert("RGB")
+    yield ("pebble-gravel-move", _png_bytes(gravel), ".png", gravel,
+           draw_mask(gravel.size, [("polygon", PEBBLE_POINTS)]),
+           draw_mask(gravel.size, [("polygon", shifted(PEBBLE_POINTS, 220, 210))]),
+           {"mode": "position",
+            "description": "Coarse texture: move one light pebble 220 px right and 210 px down across the "
+                           "gravel; the hole must be filled with whole pebbles, not a grey smudge.",
+            "source": GRAVEL_SOURCE + "; grey, stored as RGB."})
+
+
 def _png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
@@ -240,11 +408,13 @@ def main(argv=None) -> int:
     builders = []
     if args.wheel:
         archive = zipfile.ZipFile(args.wheel)
-        builders.append(build_cases(lambda name: archive.read(f"skimage/data/{name}")))
+        read = lambda name: archive.read(f"skimage/data/{name}")  # noqa: E731
     elif args.data_dir:
-        builders.append(build_cases(lambda name: (args.data_dir / name).read_bytes()))
+        read = lambda name: (args.data_dir / name).read_bytes()  # noqa: E731
+    if args.wheel or args.data_dir:
+        builders += [build_cases(read), build_hard_cases(read)]
     if args.budgie_deb:
-        builders.append(build_budgie_cases(args.budgie_deb))
+        builders += [build_budgie_cases(args.budgie_deb), build_budgie_hard_cases(args.budgie_deb)]
     if args.lomiri_deb:
         builders.append(build_lomiri_cases(args.lomiri_deb))
     if not builders:

@@ -30,8 +30,7 @@ from dataclasses import dataclass
 import torch
 
 from .clone import clone_shifts, healed_clone
-from .hole import carried, complete, hole_level, match_tone, shifted_matches, tone_radius
-from .masks import dilate
+from .hole import background_keys, carried, complete, hole_level, match_tone, shifted_matches, tone_radius
 from .patches import RADIUS, Matches
 from .pyramid import Level, resize, resize_mask
 
@@ -90,7 +89,7 @@ def fill_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
 
 def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, level: Level,
               generator: torch.Generator, noise: float = 0.05, clone_rank: int = 0,
-              shifts: list | None = None) -> tuple:
+              shifts: list | None = None, look_alikes: torch.Tensor | None = None) -> tuple:
     """`context` with its `hole` painted from the photo's background, and where each
     hole patch was copied from. -> ((3, H, W) image, Matches at `level`, or None
     when there is no hole).
@@ -102,8 +101,10 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     object that is being removed. clone_rank picks the clone direction (0:
     the best shift, then 1, 2, ...); `noise` is added to the cloned first
     guess. shifts: `clone_shifts` of this photo and hole, when the caller
-    fills the same hole several times. To fill from beyond the image given,
-    pass the surroundings' photo, context and hole (`Surroundings`).
+    fills the same hole several times. look_alikes: bool (H, W) where the
+    photo looks like the object (hole.background_keys), not copied. To fill
+    from beyond the image given, pass the surroundings' photo, context and
+    hole (`Surroundings`).
     """
     if not hole.any():
         return context.clone(), None
@@ -116,8 +117,8 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
         photo_here = resize(photo, step).clamp(0, 1)
         context_here = resize(context, step).clamp(0, 1)
         hole_here = resize_mask(hole, step, cover="any")
-        keys = ~dilate(hole_here, RADIUS)
-        patch_level = hole_level(photo_here, hole_here, context_here, keys if keys.any() else ~hole_here,
+        alike_here = None if look_alikes is None else resize_mask(look_alikes, step, cover="any")
+        patch_level = hole_level(photo_here, hole_here, context_here, background_keys(hole_here, alike_here),
                                  PATCH_DIMS, generator)
         if previous is None:  # the clone, as matches and as a first guess
             ratio = step.scale / level.scale

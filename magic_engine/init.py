@@ -26,7 +26,7 @@ from .warp import variant_spread, warp_into_target
 def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
                     free: torch.Tensor, level: Level, variants: int, std: float, fill_noise: float,
                     normalize, generator: torch.Generator, rim: int = 1,
-                    surroundings: Surroundings | None = None) -> tuple:
+                    surroundings: Surroundings | None = None, look_alikes: torch.Tensor | None = None) -> tuple:
     """(variants, 3, h, w) normalised starting batch on photo's device, and per variant
     where its hole's patches were copied from (Matches over the region at `level`,
     for the refinement to carry on), or None (not a copy start, or no hole).
@@ -35,7 +35,9 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
     normalize maps [0, 1] pixels into the classifier's space; rim: pixels
     around the source that are refilled with it (the edit band at this level);
     surroundings: the photo around the region at this level, which the hole
-    is filled from (default: the region's photo alone).
+    is filled from (default: the region's photo alone); look_alikes: bool,
+    the size of the surroundings, where the photo looks like the object (the
+    fill does not copy from there, see hole.background_keys).
     """
     reference = normalize(photo[None])[0]
     starts, hole_matches = [], []
@@ -56,7 +58,7 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
             # Each variant clones the hole from another direction (alternatives).
             rank = first_clone + variant
             filled, matches = fill_hole(frame_photo, frame_photo, frame_hole, frame_level, generator, fill_noise,
-                                        clone_rank=rank, shifts=shifts)
+                                        clone_rank=rank, shifts=shifts, look_alikes=look_alikes)
             filled = frame.crop(filled, *hole.shape)
             hole_matches.append(None if matches is None else frame.crop_matches(matches, *hole.shape))
             moved = warp_into_target(photo, source, target, variant_spread(variant))

@@ -8,8 +8,9 @@ that to the photo's resolution as two layers, level by level:
   own pixels at the new place (an exact copy at the photo's resolution);
   MAGIC's change to it, if any, arrives as a change of tone, never as a
   re-synthesis, so thin parts (a beak, a leg, a stem) arrive whole. A
-  reshaped object is repainted with the object's own patches, each keeping
-  to where the warp of the source into the target takes it from unless a
+  reshaped object is its own pixels warped into the target too, except
+  where the warp enlarges it beyond HELD_STRETCH: there the object's own
+  patches repaint it, each keeping to where the warp takes it from unless a
   patch is closer by `object_coherence` (patch_synthesis.py).
 - The hole the object leaves (hole.py): a coherent copy of the photo's
   background, started from the copy start's matches (or searched where
@@ -27,13 +28,18 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .hole import carried, complete, hole_level, match_tone, tone_radius
+from .hole import background_keys, carried, complete, heal_seam, hole_level, match_tone, tone_radius
 from .masks import dilate
 from .patch_synthesis import PatchLevel, carry_matches, paint, synthesize_level
 from .patches import RADIUS, Matches, PatchSpace
 from .pyramid import Level, resize, resize_mask
 from .region import edit_area
-from .warp import variant_spread, warp_coordinates, warp_into_target
+from .warp import variant_spread, warp_coordinates, warp_into_target, warp_stretch
+
+# A reshaped object keeps its own pixels (warped) where the warp enlarges it at
+# most this much; beyond, one pixel would be smeared over several, and the
+# object's patches repaint it.
+HELD_STRETCH = 1.1
 
 
 @dataclass
@@ -76,14 +82,14 @@ def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
     return resize(resize(image, half), level).clamp(0, 1)
 
 
-def object_level(images: RegionImages, generator: torch.Generator, dims: int, coherence: float,
-                 search_image: torch.Tensor, context: torch.Tensor) -> PatchLevel:
-    """The reshaped object's patch problem: its new pixels copy the object's own patches
-    (its edge with what surrounds it included), preferring the first variant's stretch
-    (`for_variant` for the others), left only for a patch closer by `coherence`."""
+def object_level(images: RegionImages, stretched: torch.Tensor, generator: torch.Generator, dims: int,
+                 coherence: float, search_image: torch.Tensor, context: torch.Tensor) -> PatchLevel:
+    """The reshaped object's patch problem: its `stretched` pixels copy the object's own
+    patches (its edge with what surrounds it included), preferring the first variant's
+    stretch (`for_variant` for the others), left only for a patch closer by `coherence`."""
     space = PatchSpace.fit(images.photo, torch.ones_like(images.free), dims, generator)
     object_keys = dilate(images.source, RADIUS)
-    return PatchLevel(images.photo, images.target, dilate(images.target, RADIUS), ~object_keys, space,
+    return PatchLevel(images.photo, stretched, dilate(images.target, RADIUS), ~object_keys, space,
                       search_image=search_image, context=context,
                       warp=warp_coordinates(images.source, images.target), object_keys=object_keys,
                       coherence=coherence)
@@ -93,12 +99,6 @@ def for_variant(level: PatchLevel, images: RegionImages, variant: int) -> PatchL
     """`level` with the object's pixels preferring the `variant`-th result's own stretch."""
     spread = variant_spread(variant)
     return level if spread == 0 else level.with_warp(warp_coordinates(images.source, images.target, spread))
-
-
-def background_keys(images: RegionImages) -> torch.Tensor:
-    """Patch centres the hole may copy: none that touches the object that left."""
-    keys = ~dilate(images.source, RADIUS)
-    return keys if keys.any() else ~images.source
 
 
 @dataclass
@@ -125,19 +125,28 @@ class _Variant:
 
 def _object_layer(images: RegionImages, variant: _Variant, level: Level, previous: Level | None,
                   previous_photo: torch.Tensor | None, settings: RefineSettings, generator, index: int):
-    """The variant's image at `level` with its object in place (the hole not yet filled)."""
+    """The variant's image at `level` with its object in place (the hole not yet filled):
+    the photo's own pixels warped into the target, repainted by the object's patches
+    only where the warp enlarges it beyond what its pixels hold (HELD_STRETCH)."""
+    moved = warp_into_target(images.photo, images.source, images.target, variant.spread)
     if settings.copy_object:
-        moved = warp_into_target(images.photo, images.source, images.target, variant.spread)
         return torch.where(images.target[None], moved, images.photo)
+    held = images.target & (warp_stretch(images.source, images.target, variant.spread) <= HELD_STRETCH)
     # The whole result so far (its hole filled) surrounds the object's patches.
     around = variant.guide if previous is None else resize(variant.image, level).clamp(0, 1)
+    around = torch.where(held[None], moved, around)
+    stretched = images.target & ~held
+    if not stretched.any():
+        variant.object_matches = None
+        return around
     if previous is None:
         soft_photo, guide = soften(images.photo, level), soften(around, level)
     else:
         soft_photo, guide = resize(previous_photo, level), around
-    plevel = for_variant(object_level(images, generator, settings.patch_dims, settings.object_coherence,
+    plevel = for_variant(object_level(images, stretched, generator, settings.patch_dims, settings.object_coherence,
                                       soft_photo, around), images, index)
-    start = None if previous is None else carry_matches(variant.object_matches, previous, level, plevel)
+    start = None if previous is None or variant.object_matches is None else \
+        carry_matches(variant.object_matches, previous, level, plevel)
     if previous is not None and level.pixels > settings.max_refine_pixels:
         variant.object_matches = start
         return paint(plevel, torch.where(images.target[None], guide, around), start, settings.final_reach)
@@ -185,13 +194,15 @@ def _hole_start(level: PatchLevel, matches: Matches | None) -> Matches | None:
 
 
 def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: RefineSettings,
-           generator: torch.Generator, on_level=None, hole_starts: list | None = None) -> tuple:
+           generator: torch.Generator, on_level=None, hole_starts: list | None = None,
+           look_alikes: torch.Tensor | None = None) -> tuple:
     """results: (B, 3, h0, w0) in [0, 1] at levels[0] -> (B, 3, H, W) at the last level.
 
     hole_starts: per variant, the copy start's matches for the hole at level 0
     (flat region pixels -> flat region keys; see init.starting_images), or None
-    to search. on_level(index, count) is called before each finer level
-    (progress, cancel).
+    to search. look_alikes: bool (h0, w0), where the photo looks like the
+    object at level 0 (the hole does not copy from there). on_level(index,
+    count) is called before each finer level (progress, cancel).
     """
     report = RefineReport()
     starts = hole_starts or [None] * len(results)
@@ -202,8 +213,9 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
             on_level(index, len(levels) - 1)
         native_size = (level.height, level.width) == tuple(region.photo.shape[-2:])
         here = region if native_size else region.at(level)
-        hole = hole_level(here.photo, here.hole, here.photo, background_keys(here), settings.patch_dims,
-                          generator) if here.hole.any() else None
+        alike = None if look_alikes is None else resize_mask(look_alikes, level, cover="any")
+        hole = hole_level(here.photo, here.hole, here.photo, background_keys(here.source, alike),
+                          settings.patch_dims, generator) if here.hole.any() else None
         for b, variant in enumerate(variants):
             placed = _object_layer(here, variant, level, previous, previous_photo, settings, generator, b)
             variant.image = _fill_hole(hole, here, variant, placed, level, previous, settings, generator)
@@ -216,7 +228,7 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
         # MAGIC's tone: over the hole, and over a copied object (what the optimisation changed in it).
         guide = resize(variant.guide, last).clamp(0, 1)
         radius = tone_radius(levels[0], last)
-        image = match_tone(variant.image, guide, here.hole, radius)
+        image = heal_seam(match_tone(variant.image, guide, here.hole, radius), here.hole, ~here.target)
         if settings.copy_object:
             image = match_tone(image, guide, here.target, radius)
         out.append(image)

@@ -133,6 +133,13 @@ def _surroundings(inputs: PreparedInput, region: Region, level: Level, device) -
     return Surroundings(photo, top, left)
 
 
+def look_alikes(objective: MagicObjective, clf: FeatureClassifier, photo: torch.Tensor) -> torch.Tensor:
+    """bool (H, W): where MAGIC's image-to-mask network, trained on the object, sees it
+    in `photo` (3, H, W) (another dandelion of the meadow): the hole fill copies none
+    of it (hole.background_keys), so no ghost of the object appears where it left."""
+    return objective.predicted_mask(clf.normalize(photo[None]))[0, 0] > 0.5
+
+
 def synthesize(image, source_mask, target_mask, config: MagicConfig | None = None, *,
                classifier="auto", device="auto", seed: int = 0, progress=None, cancel=None,
                trust_checkpoint: bool = False) -> SynthesisResult:
@@ -192,19 +199,9 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         if _cancel_requested(cancel):
             raise Cancelled(f"cancelled {where}")
 
-    # Starting images: the object in its new place and shape, the hole filled with texture.
+    # Phase 1 (upfront schedule only): fit the image-to-mask network. It comes first
+    # because it also tells the hole fill where the photo looks like the object.
     check_cancel("before the start")
-    fill_started = time.perf_counter()
-    surroundings = _surroundings(inputs, region, first, torch_device) if config.init == "copy" else None
-    x, hole_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free, first,
-                        config.variants, config.init_std, config.fill_noise, clf.normalize, generator,
-                        rim=max(1, math.ceil(band * first.scale)), surroundings=surroundings)
-    start_seconds = time.perf_counter() - fill_started
-    x = x.to(torch_device).requires_grad_(True)
-    optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
-    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds, surroundings)
-
-    # Phase 1 (upfront schedule only): fit the image-to-mask network.
     mask_net_seconds = 0.0
     if config.mask_net_training == "upfront":
         mask_started = time.perf_counter()
@@ -215,6 +212,22 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
                 report("mask_net", step + 1, config.mask_net_steps, {"mask_net_bce": loss},
                        clock.eta(step + 1, config.mask_net_steps, None))
         mask_net_seconds = time.perf_counter() - mask_started
+
+    # Starting images: the object in its new place and shape, the hole filled with texture.
+    check_cancel("before the starting images")
+    fill_started = time.perf_counter()
+    surroundings = _surroundings(inputs, region, first, torch_device) if config.init == "copy" else None
+    frame_alikes = None
+    if surroundings is not None and config.mask_net_training == "upfront":
+        frame_alikes = look_alikes(objective, clf, surroundings.photo)
+    x, hole_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free, first,
+                                     config.variants, config.init_std, config.fill_noise, clf.normalize,
+                                     generator, rim=max(1, math.ceil(band * first.scale)),
+                                     surroundings=surroundings, look_alikes=frame_alikes)
+    start_seconds = time.perf_counter() - fill_started
+    x = x.to(torch_device).requires_grad_(True)
+    optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
+    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds, surroundings)
 
     # Phase 2: optimise the pixels of x' inside the edit area; the rest stays the photo.
     clock.begin_phase()
@@ -260,7 +273,9 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         eta = None if index == 1 else (time.perf_counter() - refine_started) / (index - 1) * (count - index + 1)
         report("refine", index - 1, count, {}, eta)
 
-    refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level, hole_starts)
+    alikes = look_alikes(objective, clf, coarse.photo)
+    refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level, hole_starts,
+                                    alikes)
     refine_report.seconds = time.perf_counter() - refine_started
     refined = fade_margins(refined, native.photo, native.source, native.target)
     report("refine", max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)

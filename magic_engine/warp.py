@@ -101,3 +101,23 @@ def warp_into_target(image: torch.Tensor, source: torch.Tensor, target: torch.Te
     grid = torch.stack([grid_x, grid_y], dim=-1)[None]
     warped = F.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
     return torch.where(target[None], warped, image)
+
+
+def _step(coordinates: torch.Tensor, dim: int) -> torch.Tensor:
+    """How far the source coordinate moves per target pixel along `dim`: the larger of
+    the steps to either neighbour (at the object's edge one side is clamped, 0)."""
+    steps = torch.diff(coordinates, dim=dim).abs()
+    pad = [0, 0] * (coordinates.dim() - 1 - dim)
+    forward = torch.nn.functional.pad(steps, pad + [0, 1])
+    backward = torch.nn.functional.pad(steps, pad + [1, 0])
+    return torch.maximum(forward, backward)
+
+
+def warp_stretch(source: torch.Tensor, target: torch.Tensor, spread: float = 0.0) -> torch.Tensor:
+    """(H, W) how many times the warp enlarges the object at each pixel (the larger of
+    its row and column magnification): 1 where it only moves it, 2 where one source
+    pixel must fill two."""
+    source_row, source_col = warp_coordinates(source, target, spread)
+    rows = 1 / _step(source_row, 0).clamp_min(1e-3)
+    cols = 1 / _step(source_col, 1).clamp_min(1e-3)
+    return torch.maximum(rows[:, None].expand_as(cols), cols)

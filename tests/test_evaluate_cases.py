@@ -16,11 +16,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def test_bundled_cases_cover_every_mode_and_are_documented():
     cases = find_cases(EXAMPLES / "cases")
-    assert 3 <= len(cases) <= 6
+    assert 10 <= len(cases) <= 16
     assert {c.mode for c in cases} == set(MODES)
     assert any(c.name.startswith("demo-") for c in cases)
-    # one case at a photo's own resolution, where the resolution of an edit shows
-    assert sum(max(c.image.shape[:2]) >= 2000 for c in cases) == 1
+    # cases at a large photo's own resolution, where the resolution of an edit and thin parts show
+    assert sum(max(c.image.shape[:2]) >= 2000 for c in cases) >= 2
     for case in cases:
         assert case.description
         assert "public domain" in case.provenance.lower() or "cc0" in case.provenance.lower(), case.name
@@ -31,8 +31,9 @@ def test_bundled_cases_cover_every_mode_and_are_documented():
 
 
 def test_bundled_examples_stay_small():
+    # 13 real photos, five of them at 2400-3840 px (thin parts show only at a photo's own size)
     total = sum(p.stat().st_size for p in EXAMPLES.rglob("*") if p.is_file())
-    assert total < 2_000_000, total
+    assert total < 4_000_000, total
 
 
 def test_a_single_case_folder_is_a_case_set(tmp_path):

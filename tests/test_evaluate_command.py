@@ -71,10 +71,17 @@ def test_evaluate_writes_report_table_and_sheet(tmp_path):
 
     table = (out / "table.md").read_text()
     for label in ("| disc-move (position, 128x96) | MAGIC |", "| paste + heal |", "| copy-paste |", "| noise |",
-                  "mask IoU", "Targets"):
+                  "mask IoU", "object intact", "Targets", "MAGIC against paste + heal"):
         assert label in table
     assert case["methods"]["magic"]["changed_outside"] == 0  # nothing outside the edit area changed
-    assert {c["name"] for c in case["targets"]} >= {"changed outside = 0", "object detail >= 0.85"}
+    assert {c["name"] for c in case["targets"]} >= {"changed outside = 0", "object detail >= 0.85",
+                                                    "object intact >= 0.97"}
+    compared = {row["figure"] for row in case["against_paste_heal"]}
+    assert compared >= {"mask_iou", "object_intact", "hole_texture"}
+    assert f"- disc-move: IoU {'=' if case['against_paste_heal'][0]['as_good'] else '<'}" in table
+    # Close-ups at 100 %: the photo is smaller than a close-up, so each tile is the whole photo, unscaled.
+    closeups = Image.open(out / "closeups.png")
+    assert closeups.height > 96 and closeups.width > 6 * 128
     sheet = Image.open(out / "sheet.png")
     assert sheet.width > 6 * 100 and sheet.height > 100  # input + 2 variants + 3 baselines
     for name in ("magic-1.png", "magic-2.png", "paste-heal.png", "copy-paste.png", "noise-1.png"):

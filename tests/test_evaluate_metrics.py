@@ -37,9 +37,16 @@ def score(areas, images, edit):
     return score_results(areas, images, [edit] * len(images))
 
 
+# The known answers below hold where the figures' own pixel classifier finds the object on
+# the input; on the hard cases (a star's thin spikes in noise, a pebble among pebbles) it
+# does not (fit IoU 0.63 on star-spikes-move), which is what those cases are for.
+KNOWN_ANSWER_CASES = ("coffee-cup-wider", "dandelion-grass-move", "dandelion-stem-bent", "demo-rocket-move",
+                      "tower-lattice-wider")
+
+
 @pytest.fixture(scope="module")
 def bundled():
-    return [c for c in find_cases(CASES) if max(c.image.shape[:2]) <= 1600]  # the 3840 px case is slow here
+    return find_cases(CASES, KNOWN_ANSWER_CASES)
 
 
 def test_iou_known_values():
