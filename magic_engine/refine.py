@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .hole import background_keys, carried, complete, heal_seam, hole_level, match_tone, tone_radius
+from .hole import background_keys, carried, complete, hole_level, match_tone, tone_radius
 from .masks import dilate
 from .patch_synthesis import PatchLevel, carry_matches, paint, synthesize_level
 from .patches import RADIUS, Matches, PatchSpace
@@ -228,7 +228,7 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
         # MAGIC's tone: over the hole, and over a copied object (what the optimisation changed in it).
         guide = resize(variant.guide, last).clamp(0, 1)
         radius = tone_radius(levels[0], last)
-        image = heal_seam(match_tone(variant.image, guide, here.hole, radius), here.hole, ~here.target)
+        image = match_tone(variant.image, guide, here.hole, radius)
         if settings.copy_object:
             image = match_tone(image, guide, here.target, radius)
         out.append(image)

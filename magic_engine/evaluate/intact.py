@@ -4,7 +4,8 @@ A designer who moves an object wants that object, not a repainting of it:
 the beak whole, the legs whole, the feathers as they were. The figure is the
 share of the moved object's pixels, those farther inside the target's
 outline than INSET of the image's diagonal (the outline itself may blend
-into the new place), that arrive within TOLERANCE grey levels (0..255, in
+into the new place; a small object's inset is halved until its middle
+remains), that arrive within TOLERANCE grey levels (0..255, in
 every channel) of the pixel they were moved from. 1 is a perfect move.
 
 Only moves have it: the target must be the source shifted (a reshape has no
@@ -23,6 +24,7 @@ from ..region import mask_box
 
 INSET = 0.005  # of the image's diagonal
 TOLERANCE = 24
+MIN_INNER = 64  # px: a smaller object's inset is halved until it keeps this many
 SAME_SHAPE = 0.99  # the shifted source must cover this share of the target (IoU) to count as a move
 
 
@@ -50,7 +52,11 @@ def object_intact(image: np.ndarray, result: np.ndarray, source: np.ndarray, tar
         return None
     height, width = target.shape
     inset = max(1, math.ceil(INSET * math.hypot(height, width)))
-    inner = erode(torch.from_numpy(np.ascontiguousarray(target)), inset).numpy()
+    mask = torch.from_numpy(np.ascontiguousarray(target))
+    inner = erode(mask, inset).numpy()
+    while np.count_nonzero(inner) < MIN_INNER and inset > 1:  # a small object: keep its middle
+        inset //= 2
+        inner = erode(mask, inset).numpy()
     rows, cols = np.nonzero(inner)
     from_rows, from_cols = rows - shift[0], cols - shift[1]
     inside = (from_rows >= 0) & (from_rows < height) & (from_cols >= 0) & (from_cols < width)
