@@ -72,8 +72,11 @@ class FeatureClassifier(nn.Module):
     layer1, layer2 and layer3.
     """
 
-    def __init__(self, model: nn.Module, description: str, warning: str | None = None):
+    def __init__(self, model: nn.Module, description: str, warning: str | None = None, trained: bool = True):
         super().__init__()
+        # An untrained network's gradients carry texture statistics only: what the
+        # optimisation changes with it is drift, not meaning (synthesis.py keeps the start).
+        self.trained = trained
         self.model = fold_batch_norms(model.eval())
         for p in self.model.parameters():
             p.requires_grad_(False)
@@ -292,7 +295,7 @@ def _random(arch: str, seed: int) -> FeatureClassifier:
     )
     warnings.warn(message, RandomClassifierWarning, stacklevel=3)
     log.warning(message)
-    return FeatureClassifier(model, f"random {arch}", warning=message)
+    return FeatureClassifier(model, f"random {arch}", warning=message, trained=False)
 
 
 def _pretrained(arch: str) -> FeatureClassifier:

@@ -51,6 +51,9 @@ class RefineSettings:
     object_coherence: float  # how closely object patches keep the warp's correspondence (MagicConfig)
     final_reach: int  # how far the patches voting in a level's last round reach (patches.vote)
     copy_object: bool  # the object is the photo's own pixels at the new place (position mode)
+    # The level-0 results hold MAGIC's own change (a trained classifier's): a copied
+    # object takes its tone. Else they are the start, and the copy arrives untouched.
+    carry_change: bool
 
 
 @dataclass
@@ -229,7 +232,7 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
         guide = resize(variant.guide, last).clamp(0, 1)
         radius = tone_radius(levels[0], last)
         image = match_tone(variant.image, guide, here.hole, radius)
-        if settings.copy_object:
+        if settings.copy_object and settings.carry_change:
             image = match_tone(image, guide, here.target, radius)
         out.append(image)
     out = torch.stack(out)

@@ -225,7 +225,9 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
                                      generator, rim=max(1, math.ceil(band * first.scale)),
                                      surroundings=surroundings, look_alikes=frame_alikes)
     start_seconds = time.perf_counter() - fill_started
-    x = x.to(torch_device).requires_grad_(True)
+    x = x.to(torch_device)
+    start_images = x.detach().clone()
+    x.requires_grad_(True)
     optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
     refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds, surroundings)
 
@@ -261,12 +263,21 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     coarse_results = clf.denormalize(x.detach().float()).clamp(0, 1)
     if not torch.isfinite(coarse_results).all():
         raise MagicError("the optimisation produced non-finite pixels; try precision fp32 (--precision fp32)")
+    carry_change = clf.trained or config.init != "copy"
+    if not carry_change:
+        # An untrained classifier's gradients are texture statistics only: what the
+        # optimisation changed in a copy start is drift (a pink tint on a moved
+        # dandelion, a lighter haze in its hole), so the refinement carries the start
+        # instead. (A noise start has nothing else to carry.)
+        coarse_results = clf.denormalize(start_images.float()).clamp(0, 1)
+        notes.append("the classifier is untrained: the optimisation's changes carry no meaning, so the results "
+                     "carry the starting images (the object moved, the hole filled) to full resolution")
     refine_started = time.perf_counter()
     settings = RefineSettings(iterations=config.refine_iterations,
                               patchmatch_iterations=config.patchmatch_iterations,
                               max_refine_pixels=config.max_refine_pixels, patch_dims=config.patch_dims,
                               object_coherence=config.object_coherence, final_reach=config.vote_reach,
-                              copy_object=config.mode == "position")
+                              copy_object=config.mode == "position", carry_change=carry_change)
 
     def on_level(index, count):
         check_cancel(f"while refining level {index} of {count}")

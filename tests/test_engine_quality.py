@@ -129,3 +129,18 @@ def test_pixels_outside_the_edit_are_the_photos_own(make):
     outside = result.edit_mask == 0
     for composite in result.composites:
         assert np.array_equal(composite[outside], image[outside])
+
+
+def test_an_untrained_classifier_s_drift_never_reaches_the_result():
+    # With an untrained classifier the optimisation's gradients are texture statistics
+    # only; with a large step it drifts far from the start, and that drift must not tint
+    # the moved object (or anything else): the copy start is what arrives.
+    image, source, target, thin, shift = _bird()
+    config = make_config("preview", "position", variants=2, iterations=30, mask_net_steps=2, learning_rate=0.5,
+                         warmup_steps=0)
+    result = synthesize(image, source, target, config, classifier="random", device=TEST_DEVICE, seed=0)
+    inner = torch.nn.functional.max_pool2d(torch.from_numpy(~target)[None, None].float(), 9, 1, 4)[0, 0].numpy() == 0
+    moved = np.roll(image, shift, axis=1)
+    for composite in result.composites:
+        assert np.array_equal(composite[inner], moved[inner])
+    assert any("untrained" in note for note in result.report["notes"])
