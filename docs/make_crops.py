@@ -2,9 +2,9 @@
 
     python docs/make_crops.py out/evaluate docs/images [STANDARD_DEMO]
 
-For each case listed in CROPS: the photo, MAGIC's first variant and the
-paste + heal baseline, side by side, cropped to the given box of the photo
-(its own pixels, no scaling) and, under them, the zoom box at 200 %
+For each picture listed in CROPS: the photo, MAGIC's first variant and the
+paste + heal baseline of its case, side by side, cropped to the given box of
+the photo (its own pixels, no scaling) and, under them, the zoom box at 200 %
 (nearest neighbour, so every pixel shows).
 
 With STANDARD_DEMO, the output folder of
@@ -23,12 +23,20 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# case -> (crop box at 100 %, zoom box at 200 %), in the photo's pixels
+# picture name -> (case, crop box at 100 %, zoom box at 200 %), in the photo's pixels
 CROPS = {
-    "demo-rocket-move": ((190, 40, 400, 427), (255, 250, 375, 410)),
-    "wren-rock-move": ((860, 420, 1880, 990), (1330, 560, 1650, 960)),
-    "dandelion-grass-move": ((880, 520, 1480, 900), (1150, 580, 1450, 800)),
-    "tower-lattice-wider": ((0, 0, 240, 427), (0, 60, 120, 260)),
+    "demo-rocket-move": ("demo-rocket-move", (190, 40, 400, 427), (255, 250, 375, 410)),
+    "wren-rock-move": ("wren-rock-move", (860, 420, 1880, 990), (1330, 560, 1650, 960)),
+    "dandelion-grass-move": ("dandelion-grass-move", (880, 520, 1480, 900), (1150, 580, 1450, 800)),
+    "tower-lattice-wider": ("tower-lattice-wider", (0, 0, 240, 427), (0, 60, 120, 260)),
+    "star-spikes-move": ("star-spikes-move", (95, 180, 380, 430), (250, 185, 380, 310)),
+    "galaxy-stars-move": ("galaxy-stars-move", (60, 190, 320, 400), (80, 205, 170, 290)),
+    "pebble-gravel-move": ("pebble-gravel-move", (140, 100, 430, 370), (140, 100, 215, 160)),
+    "flower-stem-move-hole": ("flower-stem-move", (1650, 1080, 2350, 1700), (1700, 1420, 1950, 1690)),
+    "flower-stem-move-object": ("flower-stem-move", (2470, 1020, 3170, 1640), (2520, 1350, 2770, 1620)),
+    "hiker-dune-move": ("hiker-dune-move", (1040, 1930, 1380, 2230), (1250, 2070, 1370, 2220)),
+    "wren-neck-lean": ("wren-neck-lean", (1280, 440, 2050, 1000), (1820, 460, 2040, 640)),
+    "dandelion-stem-bent": ("dandelion-stem-bent", (1040, 560, 1480, 900), (1120, 740, 1320, 900)),
 }
 LABELS = ("photo", "MAGIC preview #1", "paste + heal")
 PRESETS_CASE = "demo-rocket-move"
@@ -72,14 +80,14 @@ def main(argv=None) -> int:
         return 2
     results, out = Path(argv[0]), Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    for case, (box, zoom) in CROPS.items():
+    for name, (case, box, zoom) in CROPS.items():
         folder = results / case
         if not folder.is_dir():
-            print(f"skipping {case}: no {folder}")
+            print(f"skipping {name}: no {folder}")
             continue
         photo = next((ROOT / "examples" / "cases" / case).glob("image.*"))
         images = [Image.open(p).convert("RGB") for p in (photo, folder / "magic-1.png", folder / "paste-heal.png")]
-        path = out / f"crop-{case}.jpg"
+        path = out / f"crop-{name}.jpg"
         side_by_side(images, box, zoom, LABELS).save(path, quality=90)
         print(f"wrote {path}")
     if len(argv) == 3:
@@ -102,7 +110,7 @@ def _presets(results: Path, standard: Path, out: Path) -> int:
         return 1
     images = [Image.open(p).convert("RGB") for p in (photo, preview, standard / "composite_0.png")]
     path = out / "crop-demo-presets.jpg"
-    side_by_side(images, *CROPS[PRESETS_CASE], PRESET_LABELS).save(path, quality=90)
+    side_by_side(images, *CROPS[PRESETS_CASE][1:], PRESET_LABELS).save(path, quality=90)
     print(f"wrote {path}")
     return 0
 

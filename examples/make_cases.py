@@ -114,9 +114,11 @@ def dandelion_outline(dx: float = 0.0) -> list:
             ("polygon", [(1278 + dx, 760), (1298 + dx, 760), (1300 + dx, 900), (1280 + dx, 900)])]
 
 
-def dandelion_bent(lean: float = -90.0) -> list:
+def dandelion_bent(lean: float = -180.0) -> list:
     """The dandelion with its head leaning `lean` px sideways: the stem bends from its
-    foot (which stays) to the head; not a stretch or shift of the source."""
+    foot (which stays) to the head; not a stretch or shift of the source. The lean
+    takes the head past the stem's foot, so the target's box is wider than the
+    source's (at 90 px it was not, and pasting into the box was only a shift)."""
     head = ("ellipse", (1190 + lean, 594, 1430 + lean, 788))
     stem = ("polygon", [(1278 + lean, 760), (1298 + lean, 760), (1300 + 0.35 * lean, 840), (1300, 900),
                         (1280, 900), (1280 + 0.35 * lean, 840)])
@@ -316,7 +318,7 @@ def build_lomiri_cases(deb: Path):
            draw_mask(meadow.size, dandelion_bent()),
            {"mode": "shape",
             "description": "Object shape that no stretch of its box gives: the dandelion's stem bends so that its "
-                           "head leans 90 px left while the stem's foot stays.",
+                           "head leans 180 px left while the stem's foot stays.",
             "source": DANDELION_SOURCE + "; scaled from 5312x2988 to 1600x900."})
 
 
