@@ -3,12 +3,12 @@
 Search-and-vote completion (Wexler et al.) averages the patches that cover a
 pixel; where they disagree (gravel, a star field) the mean is a smear, and
 the next search, started from that smear, picks the smoothest patches the
-photo has: a star field's hole comes out as empty black. Three rules keep
+photo has: a star field's hole comes out as empty black. Four rules keep
 the texture:
 
 - The hole is a coherent copy and stays one: its first guess is a clone
   (clone.py), every hole patch starts at the match of the round or level
-  before and leaves it only for a closer patch (`Keep`), so whole pieces
+  before and leaves it only for a patch twice as close (`Keep`), so whole pieces
   of the photo are copied, as shift-map inpainting does.
 - The vote does not average the texture away (patch_synthesis.sharp_paint):
   the mean of the covering patches gives each pixel its tone, seamlessly,
@@ -38,10 +38,10 @@ HOLE_COHERENCE = 0.5
 # The guide's tone is taken over this many pixels of the coarsest level
 # (box radius, blurred twice): the copy keeps everything finer.
 TONE_RADIUS = 1.5
+TONE_SPREAD = 0.04  # a pixel whose tone difference is this far from its neighbourhood's counts e^-1 times
 # Look-alikes are left out of a hole's keys only while this share of its keys remains
 # (a mask network that sees the object everywhere is no guide).
 LOOK_ALIKE_KEEP = 0.5
-TONE_SPREAD = 0.04  # a pixel whose tone difference is this far from its neighbourhood's counts e^-1 times
 
 
 def background_keys(away_from: torch.Tensor, look_alikes: torch.Tensor | None = None) -> torch.Tensor:
