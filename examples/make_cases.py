@@ -257,38 +257,40 @@ def _jpeg_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _polygon_move(name: str, data: bytes, suffix: str, image: Image.Image, points: list, shift: tuple,
+                  description: str, source: str) -> tuple:
+    """A position case: the object outlined by `points` moved by `shift` (dx, dy)."""
+    return (name, data, suffix, image,
+            draw_mask(image.size, [("polygon", points)]),
+            draw_mask(image.size, [("polygon", shifted(points, *shift))]),
+            {"mode": "position", "description": description, "source": source})
+
+
 def build_budgie_hard_cases(deb: Path):
     """Large photos with thin parts and textured holes, at their own resolution."""
     data, desert = _budgie_photo(deb, "extreme-desert-hike.jpg")
-    yield ("hiker-dune-move", data, ".jpg", desert,
-           draw_mask(desert.size, [("polygon", HIKER_POINTS)]),
-           draw_mask(desert.size, [("polygon", shifted(HIKER_POINTS, -200, -120))]),
-           {"mode": "position",
-            "description": "Small object with thin parts at full resolution (3840x2560): move the hiker holding "
-                           "a camera 200 px left and 120 px up the dune; the legs must arrive whole, the ridge, "
-                           "the shadows and the sand's grain must fill the hole.",
-            "source": _budgie_source("extreme-desert-hike.jpg", "hikers on a dune", "unmodified")})
+    yield _polygon_move(
+        "hiker-dune-move", data, ".jpg", desert, HIKER_POINTS, (-200, -120),
+        "Small object with thin parts at full resolution (3840x2560): move the hiker holding a camera 200 px "
+        "left and 120 px up the dune; the legs must arrive whole, the ridge, the shadows and the sand's grain "
+        "must fill the hole.",
+        _budgie_source("extreme-desert-hike.jpg", "hikers on a dune", "unmodified"))
 
     data, periwinkle = _budgie_photo(deb, "blue-periwinkle.jpg")
-    yield ("flower-stem-move", data, ".jpg", periwinkle,
-           draw_mask(periwinkle.size, [("polygon", FLOWER_POINTS)]),
-           draw_mask(periwinkle.size, [("polygon", shifted(FLOWER_POINTS, 820, -60))]),
-           {"mode": "position",
-            "description": "Thin stem at full resolution (3840x2560): move the sharp forget-me-not cluster with "
-                           "its hairy stem 820 px right through the out-of-focus foliage; the stem and the petals' "
-                           "white stars must arrive whole, bokeh must fill the hole without blotches.",
-            "source": _budgie_source("blue-periwinkle.jpg", "forget-me-nots", "unmodified")})
+    yield _polygon_move(
+        "flower-stem-move", data, ".jpg", periwinkle, FLOWER_POINTS, (820, -60),
+        "Thin stem at full resolution (3840x2560): move the sharp forget-me-not cluster with its hairy stem 820 px "
+        "right through the out-of-focus foliage; the stem and the petals' white stars must arrive whole, bokeh "
+        "must fill the hole without blotches.",
+        _budgie_source("blue-periwinkle.jpg", "forget-me-nots", "unmodified"))
 
     _, otters = _budgie_photo(deb, "oakland-zoo-otters.jpg")
     water = otters.crop((0, 0, 2400, 1200))
-    yield ("toy-water-move", _jpeg_bytes(water), ".jpg", water,
-           draw_mask(water.size, [("polygon", TOY_POINTS)]),
-           draw_mask(water.size, [("polygon", shifted(TOY_POINTS, 1250, 120))]),
-           {"mode": "position",
-            "description": "Water (2400x1200): move the blurred blue toy under the water 1250 px right, into "
-                           "rippled water; dark water with its ripples must fill the hole.",
-            "source": _budgie_source("oakland-zoo-otters.jpg", "otters at the Oakland Zoo",
-                                     "cropped to the top left 2400x1200 px")})
+    yield _polygon_move(
+        "toy-water-move", _jpeg_bytes(water), ".jpg", water, TOY_POINTS, (1250, 120),
+        "Water (2400x1200): move the blurred blue toy under the water 1250 px right, into rippled water; dark "
+        "water with its ripples must fill the hole.",
+        _budgie_source("oakland-zoo-otters.jpg", "otters at the Oakland Zoo", "cropped to the top left 2400x1200 px"))
 
     data, wren = _budgie_photo(deb, "canyon-wren.jpg")
     yield ("wren-neck-lean", data, ".jpg", wren,
@@ -381,13 +383,11 @@ def build_hard_cases(read):
                            "150 px left and 120 px down; every spike must arrive whole.",
             "source": HUBBLE_SOURCE + f"; cropped to the box {STAR_CROP} (left, top, right, bottom)."})
     gravel = Image.open(io.BytesIO(read("gravel.png"))).convert("RGB")
-    yield ("pebble-gravel-move", _png_bytes(gravel), ".png", gravel,
-           draw_mask(gravel.size, [("polygon", PEBBLE_POINTS)]),
-           draw_mask(gravel.size, [("polygon", shifted(PEBBLE_POINTS, 220, 210))]),
-           {"mode": "position",
-            "description": "Coarse texture: move one light pebble 220 px right and 210 px down across the "
-                           "gravel; the hole must be filled with whole pebbles, not a grey smudge.",
-            "source": GRAVEL_SOURCE + "; grey, stored as RGB."})
+    yield _polygon_move(
+        "pebble-gravel-move", _png_bytes(gravel), ".png", gravel, PEBBLE_POINTS, (220, 210),
+        "Coarse texture: move one light pebble 220 px right and 210 px down across the gravel; the hole must be "
+        "filled with whole pebbles, not a grey smudge.",
+        GRAVEL_SOURCE + "; grey, stored as RGB.")
 
 
 def _png_bytes(image: Image.Image) -> bytes:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from .masks import box_blur, dilate
+from .masks import box_blur, dilate, window
 from .patch_synthesis import Keep, PatchLevel, carry_matches, paint, synthesize_level
 from .patches import RADIUS, Matches, PatchSpace
 from .pyramid import Level
@@ -109,10 +109,8 @@ def match_tone(image: torch.Tensor, guide: torch.Tensor, area: torch.Tensor, rad
     that does not line up leaves no ghost, while a smooth change of tone does."""
     if not area.any():
         return image
-    rows, cols = torch.nonzero(area, as_tuple=True)
-    reach = 2 * radius + 1  # what the two boxes see beyond the area (nothing: its weight is 0 there)
-    top, left = max(0, int(rows.min()) - reach), max(0, int(cols.min()) - reach)
-    bottom, right = int(rows.max()) + reach + 1, int(cols.max()) + reach + 1
+    # The two boxes see 2 * radius + 1 px beyond the area (nothing: its weight is 0 there).
+    top, bottom, left, right = window(area, 2 * radius + 1)
     inside = area[top:bottom, left:right]
     weight = inside.float()
     difference = guide[:, top:bottom, left:right] - image[:, top:bottom, left:right]
@@ -120,6 +118,6 @@ def match_tone(image: torch.Tensor, guide: torch.Tensor, area: torch.Tensor, rad
     outlying = ((difference - offset).abs().mean(0) / TONE_SPREAD).square()
     offset = _masked_mean(difference, weight * torch.exp(-outlying), radius)
     out = image.clone()
-    window = out[:, top:bottom, left:right]
-    out[:, top:bottom, left:right] = torch.where(inside[None], (window + offset).clamp(0, 1), window)
+    crop = out[:, top:bottom, left:right]
+    out[:, top:bottom, left:right] = torch.where(inside[None], (crop + offset).clamp(0, 1), crop)
     return out

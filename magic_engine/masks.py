@@ -32,6 +32,18 @@ def erode(mask: torch.Tensor, radius: int) -> torch.Tensor:
     return ~dilate(~mask, radius)
 
 
+def window(mask: torch.Tensor, margin: int) -> tuple:
+    """(top, bottom, left, right) of `mask`'s pixels grown by `margin`, inside the image
+    (bottom and right exclusive); the whole image for an empty mask. Work that only
+    touches a small edit in a large region is done on this window."""
+    height, width = mask.shape
+    rows, cols = torch.nonzero(mask, as_tuple=True)
+    if len(rows) == 0:
+        return 0, height, 0, width
+    return (max(0, int(rows.min()) - margin), min(height, int(rows.max()) + margin + 1),
+            max(0, int(cols.min()) - margin), min(width, int(cols.max()) + margin + 1))
+
+
 def box_blur(image: torch.Tensor, radius: int) -> torch.Tensor:
     """float (H, W) averaged over a (2r+1)-pixel square, edges replicated."""
     if radius <= 0:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .masks import dilate
+from .masks import dilate, window
 from .patches import (EXACT_SEARCH_LIMIT, RADIUS, KeySet, Matches, PatchSpace, exact_nearest, patchmatch,
                       vote)
 from .pyramid import Level
@@ -56,9 +56,10 @@ class PatchLevel:
         self.width, self.height = width, height
         if self.context is None:
             self.context = self.photo
-        self.queries = torch.nonzero(dilate(self.free, RADIUS).flatten())[:, 0]
+        query_area = dilate(self.free, RADIUS)
+        self.queries = torch.nonzero(query_area.flatten())[:, 0]
         self.targets = torch.nonzero(self.free.flatten())[:, 0]
-        self.window = _window(self.queries, width, height)
+        self.window = window(query_area, RADIUS)
         self.is_object_query = self.object_area.flatten()[self.queries]
         # Object patches vote for the object's own pixels only, so they carry
         # none of the object's old surroundings into its new place.
@@ -104,15 +105,6 @@ class PatchLevel:
         local = (self.queries // self.width - top) * (right - left) + self.queries % self.width - left
         features = self.space.features(image[:, top:bottom, left:right])
         return features.flatten(1)[:, local].T.contiguous()
-
-
-def _window(queries: torch.Tensor, width: int, height: int) -> tuple:
-    """(top, bottom, left, right) around the flat `queries`, a patch radius wider, inside the image."""
-    if len(queries) == 0:
-        return 0, height, 0, width
-    rows, cols = queries // width, queries % width
-    return (max(0, int(rows.min()) - RADIUS), min(height, int(rows.max()) + RADIUS + 1),
-            max(0, int(cols.min()) - RADIUS), min(width, int(cols.max()) + RADIUS + 1))
 
 
 OBJECT_WINDOW = 0.05  # object queries copy within this fraction of the level's long side of their correspondence

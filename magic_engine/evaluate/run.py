@@ -23,7 +23,7 @@ from ..classifier import RandomClassifierWarning, load_classifier
 from ..config import make_config
 from ..devices import resolve_device
 from ..progress import TerminalProgressBar
-from ..region import edit_band
+from ..region import edit_band, mask_box
 from ..synthesis import synthesize
 from .areas import CaseAreas
 from .baselines import BaselineUnavailable, copy_paste, paste_and_heal, uniform_noise
@@ -160,13 +160,13 @@ def _sheet_row(case: Case, areas: CaseAreas, outputs: dict, methods: dict) -> li
 CLOSEUP = 256  # px: the close-ups are this square, at 100 %
 
 
-def _closeup_box(case: Case, mask: np.ndarray) -> tuple:
+def _closeup_box(mask: np.ndarray) -> tuple:
     """(left, top, right, bottom) of a CLOSEUP square centred on `mask`, inside the photo."""
-    rows, cols = np.nonzero(mask)
+    box_left, box_top, box_right, box_bottom = mask_box(mask)
     height, width = mask.shape
     side_x, side_y = min(CLOSEUP, width), min(CLOSEUP, height)
-    left = int(np.clip((cols.min() + cols.max()) // 2 - side_x // 2, 0, width - side_x))
-    top = int(np.clip((rows.min() + rows.max()) // 2 - side_y // 2, 0, height - side_y))
+    left = int(np.clip((box_left + box_right - 1) // 2 - side_x // 2, 0, width - side_x))
+    top = int(np.clip((box_top + box_bottom - 1) // 2 - side_y // 2, 0, height - side_y))
     return left, top, left + side_x, top + side_y
 
 
@@ -181,7 +181,7 @@ def _closeup_row(case: Case, areas: CaseAreas, outputs: dict) -> list:
               ("object", case.target, [(1, outputs["magic"][0])])]
     row = []
     for where, mask, variants in places:
-        left, top, right, bottom = _closeup_box(case, mask)
+        left, top, right, bottom = _closeup_box(mask)
         row.append(Tile(case.image[top:bottom, left:right], f"photo, {where}"))
         for i, image in variants:
             row.append(Tile(image[top:bottom, left:right], f"MAGIC {i}, {where}"))
