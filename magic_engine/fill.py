@@ -113,7 +113,8 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     shift = shifts[clone_rank % len(shifts)]
     cloned = healed_clone(photo, context, hole, shift)
     current = matches = previous = None
-    for step in fill_levels(level):
+    steps = fill_levels(level)
+    for step in steps:
         photo_here = resize(photo, step).clamp(0, 1)
         context_here = resize(context, step).clamp(0, 1)
         hole_here = resize_mask(hole, step, cover="any")
@@ -130,6 +131,8 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
         current, matches = complete(patch_level, current, start, FILL_ITERATIONS, FILL_PATCHMATCH_ITERATIONS,
                                     generator)
         previous = step
-    # The copy's texture, the healed clone's tone.
-    current = match_tone(current, cloned, hole, tone_radius(level, level))
+    # The copy's texture, the healed clone's tone at the scale of the coarsest step:
+    # finer, it would bring back as glows what the rounds removed from the clone
+    # (a galaxy the copy left out), and make every variant look like its clone.
+    current = match_tone(current, cloned, hole, tone_radius(steps[0], level))
     return torch.where(hole[None], current, context), matches

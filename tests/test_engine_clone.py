@@ -80,3 +80,21 @@ def test_a_hole_is_filled_from_beyond_a_region_too_small_to_hold_a_patch():
     # the meadow's colour (a copy of one part of it: its mean, not the whole meadow's), no red left
     assert (inside.mean(1) - meadow.mean((1, 2))).abs().max() < 0.08
     assert inside.std(1).min() > 0.5 * meadow.std((1, 2)).min()  # and its texture, not a blur
+
+
+def test_a_star_fields_hole_is_not_cloned_from_its_one_empty_patch_of_sky():
+    # Stars everywhere, except one starless patch right beside the hole: a clone
+    # from there would leave the hole an empty black disc.
+    generator = torch.Generator().manual_seed(3)
+    height, width = 80, 120
+    photo = torch.full((3, height, width), 0.05)
+    stars = torch.rand(height, width, generator=generator) < 0.06
+    photo[:, stars] = 0.9
+    hole = torch.zeros(height, width, dtype=torch.bool)
+    hole[30:46, 50:66] = True
+    photo[:, 26:50, 70:100] = 0.05  # the empty patch, east of the hole
+    rows, cols = torch.nonzero(hole, as_tuple=True)
+    ring = dilate(hole, 3) & ~hole
+    for dy, dx in clone_shifts(photo, hole)[:3]:
+        piece = photo[0, (rows + dy).clamp(0, height - 1), (cols + dx).clamp(0, width - 1)]
+        assert (piece > 0.5).float().mean() > 0.5 * (photo[0, ring] > 0.5).float().mean()
