@@ -16,7 +16,7 @@ from magic_engine.evaluate.detail import amplitude, high_pass, surroundings
 from magic_engine.evaluate.diversity import photo_variation
 from magic_engine.evaluate.fidelity import patches_in_mask
 from magic_engine.evaluate.run import score_results
-from magic_engine.evaluate.intact import move_shift, object_intact
+from magic_engine.evaluate.intact import is_box_stretch, move_shift, object_intact
 from magic_engine.evaluate.targets import against_paste_heal, check_targets
 from magic_engine.region import choose_region, edit_weights
 
@@ -265,6 +265,10 @@ def test_targets_are_checked_per_figure():
     shape = {c["name"]: c["met"] for c in check_targets("shape", {"magic": {**magic, "object_intact": None},
                                                                   "paste_heal": healed})}
     assert shape["IoU > paste + heal"] is False and "object intact >= 0.97" not in shape
+    # a target that is the source scaled to its box: the paste reaches it exactly, a tie will do
+    stretch = {c["name"]: c["met"] for c in check_targets("shape", {"magic": {**magic, "object_intact": None},
+                                                                    "paste_heal": {"mask_iou": 0.71}}, stretch=True)}
+    assert stretch["IoU >= paste + heal - 0.02"] is True and "IoU > paste + heal" not in stretch
 
 
 def test_against_paste_heal_judges_each_figure_its_own_way():
@@ -297,3 +301,13 @@ def test_object_intact_counts_the_moved_pixels_that_arrive_as_themselves():
     wider[20:50, 40:60] = True
     assert move_shift(source, wider) is None  # a reshape has no pixel-for-pixel correspondence
     assert object_intact(image, moved, source, wider, None) is None
+
+
+def test_a_target_that_is_the_source_scaled_to_its_box_is_a_stretch():
+    rows, cols = np.mgrid[:100, :100]
+    source = ((rows - 50) / 20) ** 2 + ((cols - 30) / 10) ** 2 <= 1
+    wider = np.zeros_like(source)
+    wider[:, 40:82] = np.repeat(source[:, 20:41], 2, axis=1)  # twice as wide, as a scaled paste is
+    assert is_box_stretch(source, wider)
+    bent = wider & ~((rows < 50) & (cols > 60))  # a quarter cut away: not a stretch
+    assert not is_box_stretch(source, bent)

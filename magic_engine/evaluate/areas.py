@@ -29,7 +29,7 @@ from .cases import Case
 from .detail import MIN_HOLE_SHARE, MIN_PIXELS, amplitude, high_pass, ratio, surroundings
 from .diversity import mean_pairwise_difference, photo_variation
 from .fidelity import patch_distance
-from .intact import move_shift, object_intact
+from .intact import is_box_stretch, move_shift, object_intact
 
 
 @dataclass
@@ -50,6 +50,7 @@ class CaseAreas:
     ring_amplitude: float | None  # the input's, around the hole
     freedom_variation: float | None  # the input's own variation where variants may differ
     shift: tuple | None  # (dy, dx) of a move (the target is the source shifted), else None
+    stretch: bool  # the target is the source scaled to its box (intact.is_box_stretch)
 
     @classmethod
     def of(cls, case: Case, region: Region, engine_edit: np.ndarray) -> "CaseAreas":
@@ -67,7 +68,8 @@ class CaseAreas:
                    freedom, classifier, mask_adherence(classifier, image, source),
                    amplitude(image, source, high), amplitude(image, ring, high) if has_hole else None,
                    photo_variation(image, ring if has_hole else source),
-                   move_shift(case.source, case.target) if case.mode == "position" else None)
+                   move_shift(case.source, case.target) if case.mode == "position" else None,
+                   is_box_stretch(case.source, case.target))
 
     def score(self, result: np.ndarray, changed: np.ndarray) -> dict:
         """Figures of one full-size result; `changed`: the pixels its method says it edits."""
@@ -95,3 +97,4 @@ class CaseAreas:
     def counts(self) -> dict:
         return {name: int(np.count_nonzero(getattr(self, name))) for name in
                 ("source", "target", "vacated", "ring", "result_background", "input_background", "freedom")}
+

@@ -44,6 +44,19 @@ def move_shift(source: np.ndarray, target: np.ndarray):
     return (dy, dx) if union and np.count_nonzero(moved & target) / union >= SAME_SHAPE else None
 
 
+def is_box_stretch(source: np.ndarray, target: np.ndarray) -> bool:
+    """Whether the target is the source's shape scaled into the target's box (a paste
+    scaled to the box reaches it exactly)."""
+    left, top, right, bottom = mask_box(source)
+    t_left, t_top, t_right, t_bottom = mask_box(target)
+    rows = top + (np.arange(t_top, t_bottom) - t_top + 0.5) * (bottom - top) / (t_bottom - t_top)
+    cols = left + (np.arange(t_left, t_right) - t_left + 0.5) * (right - left) / (t_right - t_left)
+    scaled = np.zeros_like(target)
+    scaled[t_top:t_bottom, t_left:t_right] = source[rows.astype(int)[:, None], cols.astype(int)[None]]
+    union = np.count_nonzero(scaled | target)
+    return bool(union) and np.count_nonzero(scaled & target) / union >= SAME_SHAPE
+
+
 def object_intact(image: np.ndarray, result: np.ndarray, source: np.ndarray, target: np.ndarray,
                   shift) -> float | None:
     """Share of the target's inner pixels in `result` (full-size uint8) within TOLERANCE

@@ -112,7 +112,7 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
         "photo_variation": areas.freedom_variation,
         "classifier_fit_iou": areas.classifier_fit_iou,
         "methods": methods,
-        "targets": check_targets(case.mode, methods, areas.freedom_variation),
+        "targets": check_targets(case.mode, methods, areas.freedom_variation, areas.stretch),
         "against_paste_heal": against_paste_heal(methods),
         "engine_report": result.report,
         "_sheet_row": _sheet_row(case, areas, {n: o[0] for n, o in outputs.items()}, methods),

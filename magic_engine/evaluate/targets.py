@@ -10,7 +10,7 @@ HOLE_TEXTURE_RANGE = (0.8, 1.25)
 # Variants must differ at least this share of how much the photo itself
 # varies where they may differ (a smooth sky leaves two good fills little room).
 DIVERSITY_SHARE_MIN = 0.5
-IOU_SLACK = 0.02  # moves: no lower than paste + heal minus this; reshapes: above it
+IOU_SLACK = 0.02  # moves and exact stretches: no lower than paste + heal minus this; other reshapes: above it
 
 # figure -> how "at least as good" is judged: "higher", "lower", or "closer to 1"
 # (a ratio to the photo's own detail: blurrier and noisier are both worse).
@@ -20,10 +20,11 @@ COMPARED_LABELS = {"mask_iou": "IoU", "object_intact": "intact", "object_detail"
                    "hole_texture": "hole texture", "swd_object": "SWD object", "swd_background": "SWD background"}
 
 
-def check_targets(mode: str, methods: dict, photo_variation: float | None = None) -> list:
+def check_targets(mode: str, methods: dict, photo_variation: float | None = None, stretch: bool = False) -> list:
     """[{name, met, value}] for MAGIC's figures; a figure the case has no pixels for is skipped.
     photo_variation (diversity.photo_variation): how much the photo varies where the
-    variants may differ; the diversity target is a share of it."""
+    variants may differ; the diversity target is a share of it. stretch: the target is
+    the source scaled to its box, which a paste reaches exactly: a reshape may tie it."""
     magic = methods["magic"]
     checks = []
 
@@ -45,7 +46,7 @@ def check_targets(mode: str, methods: dict, photo_variation: float | None = None
             f"{magic['diversity']:.4f} = {share:.2f} x {photo_variation:.4f}")
     healed = methods.get("paste_heal")
     if healed is not None and magic["mask_iou"] is not None and healed["mask_iou"] is not None:
-        if mode == "position":
+        if mode == "position" or stretch:
             add(f"IoU >= paste + heal - {IOU_SLACK}", magic["mask_iou"] >= healed["mask_iou"] - IOU_SLACK,
                 f"{magic['mask_iou']:.3f} vs {healed['mask_iou']:.3f}")
         else:
