@@ -58,10 +58,11 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
     per each of CLONE_DIRECTIONS directions. A shift must lay the whole hole over
     clean background (not within a patch of the hole); among those, what counts
     is how alike the photo is around the hole and around the piece it is cloned
-    from (a ring CLONE_RING px wide), and whether the piece's pixels stray as far
-    from the mean colour around the hole as the ring's own do: no bright object
-    in the middle of a dark meadow, and no empty piece of a star field, whose
-    stars are its texture. So the clone continues its new surroundings. Where no
+    from (a ring CLONE_RING px wide), whether the piece's mean colour is the
+    ring's, and whether its pixels stray as far from that colour as the ring's
+    own do: no bright object in the middle of a dark meadow, no otter's fur in
+    its water, and no empty piece of a star field, whose stars are its texture.
+    So the clone continues its new surroundings. Where no
     shift covers the hole (a hole bigger than the clean background), the ones
     that cover most."""
     usable = ~dilate(hole, RADIUS)
@@ -91,7 +92,8 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
             mismatch = ((moved - around).abs().mean(0) * ring_inside).sum() / ring_inside.sum().clamp_min(1)
             piece = photo[:, r.clamp(0, height - 1), c.clamp(0, width - 1)]
             spread = (piece - around_mean[:, None]).abs().mean()
-            mismatch = mismatch + (spread - around_spread).abs()
+            shift_of_tone = (piece.mean(1) - around_mean).abs().mean()
+            mismatch = mismatch + (spread - around_spread).abs() + shift_of_tone
             # Nearly full cover is as good as full (the patch rounds mend the rest); then likeness decides.
             score = (min(covered, CLONE_COVER), -mismatch.item())
             if covered >= CLONE_COVER and first_full is None:
