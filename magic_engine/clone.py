@@ -62,9 +62,8 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
     ring's, and whether its pixels stray as far from that colour as the ring's
     own do: no bright object in the middle of a dark meadow, no otter's fur in
     its water, and no empty piece of a star field, whose stars are its texture.
-    So the clone continues its new surroundings. Where no
-    shift covers the hole (a hole bigger than the clean background), the ones
-    that cover most."""
+    So the clone continues its new surroundings. Where no shift covers the hole
+    (a hole bigger than the clean background), the ones that cover most."""
     usable = ~dilate(hole, RADIUS)
     height, width = hole.shape
     ring = dilate(hole, CLONE_RING) & ~hole

@@ -97,4 +97,3 @@ class CaseAreas:
     def counts(self) -> dict:
         return {name: int(np.count_nonzero(getattr(self, name))) for name in
                 ("source", "target", "vacated", "ring", "result_background", "input_background", "freedom")}
-
