@@ -70,20 +70,28 @@ def uniform_noise(rgb: np.ndarray, edit_weights: np.ndarray, seed: int = 0) -> n
     return np.rint(base + (noise - base) * weights).astype(np.uint8)
 
 
+def pasted_selection(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """bool (H, W): the source's selection scaled into the target's box, where a paste lands."""
+    left, top, right, bottom = mask_box(source)
+    t_left, t_top, t_right, t_bottom = mask_box(target)
+    selection = Image.fromarray(source[top:bottom, left:right].astype(np.float32))
+    pasted = np.zeros(source.shape, bool)
+    pasted[t_top:t_bottom, t_left:t_right] = np.asarray(
+        selection.resize((t_right - t_left, t_bottom - t_top), Image.Resampling.BILINEAR)) >= 0.5
+    return pasted
+
+
 def paste_object(rgb: np.ndarray, source: np.ndarray, target: np.ndarray):
     """The object's pixels, with its selection, scaled into the target's box.
     -> (uint8 (H, W, 3) with the paste, bool (H, W) where pasted pixels are)."""
     left, top, right, bottom = mask_box(source)
     t_left, t_top, t_right, t_bottom = mask_box(target)
-    size = (t_right - t_left, t_bottom - t_top)
     cut = Image.fromarray(np.ascontiguousarray(rgb[top:bottom, left:right, :3]))
-    warped = np.asarray(cut.resize(size, Image.Resampling.BICUBIC))
-    selection = Image.fromarray(source[top:bottom, left:right].astype(np.float32))
-    warped_selection = np.asarray(selection.resize(size, Image.Resampling.BILINEAR)) >= 0.5
+    warped = np.asarray(cut.resize((t_right - t_left, t_bottom - t_top), Image.Resampling.BICUBIC))
+    pasted = pasted_selection(source, target)
+    in_box = pasted[t_top:t_bottom, t_left:t_right]
     out = np.array(rgb[..., :3])
-    pasted = np.zeros(source.shape, bool)
-    pasted[t_top:t_bottom, t_left:t_right] = warped_selection
-    out[t_top:t_bottom, t_left:t_right][warped_selection] = warped[warped_selection]
+    out[t_top:t_bottom, t_left:t_right][in_box] = warped[in_box]
     return out, pasted
 
 

@@ -21,6 +21,7 @@ import torch
 
 from ..masks import erode
 from ..region import mask_box
+from .baselines import pasted_selection
 
 INSET = 0.005  # of the image's diagonal
 TOLERANCE = 24
@@ -47,12 +48,7 @@ def move_shift(source: np.ndarray, target: np.ndarray):
 def is_box_stretch(source: np.ndarray, target: np.ndarray) -> bool:
     """Whether the target is the source's shape scaled into the target's box (a paste
     scaled to the box reaches it exactly)."""
-    left, top, right, bottom = mask_box(source)
-    t_left, t_top, t_right, t_bottom = mask_box(target)
-    rows = top + (np.arange(t_top, t_bottom) - t_top + 0.5) * (bottom - top) / (t_bottom - t_top)
-    cols = left + (np.arange(t_left, t_right) - t_left + 0.5) * (right - left) / (t_right - t_left)
-    scaled = np.zeros_like(target)
-    scaled[t_top:t_bottom, t_left:t_right] = source[rows.astype(int)[:, None], cols.astype(int)[None]]
+    scaled = pasted_selection(source, target)
     union = np.count_nonzero(scaled | target)
     return bool(union) and np.count_nonzero(scaled & target) / union >= SAME_SHAPE
 
