@@ -226,7 +226,8 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
                                      surroundings=surroundings, look_alikes=frame_alikes)
     start_seconds = time.perf_counter() - fill_started
     x = x.to(torch_device)
-    start_images = x.detach().clone()
+    carry_change = clf.trained or config.init != "copy"
+    start_images = None if carry_change else x.detach().clone()  # what the results carry instead
     x.requires_grad_(True)
     optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
     refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds, surroundings)
@@ -263,7 +264,6 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     coarse_results = clf.denormalize(x.detach().float()).clamp(0, 1)
     if not torch.isfinite(coarse_results).all():
         raise MagicError("the optimisation produced non-finite pixels; try precision fp32 (--precision fp32)")
-    carry_change = clf.trained or config.init != "copy"
     if not carry_change:
         # An untrained classifier's gradients are texture statistics only: what the
         # optimisation changed in a copy start is drift (a pink tint on a moved
