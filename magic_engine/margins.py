@@ -7,9 +7,11 @@ background (the photo is alike on both sides of it), the result fades
 into the photo at the new place over a narrow band inside the target, as
 a feathered selection would; where the outline follows the object's own
 edge (a rocket against the sky), nothing fades. A result pixel unlike the
-background behind the object (guessed smoothly from around the source, at
-the place the pixel was warped from) stays opaque, so a beak or a stem
-inside the band is kept even where the refinement moved it a pixel.
+background behind the object (guessed smoothly from beyond a band around
+the source, at the place the pixel was warped from) stays opaque, so a beak
+or a stem inside the band is kept even where the refinement moved it a
+pixel, and so is a blurred object's glow, which spills past a tight
+selection: it belongs to the object.
 
 Only the photo's own pixels at the new place are faded in: never where the
 target lies on the object's old footprint, whose background is synthesised.
@@ -74,6 +76,13 @@ def _near_outline(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.where(target, at_outline * at_new_place, torch.zeros_like(at_outline))
 
 
+def background_behind(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(3, h, w) the background guessed behind the object: `photo` filled smoothly over the
+    source from beyond a fade band around it, so a blurred object's glow, which spills
+    past a tight selection, counts as the object's and is not faded away."""
+    return smooth_fill(photo, ~dilate(source, band_width(target)))
+
+
 def _fade(result: torch.Tensor, source: torch.Tensor, target: torch.Tensor, spread: float,
           looseness: torch.Tensor, behind: torch.Tensor, near_outline: torch.Tensor) -> torch.Tensor:
     height, width = target.shape
@@ -88,12 +97,12 @@ def fade_weights(result: torch.Tensor, photo: torch.Tensor, source: torch.Tensor
                  spread: float = 0.0) -> torch.Tensor:
     """(h, w) float in [0, 1]: how much of `photo` shows through each pixel of `result`
     (3, h, w), whose object was warped with `spread`; 0 outside the target.
-    A result pixel unlike the background guessed behind the object (smooth_fill of
-    the photo from around the source) at the place it was warped from stays opaque."""
+    A result pixel unlike the background guessed behind the object
+    (`background_behind`) at the place it was warped from stays opaque."""
     if not target.any() or not source.any():
         return torch.zeros(target.shape, device=photo.device)
-    return _fade(result, source, target, spread, outline_looseness(photo, source), smooth_fill(photo, ~source),
-                 _near_outline(source, target))
+    return _fade(result, source, target, spread, outline_looseness(photo, source),
+                 background_behind(photo, source, target), _near_outline(source, target))
 
 
 def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tensor,
@@ -103,7 +112,7 @@ def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tenso
     if not target.any() or not source.any():
         return results
     # What no variant changes is computed once.
-    looseness, behind = outline_looseness(photo, source), smooth_fill(photo, ~source)
+    looseness, behind = outline_looseness(photo, source), background_behind(photo, source, target)
     near_outline = _near_outline(source, target)
     faded = []
     for variant, result in enumerate(results):
