@@ -166,7 +166,7 @@ def test_success(image, photo, label, layer_type=None):
     check(returned is not None and returned.get_id() == group.get_id(), "the procedure returns the result group")
     check(image.get_item_position(photo) == position + 1, "the group sits directly above the source layer")
     check(group.get_parent() is None, "the group has the source layer's parent")
-    check(group.get_name() == f"MAGIC {MODE} ({PRESET}, seed {SEED})", f"group name {group.get_name()!r}")
+    check(group.get_name() == f"Run 1: MAGIC {MODE}, {PRESET}, seed {SEED}", f"group name {group.get_name()!r}")
     children = group.get_children()
     expected = [(f"#{i} {MODE}, {PRESET}, seed {SEED}", CROP_X, CROP_Y, CROP_W, CROP_H)
                 for i in range(1, VARIANTS + 1)]
@@ -230,7 +230,11 @@ def check_after_run_state(image, group):
     check([d.get_id() for d in selected] == [children[0].get_id()],
           f"selected after a run: {[d.get_name() for d in selected]}")
     check(not children[0].get_edit_mask(), "the result's layer mask is being edited, not its pixels")
-    check(group.get_parasite("magic-gimp-results") is not None, "the group carries no results parasite")
+    parasite = group.get_parasite("magic-gimp-results")
+    check(parasite is not None, "the group carries no results parasite")
+    # Not undoable, GIMP records its attachment as a step it cannot undo, and each
+    # Ctrl+Z of the run shows "Can't undo Attach Parasite to Item".
+    check(parasite.get_flags() & Gimp.PARASITE_UNDOABLE, "the results parasite is not undoable")
 
 
 def result_group_of_test(layer):
@@ -301,11 +305,16 @@ def test_two_step_workflow():
         check(result_group_of_test(selected[0]) is not None, "a result layer is selected after the run")
         status, error, again = call_magic(image, selected[0], mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED)
         check(status == Gimp.PDBStatusType.SUCCESS, f"a rerun from a result layer failed: {error}")
-        check(image.get_item_position(again) + 1 == image.get_item_position(photo) and again.get_parent() is None,
-              "the rerun's group is not directly above the photo")
+        # Runs stack as layers do: the new group on top of the first run's, its first result shown.
+        check(again.get_parent() is None and image.get_item_position(again) + 1 == image.get_item_position(group)
+              and image.get_item_position(group) + 1 == image.get_item_position(photo),
+              f"layers after a rerun: {[layer.get_name() for layer in image.get_layers()]}")
+        check(again.get_name().startswith("Run 2: ") and group.get_name().startswith("Run 1: "),
+              f"the runs' groups are named {group.get_name()!r} and {again.get_name()!r}")
+        check_after_run_state(image, again)
         check([layer_summary(c)[1:] for c in again.get_children()] == [(LAYER_X + 24, LAYER_Y + 14, 92, 82)] * VARIANTS,
               f"the rerun's results are at {[layer_summary(c) for c in again.get_children()]}")
-        print("OK rerun from a result layer: new results made from the photo, above it")
+        print("OK rerun from a result layer: new results made from the photo, on top of the first run's")
 
         Gimp.Selection.none(image)
         status, error, _ = call_magic(image, photo, REMEMBER_PROC)

@@ -12,15 +12,7 @@ from gi.repository import Gimp  # noqa: E402
 
 from magic_gimp_core import messages  # noqa: E402
 
-from .results import is_result_group, result_group_of  # noqa: E402
-
-
-def _groups(layers):
-    for layer in layers:
-        if is_result_group(layer):
-            yield layer
-        elif layer.is_group():
-            yield from _groups(layer.get_children())
+from .results import result_group_of, result_groups  # noqa: E402
 
 
 def _result_group(image, drawables):
@@ -29,7 +21,7 @@ def _result_group(image, drawables):
         group = result_group_of(drawable) if drawable.is_layer() else None
         if group is not None:
             return group
-    return next(_groups(image.get_layers()), None)
+    return next(result_groups(image.get_layers()), None)
 
 
 def show_next_result(image, drawables):

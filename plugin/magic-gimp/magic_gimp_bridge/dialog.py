@@ -3,7 +3,8 @@
 It shows where the object and the target come from (with a thumbnail of
 both over the layer), the area MAGIC works on, problems it can already see
 (OK stays off until they are fixed), the server's state (it is started in
-the background if it is not running) and, for each preset, how long this
+the background if it is not running; one that cannot be reached or started
+is such a problem, told in full) and, for each preset, how long this
 server takes for this area, as the server measured it. Settings a
 designer has no use for (server file, variants, the test preset) live in
 the settings file, not here.
@@ -89,8 +90,8 @@ class ServerQuestions(threading.Thread):
             except client_module.ServerUnavailable:
                 self.answers.put(("starting", None))
                 client = connect(client_module, self.settings, self.runtime_file)
-        except BaseException as exc:  # noqa: BLE001 - shown in the dialog, the run reports it again
-            self.answers.put(("failed", messages.describe_failure(exc).split("\n\n")[0]))
+        except BaseException as exc:  # noqa: BLE001 - shown in the dialog, which holds Run back
+            self.answers.put(("failed", messages.describe_failure(exc)))
             return
         try:
             self.answers.put(("running", client.info))
@@ -241,8 +242,10 @@ class MagicDialog:
                 break
             if kind == "starting":
                 self.server_label.set_text(preflight.server_line("starting"))
-            elif kind == "failed":
-                self.server_label.set_text(preflight.server_line("failed", detail=value))
+            elif kind == "failed":  # a run could only fail the same way: say all of it, and hold Run back
+                self.server_label.set_markup("<b>Fix this first:</b> " + GLib.markup_escape_text(
+                    preflight.server_line("failed", detail=value)))
+                self.ok.set_sensitive(False)
             elif kind == "running":
                 self.server_label.set_text(preflight.server_line("running", value))
                 warning = messages.weights_warning(value)

@@ -1,11 +1,14 @@
-"""Putting a finished job into the image: one group above the source layer,
-one layer per variant, in a single undo step.
+"""Putting a finished job into the image: one group above the source layer
+and above the results of earlier runs on it (runs stack as layers do, the
+newest on top and seen), one layer per variant, in a single undo step.
 
 After a run the first result is visible and selected (its pixels, not its
 mask, so painting touches the result; a rerun from a result layer works on
-the layer the results were made from), the others are hidden under it: Filters → MAGIC → Show Next Result, or the eye
-icons, show each in turn. The group carries a parasite, so it is found
-again after renaming or reloading the XCF."""
+the layer the results were made from), the others are hidden under it:
+Filters → MAGIC → Show Next Result, or the eye icons, show each in turn.
+The group carries a parasite, so it is found again after renaming or
+reloading the XCF; the parasite is undoable, or GIMP would record its
+attachment as a step it "can't undo" and say so on every Ctrl+Z."""
 
 from __future__ import annotations
 
@@ -19,13 +22,13 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
 from magic_gimp_core.masks import binary_layer_mask  # noqa: E402
-from magic_gimp_core.naming import group_name, layer_name  # noqa: E402
+from magic_gimp_core.naming import group_name, layer_name, next_run  # noqa: E402
 
 from . import pixels  # noqa: E402
 from .remember import hide_object_overlay  # noqa: E402
 
 
-RESULTS_PARASITE = "magic-gimp-results"  # JSON: mode, preset, seed and the source layer's tattoo
+RESULTS_PARASITE = "magic-gimp-results"  # JSON: run, mode, preset, seed and the source layer's tattoo
 
 
 def is_result_group(layer) -> bool:
@@ -40,12 +43,47 @@ def result_group_of(layer):
     return parent if parent is not None and is_result_group(parent) else None
 
 
+def _record(group) -> dict:
+    """The result group's parasite as a dict ({} if unreadable)."""
+    try:
+        record = json.loads(bytes(group.get_parasite(RESULTS_PARASITE).get_data()).decode("utf-8"))
+    except (ValueError, TypeError, AttributeError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def result_groups(layers):
+    """The result groups among `layers` (image.get_layers()) and inside their groups, top first."""
+    for layer in layers:
+        if is_result_group(layer):
+            yield layer
+        elif layer.is_group():
+            yield from result_groups(layer.get_children())
+
+
+def run_number(image) -> int:
+    """The number of a new run on `image`: one more than its earlier runs'."""
+    earlier = [_record(group).get("run") for group in result_groups(image.get_layers())]
+    return next_run([run if isinstance(run, int) else None for run in earlier])
+
+
+def stack_position(image, source_layer) -> int:
+    """Where a new result group goes among the source layer's siblings: above the
+    source layer and above the result groups of earlier runs directly over it,
+    so the newest run is on top and shows."""
+    parent = source_layer.get_parent()
+    siblings = parent.get_children() if parent is not None else image.get_layers()
+    position = image.get_item_position(source_layer)
+    while position > 0 and is_result_group(siblings[position - 1]):
+        position -= 1
+    return position
+
+
 def source_layer_of(image, group):
     """The layer a result group was made from: by its tattoo (kept in the
     XCF), else the layer just below the group. None if it is gone."""
     try:
-        record = json.loads(bytes(group.get_parasite(RESULTS_PARASITE).get_data()).decode("utf-8"))
-        layer = image.get_layer_by_tattoo(int(record["source_tattoo"]))
+        layer = image.get_layer_by_tattoo(int(_record(group)["source_tattoo"]))
         if layer is not None and layer.is_valid() and not layer.is_group():
             return layer
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -85,26 +123,29 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
     image.undo_group_start()
     group = None
     try:
-        group = Gimp.GroupLayer.new(image, group_name(place.mode, place.preset, place.seed))
-        image.insert_layer(group, source_layer.get_parent(), image.get_item_position(source_layer))
-        record = {"mode": place.mode, "preset": place.preset, "seed": place.seed,
+        run = run_number(image)
+        group = Gimp.GroupLayer.new(image, group_name(run, place.mode, place.preset, place.seed))
+        image.insert_layer(group, source_layer.get_parent(), stack_position(image, source_layer))
+        record = {"run": run, "mode": place.mode, "preset": place.preset, "seed": place.seed,
                   "source_tattoo": source_layer.get_tattoo()}
-        group.attach_parasite(Gimp.Parasite.new(RESULTS_PARASITE, Gimp.PARASITE_PERSISTENT,
+        group.attach_parasite(Gimp.Parasite.new(RESULTS_PARASITE, Gimp.PARASITE_PERSISTENT | Gimp.PARASITE_UNDOABLE,
                                                 json.dumps(record).encode("utf-8")))
         made = []
-        for index, data in enumerate(layers):
+        # Last variant first, each on top: the first is added last, and a Redo, which
+        # selects each layer it adds again, leaves it selected as the run did.
+        for index in reversed(range(len(layers))):
             layer = Gimp.Layer.new(image, layer_name(place.mode, place.preset, place.seed, index + 1),
                                    place.width, place.height, layer_type, 100.0, Gimp.LayerMode.NORMAL)
-            image.insert_layer(layer, group, index)  # first variant on top
+            image.insert_layer(layer, group, 0)
             layer.set_offsets(place.x, place.y)
-            pixels.write_rgba(layer, place.width, place.height, data)
+            pixels.write_rgba(layer, place.width, place.height, layers[index])
             mask = layer.create_mask(Gimp.AddMaskType.BLACK)
             layer.add_mask(mask)
             pixels.write_mask(mask, place.width, place.height, mask_bytes)
             layer.set_edit_mask(False)
             layer.set_visible(index == 0)  # one at a time: toggling shows each in turn
             layer.update(0, 0, place.width, place.height)
-            made.append(layer)
+            made.insert(0, layer)
         image.set_selected_layers(made[:1])
         hide_object_overlay(image)  # in the same undo step: one Ctrl+Z takes the whole run back
     except BaseException:

@@ -22,8 +22,17 @@ def resolve_seed(seed: int, rng: random.Random | None = None) -> int:
     return seed
 
 
-def group_name(mode: str, preset: str, seed: int) -> str:
-    return f"MAGIC {mode} ({preset}, seed {seed})"
+def group_name(run: int, mode: str, preset: str, seed: int) -> str:
+    """run counts the image's MAGIC runs from 1 (`next_run`): it comes first, so
+    the groups of two runs differ in what the Layers dock shows."""
+    return f"Run {run}: MAGIC {mode}, {preset}, seed {seed}"
+
+
+def next_run(earlier: list) -> int:
+    """The number of a new run, given the run numbers of the image's earlier
+    result groups (None for a group that carries none): one more than any of
+    them, and never less than their count, so no two runs share a number."""
+    return max([len(earlier)] + [run for run in earlier if run is not None]) + 1
 
 
 def layer_name(mode: str, preset: str, seed: int, index: int) -> str:
