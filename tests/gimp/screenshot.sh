@@ -9,6 +9,7 @@
 #                     preview arrives); Cancel stops run 1
 #   result, result-next  run 2's results, then after Show Next Result
 #   dialog-problem    run 3 without a target: the dialog says so and Run stays off
+#   dialog-no-server  run 4 with the server stopped and not startable: the same
 #
 # Not part of `make test` (it takes minutes on a CPU: run 2 uses the
 # 'preview' preset on the bundled rocket example).
@@ -160,8 +161,23 @@ sleep 3
 x xdotool windowfocus --sync "$dialog" key Escape
 echo "dialog with a problem: alt+r did nothing, Escape cancelled" >>"$SHOT/outcome.log"
 wait_outcome "run 3 status" 60
+
+log "run 4: the server stopped and cannot be started, so the dialog says why and Run stays off"
+stop_group "$SERVER_PID"; SERVER_PID=""
+rm -f "$SHOT/server.json"
+done_with server-stopped
+dialog=$(wait_window '^MAGIC$' 60)
+sleep 8  # the dialog tries to start the server (its command is not installed here)
+shot dialog-no-server.png
+x xdotool windowfocus --sync "$dialog" key alt+r
+sleep 3
+[[ -n "$(x xdotool search --onlyvisible --name '^MAGIC$' 2>/dev/null || true)" ]] \
+    || die "the dialog ran (or closed) although its server could not start"
+x xdotool windowfocus --sync "$dialog" key Escape
+echo "dialog without a server: alt+r did nothing, Escape cancelled" >>"$SHOT/outcome.log"
+wait_outcome "run 4 status" 60
 wait_outcome "finished" 30
-for picture in canvas-two-steps plugin-dialog progress result result-next dialog-problem; do
+for picture in canvas-two-steps plugin-dialog progress result result-next dialog-problem dialog-no-server; do
     cp "$SHOT/$picture.png" "$OUT/"
 done
 cp "$SHOT/outcome.log" "$OUT/"
@@ -169,6 +185,7 @@ cat "$SHOT/outcome.log"
 grep -q "run 1 status cancel" "$SHOT/outcome.log" || die "run 1 was not cancelled"
 grep -q "run 2 status success" "$SHOT/outcome.log" || die "run 2 did not succeed"
 grep -q "run 3 status cancel" "$SHOT/outcome.log" || die "run 3 was not held back in the dialog"
+grep -q "run 4 status cancel" "$SHOT/outcome.log" || die "run 4 (no server) was not held back in the dialog"
 log "screens and logs in $OUT; copy the ones the README shows with MAGIC_SHOT_DOCS=1"
 if [[ "${MAGIC_SHOT_DOCS:-0}" == 1 ]]; then
     for picture in canvas-two-steps plugin-dialog progress result-next dialog-problem; do

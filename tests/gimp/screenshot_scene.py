@@ -7,7 +7,8 @@
 # Object runs INTERACTIVE, so its dialog shows; screenshot.sh drives the
 # dialogs with xdotool. Run 1 is cancelled from the progress window, run 2
 # is left to finish, Show Next Result is used once, run 3 has no selection
-# and must be refused in the dialog itself. Outcomes are appended to
+# and run 4 no server (stopped, and its command is not installed): both must
+# be refused in the dialog itself. Outcomes are appended to
 # $MAGIC_SHOT_DIR/outcome.log; the script waits for screenshot.sh at the
 # points named by wait_for().
 
@@ -97,10 +98,14 @@ Gimp.displays_flush()
 note("canvas ready")
 wait_for("canvas-taken")
 
-for run in (1, 2, 3):
+for run in (1, 2, 3, 4):
     if run == 3:
         Gimp.Selection.none(image)  # with the object remembered there is then no target: refused in the dialog
         Gimp.displays_flush()
+    if run == 4:  # a good edit, but the server is gone and cannot be started: refused in the dialog
+        select_mask(image, os.path.join(CASE, "target.png"))
+        Gimp.displays_flush()
+        wait_for("server-stopped")
     note(f"run {run} started")
     started = time.monotonic()
     status, error = call("python-fu-magic", image, [photo], interactive=True)
