@@ -87,7 +87,7 @@ def test_install_check_rerun_and_uninstall_leave_only_what_was_there(tmp_path):
     entry = gimp["native"] / "plug-ins" / "magic-gimp" / "magic-gimp.py"
     entry.chmod(0o644)
     (gimp["flatpak"] / "plug-ins" / "magic-gimp" / "magic-gimp.json").write_text("{not json")
-    weights.write_bytes(GOOD[:-1] + b"\0")
+    weights.write_bytes(GOOD[:-1] + bytes([GOOD[-1] ^ 0xFF]))  # same size, one byte changed
     broken = run_installer(["--check", "--manifest", manifest, "--gimp-python", sys.executable], env)
     assert broken.returncode == 1
     assert "FAIL     plug-in" in broken.stdout and "not executable (GIMP ignores it)" in broken.stdout
