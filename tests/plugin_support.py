@@ -1,12 +1,9 @@
-"""Makes the plug-in's GIMP-free modules importable in host tests: they
-live in plugin/magic-gimp/ (the folder GIMP loads), not in a package."""
+"""Where the plug-in lives in the repo: plugin/magic-gimp/, the folder GIMP loads
+(pyproject's pytest `pythonpath` makes its GIMP-free modules importable)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = REPO / "plugin" / "magic-gimp"
-if str(PLUGIN_DIR) not in sys.path:
-    sys.path.insert(0, str(PLUGIN_DIR))

@@ -29,6 +29,7 @@ def photo(tmp_path):
     return tmp_path / "photo.png", tmp_path / "source.png", tmp_path / "target.png"
 
 
+@pytest.mark.slow
 def test_submit_writes_composites_mask_and_report(magic_server, photo, tmp_path):
     out = tmp_path / "out"
     done = run("magic_server.client", "--runtime-file", magic_server.runtime_file, "submit", *photo, "--out", out,

@@ -69,6 +69,7 @@ def test_start_failure_shows_the_servers_last_words(tmp_path):
     assert (tmp_path / "server.log").exists()
 
 
+@pytest.mark.slow
 def test_connect_or_start_starts_a_detached_server_once(tmp_path, monkeypatch):
     monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PYTHONPATH", "/nonexistent/gimp/python")  # GIMP's, must not leak into the server

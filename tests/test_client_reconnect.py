@@ -6,6 +6,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from magic_client import MagicClient
 from server_fixtures import TINY, make_job_inputs
 
@@ -66,6 +68,7 @@ def test_reconnecting_socket_keeps_receiving_its_jobs_events(magic_server):
         assert not any(e.get("from_status") for e in after)  # events came over the new connection
 
 
+@pytest.mark.slow
 def test_a_server_killed_mid_submit_is_noticed_within_seconds(server_factory, tmp_path):
     """The submit's 120 s timeout is for slow transfers, not for a dead server."""
     import os

@@ -131,6 +131,7 @@ def test_pixels_outside_the_edit_are_the_photos_own(make):
         assert np.array_equal(composite[outside], image[outside])
 
 
+@pytest.mark.slow
 def test_an_untrained_classifier_s_drift_never_reaches_the_result():
     # With an untrained classifier the optimisation's gradients are texture statistics
     # only; with a large step it drifts far from the start, and that drift must not tint

@@ -37,6 +37,7 @@ for _ in range(2):
 NO_AMX = {"bf16": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["bf16", "fp32"])
 def test_same_seed_same_result_across_runs_and_processes(precision):
     outputs = []

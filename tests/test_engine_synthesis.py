@@ -144,6 +144,7 @@ def test_config_rejects_typos_and_bad_values():
         make_config("preview", "move")
 
 
+@pytest.mark.slow
 def test_cli_synthesize_writes_variants_composites_and_report(tmp_path, scene):
     rgb, src, tgt = scene
     Image.fromarray(rgb).save(tmp_path / "img.png")
@@ -166,6 +167,7 @@ def test_cli_synthesize_writes_variants_composites_and_report(tmp_path, scene):
     assert report["seconds_per_step"] > 0 and set(report["final_losses"]) == set(TERMS) | {"total"}
 
 
+@pytest.mark.slow
 def test_cli_reports_bad_input_without_a_traceback(tmp_path, scene):
     rgb, src, _ = scene
     Image.fromarray(rgb).save(tmp_path / "img.png")
@@ -181,6 +183,7 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, scene):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_cli_bench_prints_one_json_line():
     cmd = [sys.executable, "-m", "magic_engine", "bench", "--size", "64", "--batch", "2", "--steps", "5",
            "--rounds", "1", "--device", "cpu", "--preset", "tiny", "--arch", "resnet18"]
@@ -192,6 +195,7 @@ def test_cli_bench_prints_one_json_line():
     assert figures["ratio"] == pytest.approx(figures["full_s_per_step"] / figures["classifier_s_per_step"], rel=0.01)
 
 
+@pytest.mark.slow
 def test_cli_set_overrides_any_config_field(tmp_path, scene):
     from magic_engine.overrides import parse_overrides
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +42,7 @@ def run_evaluate(*args):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_evaluate_writes_report_table_and_sheet(tmp_path):
     write_case(tmp_path / "cases" / "disc-move")
     out = tmp_path / "out"
@@ -88,6 +90,7 @@ def test_evaluate_writes_report_table_and_sheet(tmp_path):
         assert Image.open(out / "disc-move" / name).size == (128, 96)
 
 
+@pytest.mark.slow
 def test_evaluate_reports_a_bad_cases_folder(tmp_path):
     done = run_evaluate("--cases", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
     assert done.returncode == 2

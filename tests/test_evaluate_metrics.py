@@ -59,6 +59,7 @@ def test_iou_known_values():
     assert iou(a, ~a) == 0.0
 
 
+@pytest.mark.slow
 def test_result_equal_to_input_with_target_equal_source_has_iou_near_1(bundled):
     for case in bundled:
         areas, edit = engine_areas(case, case.source)
@@ -83,6 +84,7 @@ def test_classifier_learns_object_colour_and_texture():
     assert mask_adherence(classifier, flipped, mask) < 0.1
 
 
+@pytest.mark.slow
 def test_noise_scores_worst(bundled):
     for case in bundled:
         areas, edit = engine_areas(case, case.target)
@@ -95,6 +97,7 @@ def test_noise_scores_worst(bundled):
         assert noise["mask_iou"] < pasted["mask_iou"], case.name
 
 
+@pytest.mark.slow
 def test_copy_paste_beats_doing_nothing_on_a_move(bundled):
     case = next(c for c in bundled if c.name == "demo-rocket-move")
     areas, edit = engine_areas(case, case.target)

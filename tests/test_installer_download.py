@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_installer_support import FileServer, sha256  # noqa: E402
+from installer_support import FileServer, sha256
 
-from installer.download import Downloader, copy_local, part_path  # noqa: E402
-from installer.errors import ChecksumError, DownloadError, InstallError  # noqa: E402
+from installer.download import Downloader, copy_local, part_path
+from installer.errors import ChecksumError, DownloadError, InstallError
 
 DATA = os.urandom(3 * 1024 * 1024 + 123)  # several chunks, odd length
 NAME = "weights.ckpt"

@@ -8,8 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_installer_support import (FileServer, fake_gimp_dirs, installer_env, make_plugin_source,  # noqa: E402
+from installer_support import (FileServer, fake_gimp_dirs, installer_env, make_plugin_source,
                                     run_installer, sha256)
 
 GOOD = os.urandom(1_500_000)

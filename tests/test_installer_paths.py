@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_installer_support import use_fake_home  # noqa: E402
-
-import magic_engine.paths as engine_paths  # noqa: E402
-from installer import checkpoints, gimp_dirs, locations  # noqa: E402
+import magic_engine.paths as engine_paths
+from installer import checkpoints, gimp_dirs, locations
+from installer_support import use_fake_home
 
 
 @pytest.mark.parametrize("env", [

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_installer_support import (REPO, installer_env, make_plugin_source, run_installer, sha256,  # noqa: E402
+from installer_support import (REPO, installer_env, make_plugin_source, run_installer, sha256,
                                     use_fake_home)
 
-from installer import server_env  # noqa: E402
-from installer.errors import InstallError  # noqa: E402
-from installer.record import InstallRecord  # noqa: E402
-from installer.uninstall import uninstall  # noqa: E402
+from installer import server_env
+from installer.errors import InstallError
+from installer.record import InstallRecord
+from installer.uninstall import uninstall
 
 
 @pytest.mark.parametrize("choice, index, platform, nvidia, build, url", [
@@ -62,6 +61,7 @@ def test_venv_is_created_recorded_reused_and_uninstalled(tmp_path, monkeypatch):
     assert not venv.exists() and not (tmp_path / "data").exists()
 
 
+@pytest.mark.slow
 def test_our_venv_left_without_pip_is_rebuilt(tmp_path, monkeypatch):
     """A first run without python3-venv leaves a venv whose python works but has no pip;
     every later run used to fail with 'No module named pip'."""

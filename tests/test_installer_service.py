@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_installer_support import use_fake_home  # noqa: E402
+from installer_support import use_fake_home
 
-from installer import service  # noqa: E402
-from installer.record import InstallRecord  # noqa: E402
-from installer.uninstall import uninstall  # noqa: E402
+from installer import service
+from installer.record import InstallRecord
+from installer.uninstall import uninstall
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="systemd user units are Linux only")

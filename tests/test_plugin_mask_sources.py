@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import plugin_support  # noqa: F401
 from magic_gimp_core import preflight, thumbnail
 from magic_gimp_core.mask_sources import (ARGUMENT, OBJECT_CHANNEL, SELECTION, TARGET_CHANNEL, MaskSources,
                                           describe_source, pick_mask_sources, same_pixels)

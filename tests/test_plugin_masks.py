@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import plugin_support  # noqa: F401
 from magic_engine.region import mask_box as engine_mask_box
 from magic_gimp_core import masks
 from magic_gimp_core.region import Box

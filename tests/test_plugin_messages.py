@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plugin_support  # noqa: F401
 from magic_client import JobCancelled, JobFailed, MagicClientError, ServerError, ServerUnavailable
 from magic_gimp_core import messages
 

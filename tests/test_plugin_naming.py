@@ -6,7 +6,6 @@ import random
 
 import pytest
 
-import plugin_support  # noqa: F401
 from magic_gimp_core.choices import job_params
 from magic_gimp_core.naming import SEED_RANDOM, group_name, layer_name, next_run, resolve_seed
 

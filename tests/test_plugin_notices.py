@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import plugin_support  # noqa: F401
 from magic_gimp_core.notices import KEEP, first_time, server_start_key
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import plugin_support  # noqa: F401
 from magic_gimp_core.messages import UserError
 from magic_gimp_core.plan import check_masks, plan_crop
 from magic_gimp_core.region import Box

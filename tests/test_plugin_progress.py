@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plugin_support  # noqa: F401
 from magic_gimp_core.progress import describe_event, format_seconds
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import plugin_support  # noqa: F401
 from magic_client import protocol
 from magic_engine import make_config
 from magic_engine.region import choose_region

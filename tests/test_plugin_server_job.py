@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-import plugin_support  # noqa: F401
 import magic_client
 from magic_gimp_core.background import Abandoned, call_in_background
 from magic_gimp_core.messages import UserError
@@ -90,6 +89,7 @@ def test_a_server_command_that_does_not_exist_means_not_installed(tmp_path):
         connect(magic_client, settings)
 
 
+@pytest.mark.slow
 def test_starts_the_server_when_none_is_running(tmp_path):
     runtime_file = tmp_path / "started.json"
     command = [sys.executable, "-m", "magic_server", "--endpoint", "tcp://127.0.0.1:0", "--spool",

@@ -219,6 +219,7 @@ def test_a_storm_of_garbage_then_a_real_job(server, peer):
     assert "Traceback" not in server.log()
 
 
+@pytest.mark.slow
 def test_refused_requests_are_logged_at_a_bounded_rate(tmp_path, caplog):
     """A client without the token, retrying in a loop, adds at most 20 lines a minute."""
     fresh = start_server(tmp_path / "refusals")

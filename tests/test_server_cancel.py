@@ -55,6 +55,7 @@ def test_cancel_queued_job_and_wait_with_should_cancel(magic_server, inputs):
         assert client.status(running)["state"] == "cancelled"
 
 
+@pytest.mark.slow
 def test_silent_client_gets_its_job_cancelled(magic_server, inputs):
     client = magic_server.client()
     job = client.submit(W, H, *inputs, params=LONG, cancel_if_silent_s=2)
@@ -71,6 +72,7 @@ def test_silent_client_gets_its_job_cancelled(magic_server, inputs):
     assert time.monotonic() - silent_since < 10
 
 
+@pytest.mark.slow
 def test_watch_or_ping_from_a_new_client_keeps_the_job_alive(magic_server, inputs):
     client = magic_server.client()
     job = client.submit(W, H, *inputs, params=LONG, cancel_if_silent_s=2)

@@ -48,6 +48,7 @@ def run_until_synthesis(client, seed):
         assert time.monotonic() < deadline, "the job never reached the synthesis"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum, words", [(signal.SIGKILL, "out of memory"), (signal.SIGSEGV, "crashed (SIGSEGV)")])
 def test_a_dead_engine_process_fails_the_job_not_the_server(magic_server, signum, words):
     with magic_server.client() as client:
@@ -67,6 +68,7 @@ def test_a_dead_engine_process_fails_the_job_not_the_server(magic_server, signum
         assert engine_pids(magic_server)[-1] != child, "the next job ran in a new engine process"
 
 
+@pytest.mark.slow
 def test_a_killed_server_leaves_no_engine_process_behind(server_factory):
     server = server_factory()
     with server.client() as client:
@@ -80,6 +82,7 @@ def test_a_killed_server_leaves_no_engine_process_behind(server_factory):
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_a_stopped_server_stops_its_engine_process(server_factory):
     server = server_factory()
     (child,) = engine_pids(server)
@@ -100,6 +103,7 @@ def _spawned_engine_processes():
     return set(found)
 
 
+@pytest.mark.slow
 def test_a_server_that_cannot_start_leaves_no_engine_process(tmp_path):
     import subprocess
     import sys
@@ -117,6 +121,7 @@ def test_a_server_that_cannot_start_leaves_no_engine_process(tmp_path):
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_an_engine_process_that_cannot_start_again_fails_the_job_with_a_message(server_factory, tmp_path):
     import torch
     import torchvision

@@ -42,6 +42,7 @@ def test_a_report_gives_its_sample():
     assert CostSample.from_dict(json.loads(json.dumps(sample.to_dict()))) == sample
 
 
+@pytest.mark.slow
 def test_estimates_are_measured_then_kept_and_updated_by_jobs(server_factory, tmp_path):
     spool = tmp_path / "spool"
     server = server_factory(spool=spool)
@@ -103,6 +104,7 @@ def test_a_failed_probe_is_not_retried_and_ends_the_measuring(tmp_path):
     assert reply["estimates"]["paper"]["basis"] == "probe"
 
 
+@pytest.mark.slow
 def test_a_job_never_waits_for_a_probe(server_factory):
     server = server_factory()
     with server.client() as client:
@@ -119,6 +121,7 @@ def test_a_job_never_waits_for_a_probe(server_factory):
         assert reply["estimates"]["preview"]["basis"] == "probe"
 
 
+@pytest.mark.slow
 def test_a_corrupt_timings_file_is_measured_again(server_factory, tmp_path):
     spool = tmp_path / "spool"
     spool.mkdir()

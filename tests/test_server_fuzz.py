@@ -7,6 +7,8 @@ import json
 import random
 import time
 
+import pytest
+
 from magic_client import protocol
 from server_fixtures import TINY, make_job_inputs, start_server
 
@@ -32,6 +34,7 @@ def _hostile_frames(rng: random.Random, token: str) -> list:
     return frames
 
 
+@pytest.mark.slow
 def test_a_seeded_storm_of_hostile_requests(tmp_path):
     import zmq
 

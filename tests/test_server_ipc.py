@@ -15,6 +15,7 @@ from server_fixtures import FAST_ENGINE_ARGS, TINY, make_job_inputs
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="ipc:// is not available on Windows")
 
 
+@pytest.mark.slow
 def test_ipc_server_round_trip_stale_takeover_and_idle_exit(server_factory, tmp_path):
     runtime_file = tmp_path / "run" / "server.json"
     runtime_file.parent.mkdir()
@@ -54,6 +55,7 @@ def test_ipc_server_round_trip_stale_takeover_and_idle_exit(server_factory, tmp_
     assert not runtime_file.exists()
 
 
+@pytest.mark.slow
 def test_ipc_refuses_to_replace_anything_but_a_stale_socket(tmp_path):
     """libzmq unlinks what is at the path before binding: a file there must survive."""
     important = tmp_path / "important.txt"

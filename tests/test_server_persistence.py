@@ -40,6 +40,7 @@ def wait_until_done_unfetched(client, job, timeout_s=120):
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_job_then_restart_loses_nothing(server_factory, tmp_path, inputs):
     first = server_factory(tmp_path / "a", runtime_file=tmp_path / "server.json", spool=tmp_path / "spool")
     with MagicClient.connect(first.runtime_file, heartbeat_timeout=3) as client:
@@ -75,6 +76,7 @@ def test_kill_9_mid_job_then_restart_loses_nothing(server_factory, tmp_path, inp
     assert not (second.spool / "jobs" / queued[0] / "image.rgba").exists()  # inputs dropped once done
 
 
+@pytest.mark.slow
 def test_sigterm_then_restart_keeps_queue_and_results(server_factory, tmp_path, inputs):
     shared = dict(runtime_file=tmp_path / "server.json", spool=tmp_path / "spool",
                   extra_args=["--keep-fetched", "1"])

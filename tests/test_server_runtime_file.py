@@ -51,6 +51,7 @@ def test_malformed_endpoints_are_refused(tmp_path, endpoint, words):
     assert "error:" in done.stderr and words in done.stderr
 
 
+@pytest.mark.slow
 def test_engine_start_failure_is_explained_and_leaves_no_runtime_file(tmp_path):
     done = run_server("--runtime-file", tmp_path / "s.json", "--spool", tmp_path / "sp", "--device", "cpu",
                       "--classifier", "random:not_a_network")
@@ -59,6 +60,7 @@ def test_engine_start_failure_is_explained_and_leaves_no_runtime_file(tmp_path):
     assert not (tmp_path / "s.json").exists()
 
 
+@pytest.mark.slow
 def test_a_taken_port_is_reported_and_the_process_exits(magic_server, tmp_path):
     done = run_server("--endpoint", magic_server.endpoint, "--runtime-file", tmp_path / "s.json",
                       "--spool", tmp_path / "sp", *FAST_ENGINE_ARGS, timeout=60)

@@ -33,6 +33,7 @@ BAD_STATES = {  # job id -> what its state.json holds
 }
 
 
+@pytest.mark.slow
 def test_a_corrupt_spool_is_quarantined_and_the_server_starts(server_factory, tmp_path, inputs):
     spool = tmp_path / "spool"
     first = server_factory(tmp_path / "a", spool=spool)
@@ -91,6 +92,7 @@ def _fill(folder) -> object:
     return filler
 
 
+@pytest.mark.slow
 def test_a_full_disk_fails_the_job_and_the_server_recovers(server_factory, tmp_path, inputs):
     disk = tmp_path / "disk"
     if not _mount_tmpfs(disk, "4m"):
@@ -122,6 +124,7 @@ def test_a_full_disk_fails_the_job_and_the_server_recovers(server_factory, tmp_p
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_results_over_the_size_cap_drop_the_fetched_ones_first(server_factory, tmp_path, inputs):
     one_result = W * H * (4 * 2 + 1)  # two RGBA layers and the edit mask
     cap_gb = 2.2 * one_result / 1e9  # room for two results, not three
@@ -146,6 +149,7 @@ def test_results_over_the_size_cap_drop_the_fetched_ones_first(server_factory, t
     assert "results dropped to keep the spool under" in server.log()
 
 
+@pytest.mark.slow
 def test_the_log_file_is_rotated_by_size(server_factory, tmp_path, inputs):
     log = tmp_path / "logs" / "server.log"
     server = server_factory(tmp_path / "a", extra_args=["--log-file", log, "--log-max-mb", 0.001])  # ~1 KB

@@ -21,8 +21,6 @@ REPO = Path(__file__).resolve().parent.parent
 INSTALL_PY = REPO / "installer" / "install.py"
 # The installer must run on any Python 3.9+: point this at an old interpreter to prove it.
 INSTALLER_PYTHON = os.environ.get("MAGIC_GIMP_INSTALLER_PYTHON", sys.executable)
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 _REDIRECTING_VARS = ("MAGIC_GIMP_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR", "GIMP3_DIRECTORY",
                      "APPDATA", "LOCALAPPDATA", "PIP_INDEX_URL", "PIP_FIND_LINKS")
