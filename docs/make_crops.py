@@ -1,4 +1,4 @@
-"""The README's side-by-side crops, at 100 % and 200 %, from `make evaluate` output.
+"""The side-by-side crops of docs/evaluation.md, at 100 % and 200 %, from `make evaluate` output.
 
     python docs/make_crops.py out/evaluate docs/images [STANDARD_DEMO]
 

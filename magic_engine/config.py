@@ -32,10 +32,10 @@ MODE_SETTINGS = {
 MODES = tuple(MODE_SETTINGS)
 
 # Preset name -> overrides of the defaults, plus a one-line summary for
-# `hello`, the CLI and the README. Every preset delivers the region at its
+# `hello`, the CLI and docs/benchmarks.md. Every preset delivers the region at its
 # own resolution; they differ in how long MAGIC works at level 0 and how
-# many patch rounds each finer level gets. Costs are measured, see README
-# "Presets".
+# many patch rounds each finer level gets. Costs are measured, see
+# docs/benchmarks.md "Presets and what they cost".
 PRESETS = {
     "paper": {
         "summary": "official schedule at 224 px (5 variants, 18k steps from noise), then full resolution",

@@ -25,7 +25,7 @@ def test_gpu_check_runs_every_section_on_the_cpu_and_prints_one_table(tmp_path):
     assert rows["3mp"]["native"] is True  # refined all the way to the region's own resolution
     assert rows["bf16"]["gradient_cosine"] > 0.95
     assert rows["bench"]["figures"]["standard"]["full_s_per_step"] > 0
-    # The paper run's results come back as pictures of the photo's size, for the README.
+    # The paper run's results come back as pictures of the photo's size, for docs/benchmarks.md.
     composites = sorted(tmp_path.glob("paper-composite_*.png"))
     assert composites
     with Image.open(ROOT / "examples" / "cases" / "demo-rocket-move" / "image.jpg") as photo:

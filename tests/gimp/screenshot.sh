@@ -17,7 +17,7 @@
 # Requirements: as tests/gimp/run_gimp_tests.sh (root, the cached root or a
 # Debian mirror, .venv); adds xvfb and xdotool to the root.
 # Output: the screens, outcome.log and logs in $MAGIC_SHOT_OUT (default
-# /tmp/magic-shot-out); MAGIC_SHOT_DOCS=1 also copies the README's pictures
+# /tmp/magic-shot-out); MAGIC_SHOT_DOCS=1 also copies plugin/README.md's pictures
 # to docs/images/gimp-*.png.
 
 set -euo pipefail
@@ -186,7 +186,7 @@ grep -q "run 1 status cancel" "$SHOT/outcome.log" || die "run 1 was not cancelle
 grep -q "run 2 status success" "$SHOT/outcome.log" || die "run 2 did not succeed"
 grep -q "run 3 status cancel" "$SHOT/outcome.log" || die "run 3 was not held back in the dialog"
 grep -q "run 4 status cancel" "$SHOT/outcome.log" || die "run 4 (no server) was not held back in the dialog"
-log "screens and logs in $OUT; copy the ones the README shows with MAGIC_SHOT_DOCS=1"
+log "screens and logs in $OUT; copy the ones plugin/README.md shows with MAGIC_SHOT_DOCS=1"
 if [[ "${MAGIC_SHOT_DOCS:-0}" == 1 ]]; then
     for picture in canvas-two-steps plugin-dialog progress result-next dialog-problem; do
         cp "$SHOT/$picture.png" "$REPO/docs/images/gimp-$picture.png"

@@ -13,7 +13,7 @@ Sections, each timed, with the peak GPU memory it took:
 
 It ends by printing one Markdown table (and writes gpu-check.json into
 --out or $OUT, with the `paper` run's results as paper-composite_<i>.png:
-the README's picture of that preset). `--device cpu --quick` runs every
+docs/benchmarks.md's picture of that preset). `--device cpu --quick` runs every
 section at toy sizes on a CPU, which `make test` does, so the script is
 tested before a GPU sees it.
 A whole run keeps to --deadline seconds (default 450): later sections get
