@@ -114,12 +114,12 @@ def test_dialog_texts():
     assert preflight.mask_line("Object", "the selection", 12345) == "Object: the selection, 12,345 px"
     assert "420×380 px of layer 'Photo'" in preflight.region_line(420, 380, "Photo")
     assert preflight.preset_label("preview", {"seconds": 55.2, "variants": 3}, False) == \
-        "Preview (quick, CPU): about 55 s, 3 results"
+        "Preview (fewest steps): about 55 s, 3 results"
     assert preflight.preset_label("paper", {"seconds": None, "variants": 5}, True) == \
-        "Paper (official schedule, slow): measuring…, 5 results"
-    assert preflight.preset_label("standard", None, False) == "Standard (GPU or patient CPU)"
+        "Paper (official schedule): measuring…, 5 results"
+    assert preflight.preset_label("standard", None, False) == "Standard (5x the steps)"
     assert preflight.preset_label("paper", {"seconds": None, "basis": "failed", "variants": 5}, False) == \
-        "Paper (official schedule, slow): no estimate (measuring it failed), 5 results"
+        "Paper (official schedule): no estimate (measuring it failed), 5 results"
     hello = {"devices": [{"name": "cpu", "description": "CPU (2 threads)"}], "queue": {"queued": 1, "running": 1}}
     assert preflight.server_line("running", hello) == "Server: running on CPU (2 threads); 2 job(s) ahead of this one."
     assert "starting it now" in preflight.server_line("starting")

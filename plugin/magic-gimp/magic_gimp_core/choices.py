@@ -12,10 +12,12 @@ MODES = {
     "shape": ("Shape (reshape the object)", "deform the object to fill the target mask"),
     "scene": ("Scene (repetitive textures)", "reshape repetitive scenes or textures into the target mask"),
 }
+# Labels promise no time: what a preset costs depends on the server's device and the
+# area, and the dialog adds what this server measured for this area.
 PRESETS = {
-    "preview": ("Preview (quick, CPU)", "3 variants at full resolution, about a minute on a CPU"),
-    "standard": ("Standard (GPU or patient CPU)", "3 variants at full resolution, MAGIC works 5x longer"),
-    "paper": ("Paper (official schedule, slow)", "5 variants, the official 18,000 steps, then full resolution"),
+    "preview": ("Preview (fewest steps)", "3 variants at full resolution, MAGIC's fewest steps"),
+    "standard": ("Standard (5x the steps)", "3 variants at full resolution, MAGIC works 5x longer"),
+    "paper": ("Paper (official schedule)", "5 variants, the official 18,000 steps, then full resolution"),
     "tiny": ("Tiny (tests only)", "2 variants, 48 px, 12 steps: meaningless results"),
 }
 DEFAULT_MODE = "position"

@@ -20,7 +20,7 @@ def region_line(width: int, height: int, layer_name: str) -> str:
 
 def preset_label(name: str, entry: Optional[dict], measuring: bool) -> str:
     """The preset's menu text, with this server's measured time when it has one:
-    "Preview (quick, CPU): about 55 s, 3 results"."""
+    "Preview (fewest steps): about 55 s, 3 results"."""
     label = PRESETS.get(name, (name, ""))[0]
     if entry is None:
         return label
