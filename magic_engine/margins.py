@@ -78,9 +78,12 @@ def _near_outline(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def background_behind(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """(3, h, w) the background guessed behind the object: `photo` filled smoothly over the
-    source from beyond a fade band around it, so a blurred object's glow, which spills
-    past a tight selection, counts as the object's and is not faded away."""
-    return smooth_fill(photo, ~dilate(source, band_width(target)))
+    source and a band around it (the target's fade band, `band_width`) from the pixels
+    beyond, so a blurred object's glow, which spills past a tight selection, counts as
+    the object's and is not faded away. Where nothing lies beyond the band (an object
+    that nearly fills the region), from the pixels right outside the source."""
+    beyond = ~dilate(source, band_width(target))
+    return smooth_fill(photo, beyond if beyond.any() else ~source)
 
 
 def _fade(result: torch.Tensor, source: torch.Tensor, target: torch.Tensor, spread: float,

@@ -2,7 +2,7 @@
 
 import torch
 
-from magic_engine.margins import fade_margins, fade_weights
+from magic_engine.margins import background_behind, fade_margins, fade_weights
 from magic_engine.masks import erode
 from magic_engine.warp import warp_into_target
 
@@ -118,3 +118,14 @@ def test_a_blurred_object_s_glow_moves_with_it():
     fade = fade_weights(warp_into_target(photo, source, target), photo, source, target)
     band = target & ~erode(target, 4)
     assert fade[band].mean() < 0.15  # 0.24 when the background was guessed from right at the outline
+
+
+def test_an_object_that_fills_its_region_is_not_taken_for_its_own_background():
+    # The selection reaches within the fade band of the region's edges on every side: the
+    # background behind it is guessed from the pixels right outside it, not from the object.
+    photo = torch.full((3, 40, 60), 0.2)
+    source = torch.zeros(40, 60, dtype=torch.bool)
+    source[1:-1, 1:-1] = True
+    photo[:, source] = 0.9
+    behind = background_behind(photo, source, source)
+    assert behind[:, source].max() < 0.25

@@ -52,29 +52,39 @@ def _record(group) -> dict:
     return record if isinstance(record, dict) else {}
 
 
-def result_groups(layers):
-    """The result groups among `layers` (image.get_layers()) and inside their groups, top first."""
+def result_groups(layers, nested: bool = False):
+    """The result groups among `layers` (image.get_layers()) and inside their groups, top
+    first; with `nested`, also those a designer dragged into a result group."""
     for layer in layers:
         if is_result_group(layer):
             yield layer
+            if nested:
+                yield from result_groups(layer.get_children(), nested)
         elif layer.is_group():
-            yield from result_groups(layer.get_children())
+            yield from result_groups(layer.get_children(), nested)
 
 
 def run_number(image) -> int:
     """The number of a new run on `image`: one more than its earlier runs'."""
-    earlier = [_record(group).get("run") for group in result_groups(image.get_layers())]
+    earlier = [_record(group).get("run") for group in result_groups(image.get_layers(), nested=True)]
     return next_run([run if isinstance(run, int) else None for run in earlier])
+
+
+def _made_from(group, source_layer) -> bool:
+    """Whether result `group` was made from `source_layer` (a group that does not say counts)."""
+    tattoo = _record(group).get("source_tattoo")
+    return tattoo is None or tattoo == source_layer.get_tattoo()
 
 
 def stack_position(image, source_layer) -> int:
     """Where a new result group goes among the source layer's siblings: above the
-    source layer and above the result groups of earlier runs directly over it,
+    source layer and above the result groups of its earlier runs directly over it,
     so the newest run is on top and shows."""
     parent = source_layer.get_parent()
     siblings = parent.get_children() if parent is not None else image.get_layers()
     position = image.get_item_position(source_layer)
-    while position > 0 and is_result_group(siblings[position - 1]):
+    while position > 0 and is_result_group(siblings[position - 1]) and _made_from(siblings[position - 1],
+                                                                                 source_layer):
         position -= 1
     return position
 

@@ -31,7 +31,7 @@ def group_name(run: int, mode: str, preset: str, seed: int) -> str:
 def next_run(earlier: list) -> int:
     """The number of a new run, given the run numbers of the image's earlier
     result groups (None for a group that carries none): one more than any of
-    them, and never less than their count, so no two runs share a number."""
+    them and than their count, so no two runs share a number."""
     return max([len(earlier)] + [run for run in earlier if run is not None]) + 1
 
 
