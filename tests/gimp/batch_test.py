@@ -311,6 +311,7 @@ def test_two_step_workflow():
               f"layers after a rerun: {[layer.get_name() for layer in image.get_layers()]}")
         check(again.get_name().startswith("Run 2: ") and group.get_name().startswith("Run 1: "),
               f"the runs' groups are named {group.get_name()!r} and {again.get_name()!r}")
+        check(again.get_visible() and not group.get_visible(), "the first run still shows under the second")
         check_after_run_state(image, again)
         check([layer_summary(c)[1:] for c in again.get_children()] == [(LAYER_X + 24, LAYER_Y + 14, 92, 82)] * VARIANTS,
               f"the rerun's results are at {[layer_summary(c) for c in again.get_children()]}")

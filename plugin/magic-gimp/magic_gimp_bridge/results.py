@@ -1,6 +1,8 @@
 """Putting a finished job into the image: one group above the source layer
 and above the results of earlier runs on it (runs stack as layers do, the
-newest on top and seen), one layer per variant, in a single undo step.
+newest on top and the only one shown: an earlier run's object, moved
+elsewhere, would show through beside it), one layer per variant, in a
+single undo step.
 
 After a run the first result is visible and selected (its pixels, not its
 mask, so painting touches the result; a rerun from a result layer works on
@@ -76,17 +78,19 @@ def _made_from(group, source_layer) -> bool:
     return tattoo is None or tattoo == source_layer.get_tattoo()
 
 
-def stack_position(image, source_layer) -> int:
+def stack_position(image, source_layer) -> tuple:
     """Where a new result group goes among the source layer's siblings: above the
     source layer and above the result groups of its earlier runs directly over it,
-    so the newest run is on top and shows."""
+    so the newest run is on top. -> (position, those earlier groups)."""
     parent = source_layer.get_parent()
     siblings = parent.get_children() if parent is not None else image.get_layers()
     position = image.get_item_position(source_layer)
+    earlier = []
     while position > 0 and is_result_group(siblings[position - 1]) and _made_from(siblings[position - 1],
                                                                                  source_layer):
         position -= 1
-    return position
+        earlier.append(siblings[position])
+    return position, earlier
 
 
 def source_layer_of(image, group):
@@ -135,7 +139,10 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
     try:
         run = run_number(image)
         group = Gimp.GroupLayer.new(image, group_name(run, place.mode, place.preset, place.seed))
-        image.insert_layer(group, source_layer.get_parent(), stack_position(image, source_layer))
+        position, earlier = stack_position(image, source_layer)
+        image.insert_layer(group, source_layer.get_parent(), position)
+        for shown_before in earlier:  # only the new run shows: an older one's object elsewhere would show too
+            shown_before.set_visible(False)
         record = {"run": run, "mode": place.mode, "preset": place.preset, "seed": place.seed,
                   "source_tattoo": source_layer.get_tattoo()}
         group.attach_parasite(Gimp.Parasite.new(RESULTS_PARASITE, Gimp.PARASITE_PERSISTENT | Gimp.PARASITE_UNDOABLE,
