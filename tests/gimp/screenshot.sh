@@ -108,6 +108,19 @@ geometry() {  # geometry WINDOW_ID -> "X Y W H" of the window on the screen
 shot() { x python3 "$SHOT_IN_ROOT/capture_screen.py" "$SHOT_IN_ROOT/$1"; }
 done_with() { touch "$SHOT/$1"; }
 
+refused_in_dialog() {  # refused_in_dialog WAIT_S PICTURE WHAT: the dialog shows WHAT, Run stays off
+    local dialog
+    dialog=$(wait_window '^MAGIC$' 60)
+    sleep "$1"
+    shot "$2.png"
+    x xdotool windowfocus --sync "$dialog" key alt+r  # Run's mnemonic: does nothing while Run is off
+    sleep 3
+    [[ -n "$(x xdotool search --onlyvisible --name '^MAGIC$' 2>/dev/null || true)" ]] \
+        || die "the dialog ran (or closed) although it showed $3"
+    x xdotool windowfocus --sync "$dialog" key Escape
+    echo "dialog with $3: alt+r did nothing, Escape cancelled" >>"$SHOT/outcome.log"
+}
+
 main=$(wait_window 'GIMP$' 180)
 x xdotool windowmove "$main" 0 0 windowsize "$main" $SCREEN_W $SCREEN_H
 wait_outcome "canvas ready" 120
@@ -151,30 +164,14 @@ shot result-next.png
 done_with next-taken
 
 log "run 3: no target, so the dialog says what to fix and Run stays off"
-dialog=$(wait_window '^MAGIC$' 60)
-sleep 3
-shot dialog-problem.png
-x xdotool windowfocus --sync "$dialog" key alt+r  # Run's mnemonic: does nothing while Run is off
-sleep 3
-[[ -n "$(x xdotool search --onlyvisible --name '^MAGIC$' 2>/dev/null || true)" ]] \
-    || die "the dialog ran (or closed) although it showed a problem"
-x xdotool windowfocus --sync "$dialog" key Escape
-echo "dialog with a problem: alt+r did nothing, Escape cancelled" >>"$SHOT/outcome.log"
+refused_in_dialog 3 dialog-problem "a problem"
 wait_outcome "run 3 status" 60
 
 log "run 4: the server stopped and cannot be started, so the dialog says why and Run stays off"
 stop_group "$SERVER_PID"; SERVER_PID=""
 rm -f "$SHOT/server.json"
 done_with server-stopped
-dialog=$(wait_window '^MAGIC$' 60)
-sleep 8  # the dialog tries to start the server (its command is not installed here)
-shot dialog-no-server.png
-x xdotool windowfocus --sync "$dialog" key alt+r
-sleep 3
-[[ -n "$(x xdotool search --onlyvisible --name '^MAGIC$' 2>/dev/null || true)" ]] \
-    || die "the dialog ran (or closed) although its server could not start"
-x xdotool windowfocus --sync "$dialog" key Escape
-echo "dialog without a server: alt+r did nothing, Escape cancelled" >>"$SHOT/outcome.log"
+refused_in_dialog 8 dialog-no-server "no server"  # 8 s: it tries to start the server (not installed here)
 wait_outcome "run 4 status" 60
 wait_outcome "finished" 30
 for picture in canvas-two-steps plugin-dialog progress result result-next dialog-problem dialog-no-server; do
