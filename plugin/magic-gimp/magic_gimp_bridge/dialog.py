@@ -67,6 +67,11 @@ def _thumbnail_pixbuf(inputs: EditInputs):
                                            small_w, small_h, small_w * 3)
 
 
+def _fix_this_first(problem: str) -> str:
+    """Markup for a problem that holds Run back."""
+    return "<b>Fix this first:</b> " + GLib.markup_escape_text(problem)
+
+
 class ServerQuestions(threading.Thread):
     """Connects (starting the server if needed), then asks for estimates
     until every preset is measured. Posts (kind, value) to `answers`.
@@ -188,8 +193,7 @@ class MagicDialog:
             facts.pack_start(self.region_label, False, False, 0)
             self.picture.set_from_pixbuf(_thumbnail_pixbuf(inputs))
         if self.problem:
-            text = GLib.markup_escape_text(self.problem)
-            facts.pack_start(self._label(f"<b>Fix this first:</b> {text}", markup=True), False, False, 0)
+            facts.pack_start(self._label(_fix_this_first(self.problem), markup=True), False, False, 0)
         self.server_label = self._label(preflight.server_line("connecting"))
         facts.pack_start(self.server_label, False, False, 0)
         self.weights_label = self._label()
@@ -243,8 +247,7 @@ class MagicDialog:
             if kind == "starting":
                 self.server_label.set_text(preflight.server_line("starting"))
             elif kind == "failed":  # a run could only fail the same way: say all of it, and hold Run back
-                self.server_label.set_markup("<b>Fix this first:</b> " + GLib.markup_escape_text(
-                    preflight.server_line("failed", detail=value)))
+                self.server_label.set_markup(_fix_this_first(preflight.server_line("failed", detail=value)))
                 self.ok.set_sensitive(False)
             elif kind == "running":
                 self.server_label.set_text(preflight.server_line("running", value))
