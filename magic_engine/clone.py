@@ -1,9 +1,12 @@
 """Cloning a hole from a nearby piece of clean background, as a designer does with the heal tool.
 
 The copy is healed, not pasted: the difference between the hole's
-surroundings and the copy's, on a ring around the hole, is spread smoothly
-over the hole and added, so a piece from a lighter part of a gradient sky
-leaves no column. The ring starts a little away from the hole, where the
+surroundings and the copy's, on a ring around the hole, is spread over the
+hole as a membrane (each pixel the mean of its neighbours, as the heal tool
+solves it) and added, so a piece from a lighter part of a gradient sky
+leaves no column, and each part of the hole takes the correction of the
+ring nearest to it: a tall narrow hole is not lit along its whole length
+by the launch lights at its foot. The ring starts a little away from the hole, where the
 removed object's glow no longer lights the photo, and ring pixels whose
 difference is far from the ring's typical one (structure: a rock's edge
 runs on one side and not on the other) do not take part, so the correction
@@ -16,10 +19,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
-from .masks import dilate
+from .masks import box_blur, dilate
 from .patches import RADIUS
+from .smooth import membrane_fill, smooth_fill
 
 CLONE_DIRECTIONS = 16
 CLONE_RING = 3  # px around the hole compared with px around a clone source
@@ -28,29 +31,7 @@ CLONE_SEARCH = 3  # per direction, look up to this many times farther than the f
 HEAL_RING = 2  # px of ring around the hole whose difference to the copy corrects its tone...
 HEAL_GAP = 2  # ...starting this far out: right at the hole the removed object's glow still lights the photo
 HEAL_MAX = 0.12  # a ring pixel whose difference is this far from the ring's median (mean over RGB) is structure
-
-
-def smooth_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
-    """Push-pull fill: unknown pixels of `image` (C, h, w) get a smooth blend of
-    the known ones around them (`known`: bool (h, w))."""
-    if known.all() or not known.any():
-        return image
-    weights = known[None].float()
-    values = image * weights
-    pyramid = []
-    while min(weights.shape[-2:]) > 1 and not (weights > 0).all():
-        pyramid.append((values, weights))
-        values = F.avg_pool2d(values[None], 2, ceil_mode=True)[0]
-        weights = F.avg_pool2d(weights[None], 2, ceil_mode=True)[0]
-    filled = values / weights.clamp_min(1e-8)
-    if not (weights > 0).all():  # a 1-pixel-wide level still has holes: use the mean
-        mean = values.sum((-2, -1), keepdim=True) / weights.sum((-2, -1), keepdim=True).clamp_min(1e-8)
-        filled = torch.where(weights > 0, filled, mean)
-    for values, weights in reversed(pyramid):
-        coarse = F.interpolate(filled[None], size=values.shape[-2:], mode="bilinear", align_corners=False)[0]
-        blend = weights.clamp(0, 1)
-        filled = values / weights.clamp_min(1e-8) * blend + coarse * (1 - blend)
-    return torch.where(known[None], image, filled)
+HEAL_ALONG = 4  # px: the ring's differences are averaged this far along it first, so a grain is not healed in
 
 
 def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
@@ -122,6 +103,8 @@ def healed_clone(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor,
     if ring.any():  # else the hole's surroundings are all within the gap: nothing to take a tone from
         typical = difference[:, ring].median(1).values[:, None, None]
         tone = ring & ((difference - typical).abs().mean(0) <= HEAL_MAX)
-        offset = smooth_fill(torch.where(tone[None], difference, offset), tone)
+        share = box_blur(tone.float(), HEAL_ALONG).clamp_min(1e-6)
+        along = torch.stack([box_blur(channel * tone, HEAL_ALONG) for channel in difference]) / share
+        offset = membrane_fill(torch.where(tone[None], along, offset), tone, dilate(hole, HEAL_GAP + HEAL_RING))
     out = torch.where(hole[None] & supplied[None], (copied + offset).clamp(0, 1), context)
     return smooth_fill(out, ~hole | supplied)

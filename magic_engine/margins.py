@@ -23,7 +23,7 @@ import math
 
 import torch
 
-from .clone import smooth_fill
+from .smooth import smooth_fill
 from .masks import box_blur, dilate, erode
 from .region import blend_weights
 from .warp import variant_spread, warp_coordinates
