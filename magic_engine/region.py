@@ -105,18 +105,20 @@ def blend_weights(area: torch.Tensor, feather: int) -> torch.Tensor:
 
 
 def composite(rgb: np.ndarray, alpha, result: np.ndarray, region: Region, weights: np.ndarray,
-              rows_per_chunk: int = 512) -> np.ndarray:
+              result_alpha: np.ndarray | None = None, rows_per_chunk: int = 512) -> np.ndarray:
     """Blend one region-sized result (uint8 (h, w, 3)) into a copy of the full image.
 
     Pixels with weight 0 (everything outside the edit area) are copied
     exactly. Output is (H, W, 3), or (H, W, 4) when the input had alpha; the
-    edited area becomes opaque.
+    result's alpha is `result_alpha` (uint8 (h, w); opaque where not given).
     """
     full = rgb if alpha is None else np.concatenate([rgb, alpha[:, :, None]], axis=2)
     out = full.copy()
     patch = result
     if alpha is not None:
-        patch = np.concatenate([patch, np.full(patch.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        if result_alpha is None:
+            result_alpha = np.full(patch.shape[:2], 255, np.uint8)
+        patch = np.concatenate([patch, result_alpha[:, :, None]], axis=2)
     for start in range(0, region.height, rows_per_chunk):
         stop = min(region.height, start + rows_per_chunk)
         w = weights[start:stop, :, None]

@@ -29,6 +29,7 @@ from .refine import RefineSettings, RegionImages, refine
 from .region import (Region, blend_weights, choose_region, composite, edit_band, feather_width,
                      widened)
 from .schedule import cosine_with_warmup
+from .transparency import keep_transparency
 
 _PREVIEW_SIDE = 160
 REFINE_SECONDS_PER_PIXEL_ROUND = 5e-7  # a 2-core CPU's rate; only used without a copy start to learn it from
@@ -291,9 +292,16 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     refined = fade_margins(refined, native.photo, native.source, native.target)
     report("refine", max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)
 
+    alphas = [None] * len(refined)
+    if inputs.alpha is not None:  # a cut-out: the place the object leaves becomes what the layer held around it
+        ys, xs = region.slices
+        region_alpha = torch.from_numpy(np.array(inputs.alpha[ys, xs])).to(refined.device).float().div(255)
+        refined, kept = keep_transparency(refined, native.photo, region_alpha, native.source, native.target,
+                                          native.hole)
+        alphas = [np.rint(a.clamp(0, 1).cpu().numpy() * 255).astype(np.uint8) for a in kept]
     variants = [np.ascontiguousarray(v) for v in _to_uint8(refined)]
     weights = blend_weights(native.free.cpu(), feather_width(region, config.edit_feather)).numpy()
-    composites = [composite(inputs.rgb, inputs.alpha, v, region, weights) for v in variants]
+    composites = [composite(inputs.rgb, inputs.alpha, v, region, weights, a) for v, a in zip(variants, alphas)]
     final_losses = {k: float(v) for k, v in terms.items()}
     fitted = objective.predicted_mask(reference)[0, 0] > 0.5
     wanted = source[0, 0] > 0.5

@@ -354,3 +354,28 @@ def test_starting_images_fill_the_hole_from_surroundings_that_lie_around_the_reg
     for start in starts:
         assert (start[:, hole].mean(1) - meadow.mean((1, 2))).abs().max() < 0.08  # meadow, no red left
         assert torch.allclose(start[:, target], region_photo[:, source], atol=1e-5)  # the object moved exactly
+
+
+def test_a_cut_out_object_moved_leaves_transparency_and_keeps_its_own_alpha(scene, classifier):
+    # An object cut out onto a transparent layer: the red disc with a soft edge, nothing
+    # else visible (the colours under the transparency are the striped photo's).
+    rgb, src, _ = scene
+    height, width = src.shape
+    yy, xx = np.mgrid[:height, :width]
+    distance = np.hypot(yy - height // 2, xx - width // 4)
+    radius = height // 5
+    alpha = (np.clip(radius + 1 - distance, 0, 1) * 255).astype(np.uint8)  # 1 px soft edge
+    alpha[:4, :] = 128  # a half-transparent band far from the edit
+    selection = distance <= radius + 4  # the designer's selection takes transparent margin along
+    target = np.roll(selection, width // 2, axis=1)
+    result = synthesize(np.dstack([rgb, alpha]), selection, target, make_config("tiny", "position"),
+                        classifier=classifier, device=TEST_DEVICE, seed=0)
+    out_alpha = result.composites[0][..., 3]
+    assert (out_alpha[result.edit_mask == 0] == alpha[result.edit_mask == 0]).all()
+    # the place the object left is transparent, as the layer around it was
+    moved_away = selection & ~target
+    assert out_alpha[moved_away].max() <= 8
+    # the object arrives with its own alpha: opaque inside, soft at the edge, clear beyond it
+    moved_alpha = np.roll(alpha, width // 2, axis=1)
+    moved_alpha[:4, :] = alpha[:4, :]
+    assert np.abs(out_alpha.astype(int) - moved_alpha).max() <= 8

@@ -220,10 +220,10 @@ def test_success(image, photo, label, layer_type=None):
     return group, after
 
 
-def check_after_run_state(image, group):
+def check_after_run_state(image, group, variants=None):
     """The first result is visible and selected (its pixels, not its mask),
     the others hidden: toggling shows each in turn."""
-    children = group.get_children()
+    children = group.get_children()[:variants]
     check([c.get_visible() for c in children] == [True] + [False] * (len(children) - 1),
           f"visibility after a run {[c.get_visible() for c in children]}")
     selected = image.get_selected_drawables()
@@ -334,6 +334,53 @@ def test_two_step_workflow():
     finally:
         empty.delete()
     stage("two-step workflow: remember, move the selection, run, show next result", t)
+
+
+def test_cut_out_layer():
+    """An object cut out onto a transparent layer, over a background, moved: where it
+    was the background shows, it arrives opaque, no transparent pixel outside the
+    target turns opaque, and the source layer is hidden under a copy of it with the
+    edited area cut out (Show Next Result leaves that copy shown)."""
+    t = time.monotonic()
+    image, photo = build_scene()
+    try:
+        sx, sy, sw, sh = SOURCE
+        tx, ty, tw, th = TARGET
+        cut = read(photo, 0, 0, LAYER_W, LAYER_H).copy()
+        cut[..., 3] = 0
+        cut[sy - LAYER_Y + 2:sy - LAYER_Y + sh - 2, sx - LAYER_X + 2:sx - LAYER_X + sw - 2, 3] = 255  # the object
+        write(photo, cut)
+        background = read(image.get_layers()[-1], 0, 0, IMAGE_W, IMAGE_H)
+        before = composite(image)
+        status, error, group = call_magic(image, photo, mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED)
+        check(status == Gimp.PDBStatusType.SUCCESS, f"MAGIC on a cut-out layer failed: {status}: {error}")
+        children = group.get_children()
+        check([c.get_name() for c in children][VARIANTS:] == ["Photo (outside the edit)"],
+              f"the cut-out run's group holds {[c.get_name() for c in children]}")
+        check(not photo.get_visible() and children[-1].get_visible(), "the source layer still shows under the results")
+        check_after_run_state(image, group, VARIANTS)
+        after = composite(image)
+        inside = (slice(sy + 3, sy + sh - 3), slice(sx + 3, sx + sw - 3))
+        check(np.abs(after[inside].astype(int) - background[inside]).max() <= 2,
+              "where the object was, the background layer does not show")
+        shown = read(children[0], 0, 0, CROP_W, CROP_H)  # (the tiny preset's colours mean nothing)
+        check(shown[ty + th // 2 - CROP_Y, tx + tw // 2 - CROP_X, 3] == 255, "the moved object is not opaque")
+        check(shown[sy + sh // 2 - CROP_Y, sx + sw // 2 - CROP_X, 3] == 0, "the place it left is not transparent")
+        elsewhere = np.ones((IMAGE_H, IMAGE_W), bool)
+        elsewhere[sy:sy + sh, sx:sx + sw] = elsewhere[ty:ty + th, tx:tx + tw] = False
+        check(np.array_equal(after[elsewhere], before[elsewhere]),
+              f"{int(np.count_nonzero(np.any(after != before, axis=2) & elsewhere))} px outside the object's old "
+              f"and new place changed (transparent pixels turned opaque?)")
+        for _ in range(VARIANTS):
+            status, error, _ = call_magic(image, photo, NEXT_RESULT_PROC)
+            check(status == Gimp.PDBStatusType.SUCCESS, f"Show Next Result failed: {error}")
+            check(children[-1].get_visible() and sum(c.get_visible() for c in children[:VARIANTS]) == 1,
+                  f"Show Next Result on a cut-out run: visible {[c.get_visible() for c in children]}")
+        print(f"OK cut-out layer: the background shows where the object was, {VARIANTS} results over the "
+              f"layer's copy with the edited area cut out, the layer itself hidden")
+    finally:
+        image.delete()
+    stage("cut-out layer: transparency kept", t)
 
 
 def test_xcf_round_trip(image, group, after):
@@ -448,6 +495,7 @@ def main():
     finally:
         image.delete()
     test_two_step_workflow()
+    test_cut_out_layer()
     test_other_image_kinds()
     for name, seconds in timings:
         print(f"TIMING {seconds:7.2f} s  {name}")

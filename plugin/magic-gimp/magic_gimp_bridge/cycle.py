@@ -12,7 +12,7 @@ from gi.repository import Gimp  # noqa: E402
 
 from magic_gimp_core import messages  # noqa: E402
 
-from .results import result_group_of, result_groups  # noqa: E402
+from .results import result_group_of, result_groups, result_layers  # noqa: E402
 
 
 def _result_group(image, drawables):
@@ -30,7 +30,7 @@ def show_next_result(image, drawables):
     if group is None:
         raise messages.UserError("There are no MAGIC results in this image yet. Run Filters → MAGIC → Move or "
                                  "Reshape Object first.")
-    children = group.get_children()
+    children = result_layers(group)
     if not children:
         raise messages.UserError(f"The group '{group.get_name()}' holds no results any more.")
     shown = [i for i, layer in enumerate(children) if layer.get_visible()]

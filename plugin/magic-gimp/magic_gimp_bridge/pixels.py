@@ -51,9 +51,10 @@ def read_mask_on_layer(channel, image, layer) -> bytes:
     return bytes(channel.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE))
 
 
-def write_rgba(layer, width: int, height: int, data: bytes) -> None:
+def write_rgba(layer, box: Box, data: bytes) -> None:
+    """RGBA u8 `data` into `box` (layer coordinates)."""
     buffer = layer.get_buffer()
-    buffer.set(Gegl.Rectangle.new(0, 0, width, height), RGBA_U8, data)
+    buffer.set(Gegl.Rectangle.new(box.left, box.top, box.width, box.height), RGBA_U8, data)
     buffer.flush()
 
 

@@ -10,7 +10,13 @@ the layer the results were made from), the others are hidden under it:
 Filters → MAGIC → Show Next Result, or the eye icons, show each in turn.
 The group carries a parasite, so it is found again after renaming or
 reloading the XCF; the parasite is undoable, or GIMP would record its
-attachment as a step it "can't undo" and say so on every Ctrl+Z."""
+attachment as a step it "can't undo" and say so on every Ctrl+Z.
+
+On a layer with transparency (a cut-out object) a result is transparent
+where the object was, and there the layers below the source layer must
+show, not the object still on it. So the group also holds, under the
+results, a copy of the source layer with the edited area cut out, and the
+source layer is hidden; Undo shows it again."""
 
 from __future__ import annotations
 
@@ -25,12 +31,16 @@ from gi.repository import Gimp  # noqa: E402
 
 from magic_gimp_core.masks import binary_layer_mask  # noqa: E402
 from magic_gimp_core.naming import group_name, layer_name, next_run  # noqa: E402
+from magic_gimp_core.region import Box  # noqa: E402
+from magic_gimp_core.transparency import cut_out, shows_transparency  # noqa: E402
 
 from . import pixels  # noqa: E402
 from .remember import hide_object_overlay  # noqa: E402
 
 
 RESULTS_PARASITE = "magic-gimp-results"  # JSON: run, mode, preset, seed and the source layer's tattoo
+OUTSIDE_PARASITE = "magic-gimp-outside-the-edit"  # on the source layer's copy in a result group
+UNDOABLE_PERSISTENT = Gimp.PARASITE_PERSISTENT | Gimp.PARASITE_UNDOABLE
 
 
 def is_result_group(layer) -> bool:
@@ -52,6 +62,11 @@ def _record(group) -> dict:
     except (ValueError, TypeError, AttributeError):
         return {}
     return record if isinstance(record, dict) else {}
+
+
+def result_layers(group) -> list:
+    """The variants in a result group, top first (not the source layer's copy under them)."""
+    return [layer for layer in group.get_children() if layer.get_parasite(OUTSIDE_PARASITE) is None]
 
 
 def result_groups(layers, nested: bool = False):
@@ -145,8 +160,10 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
             shown_before.set_visible(False)
         record = {"run": run, "mode": place.mode, "preset": place.preset, "seed": place.seed,
                   "source_tattoo": source_layer.get_tattoo()}
-        group.attach_parasite(Gimp.Parasite.new(RESULTS_PARASITE, Gimp.PARASITE_PERSISTENT | Gimp.PARASITE_UNDOABLE,
+        group.attach_parasite(Gimp.Parasite.new(RESULTS_PARASITE, UNDOABLE_PERSISTENT,
                                                 json.dumps(record).encode("utf-8")))
+        if any(shows_transparency(layer, mask_bytes) for layer in layers):
+            _add_the_layer_outside_the_edit(image, group, source_layer, place, mask_bytes)
         made = []
         # Last variant first, each on top: the first is added last, and a Redo, which
         # selects each layer it adds again, leaves it selected as the run did.
@@ -155,7 +172,7 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
                                    place.width, place.height, layer_type, 100.0, Gimp.LayerMode.NORMAL)
             image.insert_layer(layer, group, 0)
             layer.set_offsets(place.x, place.y)
-            pixels.write_rgba(layer, place.width, place.height, layers[index])
+            pixels.write_rgba(layer, Box(0, 0, place.width, place.height), layers[index])
             mask = layer.create_mask(Gimp.AddMaskType.BLACK)
             layer.add_mask(mask)
             pixels.write_mask(mask, place.width, place.height, mask_bytes)
@@ -173,3 +190,17 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
         image.undo_group_end()
     Gimp.displays_flush()
     return group
+
+
+def _add_the_layer_outside_the_edit(image, group, source_layer, place: Placement, shown: bytes) -> None:
+    """Under the results in `group`: a copy of `source_layer` with the area the results
+    show (`shown`, the binary layer mask) cut out; the source layer itself is hidden."""
+    outside = source_layer.copy()
+    outside.set_name(f"{source_layer.get_name()} (outside the edit)")
+    image.insert_layer(outside, group, 0)
+    outside.attach_parasite(Gimp.Parasite.new(OUTSIDE_PARASITE, UNDOABLE_PERSISTENT, b"1"))
+    x, y = pixels.layer_offsets(source_layer)
+    box = Box(place.x - x, place.y - y, place.x - x + place.width, place.y - y + place.height)
+    pixels.write_rgba(outside, box, cut_out(pixels.read_rgba(outside, box), shown))
+    outside.update(box.left, box.top, box.width, box.height)
+    source_layer.set_visible(False)
