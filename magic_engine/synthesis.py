@@ -280,9 +280,13 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
                               object_coherence=config.object_coherence, final_reach=config.vote_reach,
                               copy_object=config.mode == "position", carry_change=carry_change)
 
+    # A level costs in proportion to its pixels (each is 4x the one below), so the time
+    # left is the time so far scaled by the pixels left over the pixels done.
+    level_pixels = [level.width * level.height for level in levels]
+
     def on_level(index, count):
         check_cancel(f"while refining level {index} of {count}")
-        eta = None if index == 1 else (time.perf_counter() - refine_started) / (index - 1) * (count - index + 1)
+        eta = (time.perf_counter() - refine_started) * sum(level_pixels[index:]) / sum(level_pixels[:index])
         report("refine", index - 1, count, {}, eta)
 
     alikes = look_alikes(objective, clf, coarse.photo)

@@ -274,6 +274,7 @@ def test_progress_counts_the_levels_and_cancel_stops_during_the_refinement(textu
     refine = [p for p in seen if p.phase == "refine"]
     levels = len(refine[-1:] and range(refine[-1].total))
     assert [p.step for p in refine] == list(range(levels)) + [levels] and levels >= 1
+    assert all(p.eta_s > 0 for p in refine[:-1])  # every finer level says how long the rest will take
 
     def cancel_in_refine():
         return bool(seen2) and seen2[-1].phase == "refine"

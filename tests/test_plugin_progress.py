@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from magic_gimp_core.progress import describe_event, format_seconds
+from magic_gimp_core.progress import JobEstimate, ProgressView, describe_event, format_seconds
 
 
 def progress(phase, step, total, eta=None, **extra):
@@ -56,3 +56,25 @@ def test_phases_without_their_own_estimate_count_down_the_servers():
     assert describe_event(progress("mask_net", 1, 2), job.left(200.0))[0].endswith("taking longer than measured")
     assert JobEstimate(None, 0.0).left(5.0) is None
     assert describe_event(progress("mask_net", 1, 2), None)[0] == "MAGIC: Learning the masks 1/2"
+
+
+def test_the_time_left_counts_down_between_events_and_the_bar_follows_the_clock():
+    view = ProgressView(JobEstimate(None, 0.0))
+    assert view.refresh(1.0) is None
+    view.restart(10.0)  # the engine starts 10 s after the upload
+    text, fraction = view.on_event(progress("synthesis", 30, 300, eta=90), 20.0)
+    assert text == "MAGIC: Synthesising 30/300, about 1 min 30 s left" and fraction == 10 / 100
+    text, fraction = view.refresh(50.0)  # no event for 30 s: the display still moves
+    assert text == "MAGIC: Synthesising 30/300, about 1 min 00 s left" and fraction == 40 / 100
+    # A finer level whose estimate is longer than the last one's: the bar does not move back.
+    text, fraction = view.on_event(progress("refine", 1, 3, eta=200), 60.0)
+    assert text.endswith("about 3 min 20 s left") and fraction == 40 / 100
+    assert view.refresh(310.0) == ("MAGIC: Adding full-resolution detail, level 1/3, taking longer than measured",
+                                   0.99)
+    assert view.on_event({"type": "heartbeat", "state": "running"}, 311.0) is None
+
+
+def test_without_any_estimate_the_bar_follows_the_phases():
+    view = ProgressView(JobEstimate(None, 0.0))
+    assert view.on_event(progress("mask_net", 100, 200), 5.0) == ("MAGIC: Learning the masks 100/200", 0.05)
+    assert view.on_event(progress("starting", 0, 0), 6.0) == ("MAGIC: starting the engine", None)

@@ -17,7 +17,7 @@ from magic_gimp_core.choices import job_params  # noqa: E402
 from magic_gimp_core.naming import resolve_seed  # noqa: E402
 from magic_gimp_core.notices import NOTICES_FILE, first_time, server_start_key  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
-from magic_gimp_core.progress import JobEstimate, describe_event  # noqa: E402
+from magic_gimp_core.progress import JobEstimate, ProgressView  # noqa: E402
 from magic_gimp_core.region import region_rule_from_hello  # noqa: E402
 from magic_gimp_core.server_job import JobRequest, JobRunner, connect  # noqa: E402
 from magic_gimp_core.settings import PluginSettings  # noqa: E402
@@ -54,7 +54,8 @@ class MagicRun:
         self.settings, self.interactive = settings, interactive
         self.progress = None
         self.client = None
-        self.estimate = JobEstimate(None, time.monotonic())
+        self.view = ProgressView(JobEstimate(None, time.monotonic()))
+        self.shown = None  # (text, fraction) last shown
 
     def tick(self) -> None:
         self.progress.tick()
@@ -82,8 +83,8 @@ class MagicRun:
             plan = plan_crop(layer.get_name(), width, height, inputs.source_mask, inputs.target_mask, inputs.boxes,
                              *region_rule_from_hello(hello))
             crop = plan.crop
-            self.estimate = JobEstimate(self._measured_seconds(crop.width, crop.height, params["preset"]),
-                                        time.monotonic())
+            self.view = ProgressView(JobEstimate(self._measured_seconds(crop.width, crop.height, params["preset"]),
+                                                 time.monotonic()))
             request = JobRequest(crop.width, crop.height, pixels.read_rgba(layer, crop), plan.source_mask,
                                  plan.target_mask, params)
             self.progress.show(f"MAGIC: sending {crop.width}x{crop.height} px", None)
@@ -143,16 +144,23 @@ class MagicRun:
 
         def tick():
             nonlocal cancel_sent_at
-            for event in runner.drain_events():
+            events = runner.drain_events()
+            for event in events:
+                now = time.monotonic()
                 if event.get("type") == "progress" and event.get("phase") == "starting":
-                    # The measured time counts from the engine's start, not from the upload or the queue.
-                    self.estimate = JobEstimate(self.estimate.seconds, time.monotonic())
-                shown = describe_event(event, self.estimate.left(time.monotonic()))
+                    self.view.restart(now)  # the measured time counts from the engine's start, not the upload
+                shown = self.view.on_event(event, now)
                 if shown is not None and cancel_sent_at is None:
                     self.progress.show(*shown)
+                    self.shown = shown
                 preview = event.get("preview")
                 if preview:
                     self.progress.preview(preview["width"], preview["height"], preview["rgb"])
+            if not events and cancel_sent_at is None:  # between events the time left still counts down
+                shown = self.view.refresh(time.monotonic())
+                if shown is not None and shown != self.shown:  # GIMP is asked only when something moved
+                    self.progress.show(*shown)
+                    self.shown = shown
             if self.progress.cancel_requested and cancel_sent_at is None:
                 runner.cancel()
                 cancel_sent_at = time.monotonic()

@@ -11,6 +11,8 @@ PHASE_SPANS = {"mask_net": (0.0, 0.1), "synthesis": (0.1, 0.9), "refine": (0.9, 
 PHASE_LABELS = {"mask_net": "Learning the masks", "synthesis": "Synthesising",
                 "refine": "Adding full-resolution detail, level"}
 PHASES_WITH_ESTIMATE = ("synthesis", "refine")
+TIME_BAR_MAX = 0.99  # the most a bar following the clock shows before the job ends
+BAR_STEPS = 200  # a bar following the clock moves in steps of 0.5 %: GIMP is asked only when it moves
 
 
 def format_seconds(seconds: float) -> str:
@@ -78,3 +80,49 @@ def describe_event(event: dict, fallback_left: Optional[float] = None) -> Option
     within = min(1.0, max(0.0, step / total))
     start, stop = PHASE_SPANS.get(phase, (0.0, 1.0))
     return text, start + (stop - start) * within
+
+
+class ProgressView:
+    """What the progress window shows, kept moving between the server's events
+    (a finer level can take minutes): the time left counts down from the last
+    estimate, and where the time left is known the bar is the share of the run
+    gone by, elapsed / (elapsed + left), so it moves with the clock, not with
+    phases of unequal length. The bar never moves back."""
+
+    def __init__(self, estimate: JobEstimate):
+        self.estimate = estimate  # the server's measured time for the job; its start is the engine's
+        self.last: Optional[dict] = None  # the last event shown, and when it arrived
+        self.arrived = 0.0
+        self.fraction = 0.0
+
+    def restart(self, now: float) -> None:
+        """The engine has started: the job's time counts from here."""
+        self.estimate = JobEstimate(self.estimate.seconds, now)
+
+    def on_event(self, event: dict, now: float) -> Optional[Tuple[str, Optional[float]]]:
+        """(text, fraction) for a new event, or None if it changes nothing shown."""
+        if describe_event(event) is None:
+            return None
+        self.last, self.arrived = event, now
+        return self.refresh(now)
+
+    def refresh(self, now: float) -> Optional[Tuple[str, Optional[float]]]:
+        """(text, fraction) for the last event, its time left counted down to `now`."""
+        if self.last is None:
+            return None
+        event = dict(self.last)
+        if event.get("eta_s") is not None:
+            event["eta_s"] = event["eta_s"] - (now - self.arrived)
+        fallback = self.estimate.left(now)
+        text, fraction = describe_event(event, fallback)
+        if fraction is None:
+            return text, None
+        left = event.get("eta_s") if event.get("phase") in PHASES_WITH_ESTIMATE else None
+        left = fallback if left is None else left
+        if left is not None:
+            elapsed = now - self.estimate.started
+            # Short of full while it runs: past its estimate a job is late, not done.
+            fraction = min(TIME_BAR_MAX, elapsed / max(1e-6, elapsed + max(0.0, left)))
+            fraction = round(fraction * BAR_STEPS) / BAR_STEPS
+        self.fraction = max(self.fraction, min(1.0, fraction))
+        return text, self.fraction
