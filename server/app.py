@@ -291,7 +291,7 @@ class Server:
         log.info("job %s queued at position %d (%dx%d, %s)", job.id, position, job.width, job.height, params)
         # The reply answers the request; "accepted" starts the job's event stream.
         self.outbox.put(job.id, {"type": "accepted", "job": job.id, "queue_position": position,
-                                 "params": params, "width": job.width, "height": job.height})
+                                 "params": params, "width": job.width, "height": job.height, **self._ahead(position)})
         return {"job": job.id, "queue_position": position}, []
 
     def _job(self, header) -> Job:
@@ -310,6 +310,32 @@ class Server:
         reply = self.estimates.estimate(width, height)
         reply["queue"] = self._queue_summary()
         return reply, []
+
+    def _seconds_left(self, job: Job):
+        """A job's time still to run: a running one's last estimate, else its preset's
+        measured time for its size (less what it has run); None if nothing is known."""
+        eta = job.progress.get("eta_s") if job.state == "running" else None
+        if eta is not None:
+            return eta
+        measured = self.estimates.estimate(job.width, job.height)["estimates"].get(job.params.get("preset"), {})
+        if measured.get("seconds") is None:
+            return None
+        ran = time.time() - job.started if job.state == "running" and job.started else 0.0
+        return max(0.0, measured["seconds"] - ran)
+
+    def _ahead(self, position: int) -> dict:
+        """What a job at queue `position` waits for: the jobs running and queued before
+        it, and the seconds until it starts (None where one of them has no estimate).
+        The workers share the jobs ahead, so it starts at once while one is free."""
+        running = [job for job in self.board.active() if job.state == "running"]
+        before = [job for job in (self.board.get(job_id) for job_id, place in self.board.queue_positions().items()
+                                  if place < position) if job is not None]
+        workers = max(1, len(self.engine.devices))
+        if len(running) + len(before) < workers:
+            return {"jobs_ahead": 0, "wait_s": 0.0}
+        lefts = [self._seconds_left(job) for job in running + before]
+        wait = None if any(left is None for left in lefts) else round(sum(lefts) / workers, 1)
+        return {"jobs_ahead": len(running) + len(before), "wait_s": wait}
 
     def _queue_summary(self) -> dict:
         return {"queued": len(self.board.queue_positions()),
@@ -375,7 +401,8 @@ class Server:
         for job_id, position in positions.items():
             if self._last_positions.get(job_id) != position:
                 header = {"type": "progress", "job": job_id, "phase": "queued", "step": 0, "total": 0,
-                          "eta_s": None, "elapsed_s": 0.0, "queue_position": position, "losses": {}}
+                          "eta_s": None, "elapsed_s": 0.0, "queue_position": position, "losses": {},
+                          **self._ahead(position)}
                 for identity in list(self.watchers.get(job_id, ())):
                     self._send(identity, header)
         self._last_positions = positions

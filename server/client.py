@@ -101,7 +101,8 @@ class ProgressLine:
     def __call__(self, event: dict) -> None:
         kind = event["type"]
         if kind == "progress" and event.get("phase") == "queued" or kind == "accepted":
-            text = f"queued, position {event.get('queue_position')}"
+            ahead, wait = event.get("jobs_ahead", event.get("queue_position")), event.get("wait_s")
+            text = f"queued, {ahead} job(s) ahead" + (f", starts in about {wait:.0f} s" if wait else "")
         elif kind == "progress" and event.get("total"):
             fraction = event["step"] / event["total"]
             bar = "#" * int(24 * fraction) + "-" * (24 - int(24 * fraction))

@@ -21,11 +21,24 @@ def test_synthesis_steps_fill_the_bar_after_the_mask_net():
     assert describe_event(progress("refine", 2, 2))[1] == 1.0
 
 
-def test_waiting_states_pulse():
-    assert describe_event({"type": "accepted", "queue_position": 2}) == ("MAGIC: queued (position 2)", None)
-    assert describe_event(progress("queued", 0, 0, queue_position=3)) == (
-        "MAGIC: waiting for other jobs (position 3)", None)
+def test_waiting_states_pulse_and_say_how_many_jobs_are_ahead():
+    assert describe_event({"type": "accepted", "queue_position": 0, "jobs_ahead": 1, "wait_s": None}) == (
+        "MAGIC: waiting for 1 job ahead", None)
+    assert describe_event({"type": "accepted", "queue_position": 2}) == ("MAGIC: waiting for 2 jobs ahead", None)
+    assert describe_event(progress("queued", 0, 0, queue_position=0, jobs_ahead=2, wait_s=65)) == (
+        "MAGIC: waiting for 2 jobs ahead, about 1 min 05 s until this one starts", None)
+    assert describe_event(progress("queued", 0, 0, queue_position=0, jobs_ahead=2, wait_s=65), 30) == (
+        "MAGIC: waiting for 2 jobs ahead, about 1 min 35 s left", None)
+    assert describe_event({"type": "accepted", "queue_position": 0, "jobs_ahead": 0, "wait_s": 0.0}, 88) == (
+        "MAGIC: starting, about 1 min 28 s left", None)
     assert describe_event(progress("starting", 0, 0)) == ("MAGIC: starting the engine", None)
+
+
+def test_a_waiting_job_counts_down_the_wait_and_keeps_its_own_time_whole():
+    view = ProgressView(JobEstimate(60.0, 0.0))
+    assert view.on_event({"type": "accepted", "queue_position": 0, "jobs_ahead": 1, "wait_s": 90.0}, 0.0) == (
+        "MAGIC: waiting for 1 job ahead, about 2 min 30 s left", None)
+    assert view.refresh(30.0) == ("MAGIC: waiting for 1 job ahead, about 2 min 00 s left", None)
 
 
 def test_unknown_phases_still_show_their_steps():

@@ -110,6 +110,10 @@ def test_queued_jobs_report_their_position(client):
     accepted = [next(e for e in _events_until(client, job, "accepted") if e["type"] == "accepted")
                 for job in jobs]
     assert [e["queue_position"] for e in accepted] == [0, 1, 2]
+    assert [e["jobs_ahead"] for e in accepted] == [1, 2, 3]  # the running blocker counts too
+    waits = [e["wait_s"] for e in accepted]  # null while a job ahead has no estimate yet
+    known = [w for w in waits if w is not None]
+    assert known == sorted(known) and all(w >= 0 for w in known), waits
     assert [client.status(job)["queue_position"] for job in jobs] == [0, 1, 2]
 
     client.cancel(blocker)

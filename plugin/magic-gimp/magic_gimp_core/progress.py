@@ -50,6 +50,23 @@ class JobEstimate:
         return self.seconds - (now - self.started)
 
 
+def is_waiting(event: dict) -> bool:
+    """Whether `event` says the job waits for others ahead of it."""
+    waiting = event.get("type") == "accepted" or (event.get("type") == "progress" and event.get("phase") == "queued")
+    return waiting and bool(event.get("jobs_ahead", event.get("queue_position")))
+
+
+def waiting_text(ahead: int, wait: Optional[float], own: Optional[float]) -> str:
+    """"waiting for 2 jobs ahead, about 3 min 10 s left": the wait and the job's own
+    time together where both are known, else what is known."""
+    text = f"MAGIC: waiting for {ahead} job{'s' if ahead != 1 else ''} ahead"
+    if wait is None:
+        return text
+    if own is None:
+        return f"{text}, about {format_seconds(max(0.0, wait))} until this one starts"
+    return f"{text}{time_left_text(max(0.0, wait) + own)}"
+
+
 def describe_event(event: dict, fallback_left: Optional[float] = None) -> Optional[Tuple[str, Optional[float]]]:
     """(text, fraction 0..1 or None for "unknown, pulse") for an event that
     should change the progress display; None for events that should not
@@ -57,17 +74,14 @@ def describe_event(event: dict, fallback_left: Optional[float] = None) -> Option
     own estimate (JobEstimate), shown where the event has no estimate."""
     kind = event.get("type")
     extra = time_left_text(fallback_left)
-    if kind == "accepted":
-        position = event.get("queue_position")
-        if position:
-            return f"MAGIC: queued (position {position})", None
-        return f"MAGIC: starting{extra}", None
+    phase = event.get("phase") or ""
+    if kind == "accepted" or (kind == "progress" and phase == "queued"):
+        ahead = event.get("jobs_ahead", event.get("queue_position"))  # a server before jobs_ahead: the queue only
+        if ahead:
+            return waiting_text(ahead, event.get("wait_s"), fallback_left), None
+        return (f"MAGIC: starting{extra}" if kind == "accepted" else "MAGIC: queued"), None
     if kind != "progress":
         return None
-    phase = event.get("phase") or ""
-    if phase == "queued":
-        position = event.get("queue_position")
-        return (f"MAGIC: waiting for other jobs (position {position})" if position else "MAGIC: queued"), None
     if phase == "starting":
         return f"MAGIC: starting the engine{extra}", None
     step, total = event.get("step") or 0, event.get("total") or 0
@@ -111,9 +125,11 @@ class ProgressView:
         if self.last is None:
             return None
         event = dict(self.last)
-        if event.get("eta_s") is not None:
-            event["eta_s"] = event["eta_s"] - (now - self.arrived)
-        fallback = self.estimate.left(now)
+        for counted_down in ("eta_s", "wait_s"):
+            if event.get(counted_down) is not None:
+                event[counted_down] = event[counted_down] - (now - self.arrived)
+        # A job waiting for others has not started: all of its own time is still ahead.
+        fallback = self.estimate.seconds if is_waiting(event) else self.estimate.left(now)
         text, fraction = describe_event(event, fallback)
         if fraction is None:
             return text, None
