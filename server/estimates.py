@@ -6,9 +6,10 @@ job of that preset, or else a probe (the preset's real engine for a few
 steps on a small synthetic photo, see magic_engine.estimate). Probes are
 asked for by `estimate` and run by the device's worker only while it has
 no job, one preset at a time, so they never delay a job by more than one
-probe (seconds). Samples are kept in <spool>/timings.json for the next
-start, under a key naming the engine version, classifier and device, so a
-new GPU or engine is measured afresh.
+probe (seconds). A finished job more than REMEASURE_RATIO off its figure
+has the device's other presets measured again. Samples are kept in
+<spool>/timings.json for the next start, under a key naming the engine
+version, classifier and device, so a new GPU or engine is measured afresh.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from magic_engine.estimate import CostSample, predict_seconds
 log = logging.getLogger(__name__)
 
 TIMINGS_FILE = "timings.json"
+# A finished job that took this many times more or less than its preset's figure said:
+# the machine is not as it was when the figures were taken (a probe that ran while
+# something else loaded it), so the device's other presets are measured again.
+REMEASURE_RATIO = 2.0
 
 
 class Estimates:
@@ -84,10 +89,28 @@ class Estimates:
             return
         try:
             sample = CostSample.from_report(report)
+            predicted = self._predicted(device, preset, report)
+            took = float(report["total_seconds"])
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("job report without timings (%s); estimate not updated", exc)
             return
+        if predicted is not None and max(took / predicted, predicted / max(took, 1e-6)) > REMEASURE_RATIO:
+            others = [other for other in self.presets if other != preset]
+            log.info("a %s job took %.0f s where %.0f s were expected; measuring %s again", preset, took,
+                     predicted, ", ".join(others))
+            with self.lock:
+                self.wanted[device] = [p for p in self.wanted[device] if p not in others] + others
         self._store(device, preset, sample, "job")
+
+    def _predicted(self, device: str, preset: str, report: dict):
+        """Seconds the filed figure of `preset` gave for the job `report` describes (None if none)."""
+        with self.lock:
+            entry = self.samples.get(self.keys[device], {}).get(preset)
+        if entry is None:
+            return None
+        _, _, width, height = report["region"]["box"]
+        config = self.make_config(preset).replace(variants=int(report["config"]["variants"]))
+        return max(1e-6, predict_seconds(CostSample.from_dict(entry["sample"]), config, int(width), int(height)))
 
     def next_probe(self, device: str):
         """The preset this device's idle worker should probe next, or None."""

@@ -104,6 +104,28 @@ def test_a_failed_probe_is_not_retried_and_ends_the_measuring(tmp_path):
     assert reply["estimates"]["paper"]["basis"] == "probe"
 
 
+def test_a_job_far_off_its_figure_has_the_other_presets_measured_again(tmp_path):
+    from magic_server.estimates import Estimates
+
+    book = Estimates(tmp_path, ["cpu"], lambda device: "key", lambda preset: make_config(preset),
+                     ["preview", "standard", "paper"])
+    for preset in ("preview", "standard", "paper"):  # probes taken while something else loaded the machine
+        book.record_probe("cpu", preset, CostSample(3, 1.0, 0.5, 1.0, 10_000))
+    figure = book.estimate(100, 100)["estimates"]["preview"]["seconds"]  # 1 + 300 x 0.5 + 1 = 152 s
+    report = {"config": {"variants": 3}, "region": {"box": [0, 0, 100, 100]}, "start_seconds": 0.5,
+              "mask_net_seconds": 0.5, "seconds_per_step": 0.1, "refine": {"seconds": 1.0}}
+    book.record_job("cpu", {"preset": "preview"}, dict(report, total_seconds=0.6 * figure))  # within 2x
+    assert book.next_probe("cpu") is None
+    book.record_job("cpu", {"preset": "preview"}, dict(report, total_seconds=32.0))  # 32 s against 32 s: fine
+    assert book.next_probe("cpu") is None
+    book.record_probe("cpu", "preview", CostSample(3, 1.0, 0.5, 1.0, 10_000))
+    book.record_job("cpu", {"preset": "preview"}, dict(report, total_seconds=32.0))  # 152 s said, 32 s taken
+    assert book.next_probe("cpu") == "standard"
+    book.record_probe("cpu", "standard", CostSample(3, 1.0, 0.1, 1.0, 10_000))
+    assert book.next_probe("cpu") == "paper"
+    assert book.estimate(100, 100)["estimates"]["preview"] == {"seconds": 32.0, "basis": "job", "variants": 3}
+
+
 @pytest.mark.slow
 def test_a_job_never_waits_for_a_probe(server_factory):
     server = server_factory()
