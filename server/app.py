@@ -280,6 +280,7 @@ class Server:
         job = Job(id=new_job_id(), width=request.width, height=request.height, params=params,
                   cancel_if_silent_s=request.cancel_if_silent_s, owner=identity)
         inputs = {"image": request.image, "source_mask": request.source_mask, "target_mask": request.target_mask}
+        ahead = self._ahead(len(self.board.queue_positions()))  # before a worker can take the job
         try:
             position = self.board.add(job, inputs)
         except QueueFull as exc:
@@ -291,7 +292,7 @@ class Server:
         log.info("job %s queued at position %d (%dx%d, %s)", job.id, position, job.width, job.height, params)
         # The reply answers the request; "accepted" starts the job's event stream.
         self.outbox.put(job.id, {"type": "accepted", "job": job.id, "queue_position": position,
-                                 "params": params, "width": job.width, "height": job.height, **self._ahead(position)})
+                                 "params": params, "width": job.width, "height": job.height, **ahead})
         return {"job": job.id, "queue_position": position}, []
 
     def _job(self, header) -> Job:
@@ -316,12 +317,12 @@ class Server:
         measured time for its size (less what it has run); None if nothing is known."""
         eta = job.progress.get("eta_s") if job.state == "running" else None
         if eta is not None:
-            return eta
-        measured = self.estimates.estimate(job.width, job.height)["estimates"].get(job.params.get("preset"), {})
-        if measured.get("seconds") is None:
+            return max(0.0, eta - (time.monotonic() - job.progress.get("at", time.monotonic())))
+        measured = self.estimates.seconds(job.params.get("preset"), job.width, job.height)
+        if measured is None:
             return None
         ran = time.time() - job.started if job.state == "running" and job.started else 0.0
-        return max(0.0, measured["seconds"] - ran)
+        return max(0.0, measured - ran)
 
     def _ahead(self, position: int) -> dict:
         """What a job at queue `position` waits for: the jobs running and queued before

@@ -131,6 +131,16 @@ class Estimates:
             self.failed[device].add(preset)
 
     # --- estimates out -------------------------------------------------------
+    def seconds(self, preset: str, width: int, height: int):
+        """The first device's figure for a default job of `preset` on a width x height
+        region, or None; unlike `estimate`, never asks for a probe."""
+        device = self.devices[0]
+        with self.lock:
+            entry = self.samples.get(self.keys[device], {}).get(preset)
+        if entry is None or preset not in self.presets:
+            return None
+        return predict_seconds(CostSample.from_dict(entry["sample"]), self.make_config(preset), width, height)
+
     def estimate(self, width: int, height: int) -> dict:
         """preset -> {"seconds", "basis", "variants"} for a width x height
         region on the first device (where an idle server runs the next job);

@@ -42,7 +42,7 @@ class ProgressReporter:
     def __call__(self, p) -> None:
         now = time.monotonic()
         eta = None if p.eta_s is None else round(p.eta_s, 2)
-        self.job.progress = {"phase": p.phase, "step": p.step, "total": p.total, "eta_s": eta}
+        self.job.progress = {"phase": p.phase, "step": p.step, "total": p.total, "eta_s": eta, "at": now}
         preview_due = p.preview is not None and now - self.last_preview >= self.preview_interval
         if not (preview_due or p.step >= p.total or now - self.last_sent >= self.interval):
             return

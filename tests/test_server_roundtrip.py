@@ -48,6 +48,7 @@ def test_full_round_trip_with_progress(client):
 
     kinds = [e["type"] for e in events]
     assert kinds[0] == "accepted" and kinds[-1] == "done"
+    assert (events[0]["jobs_ahead"], events[0]["wait_s"]) == (0, 0.0)  # an idle server: nothing ahead, not itself
     progress = [e for e in events if e["type"] == "progress" and e["phase"] == "synthesis"]
     assert progress, kinds
     assert progress[-1]["step"] == progress[-1]["total"] == 12

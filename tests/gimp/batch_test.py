@@ -376,8 +376,18 @@ def test_cut_out_layer():
             check(status == Gimp.PDBStatusType.SUCCESS, f"Show Next Result failed: {error}")
             check(children[-1].get_visible() and sum(c.get_visible() for c in children[:VARIANTS]) == 1,
                   f"Show Next Result on a cut-out run: visible {[c.get_visible() for c in children]}")
+        # A second run: its group holds a shown copy too, or the layer would vanish outside the edit.
+        status, error, again = call_magic(image, photo, mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED + 1)
+        check(status == Gimp.PDBStatusType.SUCCESS, f"a second run on the cut-out layer failed: {error}")
+        outside = again.get_children()[-1]
+        check(outside.get_name().startswith("Photo (outside the edit)") and outside.get_visible()
+              and not group.get_visible(),
+              f"the second run's group holds {[(c.get_name(), c.get_visible()) for c in again.get_children()]}")
+        again_after = composite(image)
+        check(np.array_equal(again_after[elsewhere], before[elsewhere]),
+              "after a second run the image changed outside the object's old and new place")
         print(f"OK cut-out layer: the background shows where the object was, {VARIANTS} results over the "
-              f"layer's copy with the edited area cut out, the layer itself hidden")
+              f"layer's copy with the edited area cut out, the layer itself hidden; a second run keeps it so")
     finally:
         image.delete()
     stage("cut-out layer: transparency kept", t)

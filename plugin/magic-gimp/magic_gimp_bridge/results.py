@@ -69,6 +69,10 @@ def result_layers(group) -> list:
     return [layer for layer in group.get_children() if layer.get_parasite(OUTSIDE_PARASITE) is None]
 
 
+def _holds_the_layer_outside(group) -> bool:
+    return any(layer.get_parasite(OUTSIDE_PARASITE) is not None for layer in group.get_children())
+
+
 def result_groups(layers, nested: bool = False):
     """The result groups among `layers` (image.get_layers()) and inside their groups, top
     first; with `nested`, also those a designer dragged into a result group."""
@@ -154,15 +158,17 @@ def insert_results(image, source_layer, place: Placement, layers: List[bytes], e
     try:
         run = run_number(image)
         group = Gimp.GroupLayer.new(image, group_name(run, place.mode, place.preset, place.seed))
-        position, earlier = stack_position(image, source_layer)
+        position, shown_earlier = stack_position(image, source_layer)
         image.insert_layer(group, source_layer.get_parent(), position)
-        for shown_before in earlier:  # only the new run shows: an older one's object elsewhere would show too
+        for shown_before in shown_earlier:  # only the new run shows: an older one's object elsewhere would show too
             shown_before.set_visible(False)
         record = {"run": run, "mode": place.mode, "preset": place.preset, "seed": place.seed,
                   "source_tattoo": source_layer.get_tattoo()}
         group.attach_parasite(Gimp.Parasite.new(RESULTS_PARASITE, UNDOABLE_PERSISTENT,
                                                 json.dumps(record).encode("utf-8")))
-        if any(shows_transparency(layer, mask_bytes) for layer in layers):
+        # An earlier run may have hidden the source layer: its copy keeps the layer shown outside the edit.
+        if any(shows_transparency(layer, mask_bytes) for layer in layers) or \
+                any(_holds_the_layer_outside(earlier) for earlier in shown_earlier):
             _add_the_layer_outside_the_edit(image, group, source_layer, place, mask_bytes)
         made = []
         # Last variant first, each on top: the first is added last, and a Redo, which
@@ -196,6 +202,7 @@ def _add_the_layer_outside_the_edit(image, group, source_layer, place: Placement
     """Under the results in `group`: a copy of `source_layer` with the area the results
     show (`shown`, the binary layer mask) cut out; the source layer itself is hidden."""
     outside = source_layer.copy()
+    outside.set_visible(True)  # the source may be hidden by an earlier run; a copy keeps that
     outside.set_name(f"{source_layer.get_name()} (outside the edit)")
     image.insert_layer(outside, group, 0)
     outside.attach_parasite(Gimp.Parasite.new(OUTSIDE_PARASITE, UNDOABLE_PERSISTENT, b"1"))
