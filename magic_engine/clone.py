@@ -31,7 +31,7 @@ CLONE_SEARCH = 3  # per direction, look up to this many times farther than the f
 HEAL_RING = 2  # px of ring around the hole whose difference to the copy corrects its tone...
 HEAL_GAP = 2  # ...starting this far out: right at the hole the removed object's glow still lights the photo
 HEAL_MAX = 0.12  # a ring pixel whose difference is this far from the ring's median (mean over RGB) is structure
-HEAL_ALONG = 4  # px: the ring's differences are averaged this far along it first, so a grain is not healed in
+HEAL_ALONG = 4  # px: box radius over which the ring's differences are averaged first (no grain healed in)
 
 
 def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
