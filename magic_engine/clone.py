@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from .masks import box_blur, dilate
+from .masks import dilate, masked_mean
 from .patches import RADIUS
 from .smooth import membrane_fill, smooth_fill
 
@@ -103,8 +103,7 @@ def healed_clone(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor,
     if ring.any():  # else the hole's surroundings are all within the gap: nothing to take a tone from
         typical = difference[:, ring].median(1).values[:, None, None]
         tone = ring & ((difference - typical).abs().mean(0) <= HEAL_MAX)
-        share = box_blur(tone.float(), HEAL_ALONG).clamp_min(1e-6)
-        along = torch.stack([box_blur(channel * tone, HEAL_ALONG) for channel in difference]) / share
-        offset = membrane_fill(torch.where(tone[None], along, offset), tone, dilate(hole, HEAL_GAP + HEAL_RING))
+        averaged = masked_mean(difference, tone, HEAL_ALONG)
+        offset = membrane_fill(torch.where(tone[None], averaged, offset), tone, dilate(hole, HEAL_GAP + HEAL_RING))
     out = torch.where(hole[None] & supplied[None], (copied + offset).clamp(0, 1), context)
     return smooth_fill(out, ~hole | supplied)

@@ -24,7 +24,7 @@ import math
 import torch
 
 from .smooth import smooth_fill
-from .masks import box_blur, dilate, erode
+from .masks import dilate, erode, masked_mean
 from .region import blend_weights
 from .warp import variant_spread, warp_coordinates
 
@@ -36,12 +36,6 @@ FADE_SHARE = 0.05  # the band's width: this share of the square root of the targ
 THIN_SHARE = 1 / 3  # ...and at most this share of the target's thickness
 
 
-def _side_mean(image: torch.Tensor, side: torch.Tensor, radius: int) -> torch.Tensor:
-    """(C, h, w) mean of `image` over the `side` pixels within `radius` (0 where there are none)."""
-    count = box_blur(side.float(), radius).clamp_min(1e-6)
-    return torch.stack([box_blur(channel * side, radius) for channel in image]) / count
-
-
 def outline_looseness(photo: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
     """(h, w) float in [0, 1] over the region: 1 near stretches of the source's outline
     that run through background (the photo alike across it), 0 near stretches that
@@ -50,11 +44,11 @@ def outline_looseness(photo: torch.Tensor, source: torch.Tensor) -> torch.Tensor
     outline = source & ~erode(source, 1)
     if not outline.any() or source.all():
         return torch.zeros(source.shape, device=photo.device)
-    inside = _side_mean(photo, source & ~erode(source, SIDE), SIDE)
-    outside = _side_mean(photo, dilate(source, SIDE) & ~source, SIDE)
+    inside = masked_mean(photo, source & ~erode(source, SIDE), SIDE)
+    outside = masked_mean(photo, dilate(source, SIDE) & ~source, SIDE)
     across = (inside - outside).abs().mean(0)
     loose = ((TIGHT_TONE - across) / (TIGHT_TONE - LOOSE_TONE)).clamp(0, 1) * outline
-    along = _side_mean(loose[None], outline, 2 * SIDE)[0]
+    along = masked_mean(loose[None], outline, 2 * SIDE)[0]
     return smooth_fill(torch.where(outline, along, 0.0)[None], outline)[0]
 
 

@@ -52,3 +52,10 @@ def box_blur(image: torch.Tensor, radius: int) -> torch.Tensor:
     x = F.avg_pool2d(x, (1, 2 * radius + 1), stride=1)
     x = F.avg_pool2d(x, (2 * radius + 1, 1), stride=1)
     return x[0, 0]
+
+
+def masked_mean(image: torch.Tensor, where: torch.Tensor, radius: int) -> torch.Tensor:
+    """(C, h, w) mean of `image` over the `where` pixels (bool (h, w)) within a box of
+    `radius` around each pixel (0 where there are none)."""
+    count = box_blur(where.float(), radius).clamp_min(1e-6)
+    return torch.stack([box_blur(channel * where, radius) for channel in image]) / count
