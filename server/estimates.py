@@ -104,13 +104,18 @@ class Estimates:
 
     def _predicted(self, device: str, preset: str, report: dict):
         """Seconds the filed figure of `preset` gave for the job `report` describes (None if none)."""
-        with self.lock:
-            entry = self.samples.get(self.keys[device], {}).get(preset)
-        if entry is None:
-            return None
         _, _, width, height = report["region"]["box"]
         config = self.make_config(preset).replace(variants=int(report["config"]["variants"]))
-        return max(1e-6, predict_seconds(CostSample.from_dict(entry["sample"]), config, int(width), int(height)))
+        predicted = self._figure(device, preset, config, int(width), int(height))
+        return None if predicted is None else max(1e-6, predicted)
+
+    def _figure(self, device: str, preset: str, config, width: int, height: int):
+        """Seconds `device`'s filed sample of `preset` gives for `config` on a width x height
+        region, or None where none is filed."""
+        with self.lock:
+            entry = self.samples.get(self.keys[device], {}).get(preset)
+        return None if entry is None else predict_seconds(CostSample.from_dict(entry["sample"]), config, width,
+                                                          height)
 
     def next_probe(self, device: str):
         """The preset this device's idle worker should probe next, or None."""
@@ -134,12 +139,9 @@ class Estimates:
     def seconds(self, preset: str, width: int, height: int):
         """The first device's figure for a default job of `preset` on a width x height
         region, or None; unlike `estimate`, never asks for a probe."""
-        device = self.devices[0]
-        with self.lock:
-            entry = self.samples.get(self.keys[device], {}).get(preset)
-        if entry is None or preset not in self.presets:
+        if preset not in self.presets:
             return None
-        return predict_seconds(CostSample.from_dict(entry["sample"]), self.make_config(preset), width, height)
+        return self._figure(self.devices[0], preset, self.make_config(preset), width, height)
 
     def estimate(self, width: int, height: int) -> dict:
         """preset -> {"seconds", "basis", "variants"} for a width x height

@@ -64,13 +64,18 @@ def _record(group) -> dict:
     return record if isinstance(record, dict) else {}
 
 
+def _is_the_layer_outside(layer) -> bool:
+    """Whether `layer` is the source layer's copy under a result group's variants."""
+    return layer.get_parasite(OUTSIDE_PARASITE) is not None
+
+
 def result_layers(group) -> list:
     """The variants in a result group, top first (not the source layer's copy under them)."""
-    return [layer for layer in group.get_children() if layer.get_parasite(OUTSIDE_PARASITE) is None]
+    return [layer for layer in group.get_children() if not _is_the_layer_outside(layer)]
 
 
 def _holds_the_layer_outside(group) -> bool:
-    return any(layer.get_parasite(OUTSIDE_PARASITE) is not None for layer in group.get_children())
+    return any(_is_the_layer_outside(layer) for layer in group.get_children())
 
 
 def result_groups(layers, nested: bool = False):

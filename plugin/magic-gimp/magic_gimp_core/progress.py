@@ -50,10 +50,18 @@ class JobEstimate:
         return self.seconds - (now - self.started)
 
 
+def _about_the_queue(event: dict) -> bool:
+    """Whether `event` says where the job stands in the queue (its acceptance, or a move in the queue)."""
+    return event.get("type") == "accepted" or (event.get("type") == "progress" and event.get("phase") == "queued")
+
+
+def _jobs_ahead(event: dict):
+    return event.get("jobs_ahead", event.get("queue_position"))  # a server before jobs_ahead: the queue only
+
+
 def is_waiting(event: dict) -> bool:
     """Whether `event` says the job waits for others ahead of it."""
-    waiting = event.get("type") == "accepted" or (event.get("type") == "progress" and event.get("phase") == "queued")
-    return waiting and bool(event.get("jobs_ahead", event.get("queue_position")))
+    return _about_the_queue(event) and bool(_jobs_ahead(event))
 
 
 def waiting_text(ahead: int, wait: Optional[float], own: Optional[float]) -> str:
@@ -75,10 +83,9 @@ def describe_event(event: dict, fallback_left: Optional[float] = None) -> Option
     kind = event.get("type")
     extra = time_left_text(fallback_left)
     phase = event.get("phase") or ""
-    if kind == "accepted" or (kind == "progress" and phase == "queued"):
-        ahead = event.get("jobs_ahead", event.get("queue_position"))  # a server before jobs_ahead: the queue only
-        if ahead:
-            return waiting_text(ahead, event.get("wait_s"), fallback_left), None
+    if _about_the_queue(event):
+        if is_waiting(event):
+            return waiting_text(_jobs_ahead(event), event.get("wait_s"), fallback_left), None
         return (f"MAGIC: starting{extra}" if kind == "accepted" else "MAGIC: queued"), None
     if kind != "progress":
         return None
