@@ -33,10 +33,9 @@ from .transparency import keep_transparency
 
 _PREVIEW_SIDE = 160
 REFINE_SECONDS_PER_PIXEL_ROUND = 5e-7  # a 2-core CPU's rate; only used without a copy start to learn it from
-# A refinement round costs this share of a hole-fill round per pixel, the
-# fill's time divided by its frame's size (see _refine_estimate; fitted on the
-# five evaluation cases, 2026-12-03).
-FILL_TO_REFINE = 0.28
+# A refinement round costs this share of a hole-fill round per pixel (see
+# _refine_estimate; fitted on eight evaluation cases cropped to their region, 2026-12-06).
+FILL_TO_REFINE = 0.08
 
 
 @dataclass
@@ -231,7 +230,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     start_images = None if carry_change else x.detach().clone()  # what the results carry instead
     x.requires_grad_(True)
     optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
-    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds, surroundings)
+    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds)
 
     # Phase 2: optimise the pixels of x' inside the edit area; the rest stays the photo.
     clock.begin_phase()
@@ -344,16 +343,18 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
 
 
 def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config: MagicConfig,
-                     start_seconds: float, surroundings: Surroundings | None) -> float:
+                     start_seconds: float) -> float:
     """Seconds the refinement will take, for the progress estimate before it starts.
 
     The refinement and the copy start's hole fill are the same work, rounds of
     search and vote over edited pixels, so the start's measured cost per
-    pixel-round carries over; other starts assume REFINE_SECONDS_PER_PIXEL_ROUND.
-    The start's time is divided by how many times larger than the region
-    the fill's frame (`surroundings`) was: not exact (the fill's cost does not grow
-    in proportion), but with FILL_TO_REFINE it predicted the five evaluation
-    cases' refinement within 0.86x..1.22x (2026-12-03).
+    hole pixel-round carries over; other starts assume REFINE_SECONDS_PER_PIXEL_ROUND.
+    The fill's cost grows with the hole, not with the frame of surroundings it
+    searches, so a crop that is just the region (what the plug-in
+    sends) and a whole photo are estimated alike. With FILL_TO_REFINE it
+    predicted the refinement of eight cases sent as the plug-in sends them
+    within 0.76x..1.15x and the 4 MP photo whole at 1.40x (2026-12-06); a
+    shape case, whose refinement does more per pixel, at 0.40x (2 s of 36).
     The report gives the estimate beside the measured time.
     """
     edited = float(native.free.sum())
@@ -361,6 +362,5 @@ def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config:
     rate = REFINE_SECONDS_PER_PIXEL_ROUND
     if config.init == "copy" and start_seconds > 0:
         fill_rounds = config.variants * FILL_ITERATIONS * max(1.0, float(coarse.free.sum()))
-        frame_share = 1.0 if surroundings is None else surroundings.photo[0].numel() / coarse.free.numel()
-        rate = FILL_TO_REFINE * start_seconds / frame_share / fill_rounds
+        rate = FILL_TO_REFINE * start_seconds / fill_rounds
     return rate * rounds
