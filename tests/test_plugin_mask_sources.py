@@ -120,6 +120,16 @@ def test_dialog_texts():
     assert preflight.preset_label("standard", None, False) == "Standard (5x the steps)"
     assert preflight.preset_label("paper", {"seconds": None, "basis": "failed", "variants": 5}, False) == \
         "Paper (official schedule): no estimate (measuring it failed), 5 results"
+    regions = {"usual": (2464, 1577), "tight": (788, 608)}
+    estimates = {"usual": {"estimates": {"preview": {"seconds": 400}, "standard": {"seconds": 90}}},
+                 "tight": {"estimates": {"preview": {"seconds": 70}, "standard": {"seconds": 30}}}}
+    assert preflight.area_hint("usual", "preview", estimates, regions) == (
+        "This takes a while. The tight area (788×608 px) would take about 1 min 10 s, with less of the photo "
+        "around the edit to fill the hole from.")
+    assert preflight.area_hint("usual", "standard", estimates, regions) == ""  # not long
+    assert preflight.area_hint("tight", "preview", estimates, regions) == ""  # already chosen
+    assert preflight.area_hint("usual", "preview", estimates, dict(regions, tight=(2464, 1577))) == ""  # no smaller
+    assert preflight.area_hint("usual", "paper", estimates, regions) == ""  # not measured
     hello = {"devices": [{"name": "cpu", "description": "CPU (2 threads)"}], "queue": {"queued": 1, "running": 1}}
     assert preflight.server_line("running", hello) == "Server: running on CPU (2 threads); 2 job(s) ahead of this one."
     assert "starting it now" in preflight.server_line("starting")

@@ -65,3 +65,19 @@ def test_box_helpers():
     a, b = Box(0, 0, 10, 10), Box(5, 5, 20, 20)
     assert a.union(b) == Box(0, 0, 20, 20)
     assert (b.width, b.height) == (15, 15)
+
+
+def test_a_tight_area_sends_less_of_a_large_photo_and_still_the_whole_edit():
+    from magic_gimp_core.choices import area_rule
+
+    rule = (0.25, 16, 16)
+    source, target = Box(900, 500, 1500, 1000), Box(1000, 480, 1600, 980)  # an edit 700 px across
+    usual = context_region(source, target, 2464, 1577, *area_rule(rule, "usual")[:2])
+    tight = context_region(source, target, 2464, 1577, *area_rule(rule, "tight")[:2])
+    assert usual == Box(725, 305, 1775, 1175)  # 175 px around the edit
+    assert tight == Box(856, 436, 1644, 1044)  # 44 px around it: under half the pixels
+    assert tight.width * tight.height < 0.55 * usual.width * usual.height
+    small = context_region(Box(10, 10, 30, 30), Box(40, 10, 60, 30), 200, 200, *area_rule(rule, "tight")[:2])
+    assert small == Box(0, 0, 76, 46)  # a small edit keeps at least 16 px around it
+    with pytest.raises(ValueError, match="unknown area 'wide'"):
+        area_rule(rule, "wide")

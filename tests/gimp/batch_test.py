@@ -45,6 +45,9 @@ CROP_X, CROP_Y, CROP_W, CROP_H = LAYER_X + 23, LAYER_Y + 13, 100, 80
 # target: source (40,30)-(60,50) and target (90,60)-(110,80) in layer
 # coordinates; union (40,30)-(110,80), long side 70 -> margin 18; crop
 # (22,12)-(128,98) -> 106x86 at image (52,32).
+# The tight area keeps a quarter of the margin, still at least 16 px: 16 here ->
+# crop (24,14)-(122,92) -> 98x78 at image (54,34).
+TIGHT_CROP = (LAYER_X + 24, LAYER_Y + 14, 98, 78)
 MOVE_BY = (50, 30)
 MOVED_CROP = (LAYER_X + 22, LAYER_Y + 12, 106, 86)
 
@@ -393,6 +396,22 @@ def test_cut_out_layer():
     stage("cut-out layer: transparency kept", t)
 
 
+def test_tight_area():
+    """The Area choice reaches the crop: a tight area sends less of the layer around the edit."""
+    t = time.monotonic()
+    image, photo = build_scene()
+    try:
+        status, error, group = call_magic(image, photo, mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED,
+                                          area="tight")
+        check(status == Gimp.PDBStatusType.SUCCESS, f"MAGIC with the tight area failed: {status}: {error}")
+        summaries = [layer_summary(c)[1:] for c in group.get_children()]
+        check(summaries == [TIGHT_CROP] * VARIANTS, f"tight-area result layers {summaries} != {TIGHT_CROP}")
+        print(f"OK tight area: {VARIANTS} layers {TIGHT_CROP[2]}x{TIGHT_CROP[3]} at {TIGHT_CROP[:2]}")
+    finally:
+        image.delete()
+    stage("tight area: the crop sent", t)
+
+
 def test_xcf_round_trip(image, group, after):
     t = time.monotonic()
     path = os.path.join(TEST_DIR, "magic-result.xcf")
@@ -506,6 +525,7 @@ def main():
         image.delete()
     test_two_step_workflow()
     test_cut_out_layer()
+    test_tight_area()
     test_other_image_kinds()
     for name, seconds in timings:
         print(f"TIMING {seconds:7.2f} s  {name}")

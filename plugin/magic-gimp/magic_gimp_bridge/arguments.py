@@ -37,6 +37,8 @@ def add_arguments(procedure) -> None:
                                   choices.DEFAULT_MODE, RW)
     procedure.add_choice_argument("preset", "_Preset", "Quality against time", _choice(choices.PRESETS),
                                   choices.DEFAULT_PRESET, RW)
+    procedure.add_choice_argument("area", "_Area", "How much of the photo around the edit MAGIC works on",
+                                  _choice(choices.AREAS), choices.DEFAULT_AREA, RW)
     procedure.add_int_argument("variants", "_Variants",
                                "How many different results; 0 = the settings file's \"variants\", else the preset's",
                                0, choices.MAX_VARIANTS, 0, RW)
@@ -55,6 +57,7 @@ class Options:
     target_mask: Optional["Gimp.Channel"]
     mode: str
     preset: str
+    area: str
     variants: int
     seed: int
     server: str
@@ -66,6 +69,7 @@ def read_options(config) -> Options:
         target_mask=config.get_property("target-mask"),
         mode=config.get_property("mode"),
         preset=config.get_property("preset"),
+        area=config.get_property("area"),
         variants=config.get_property("variants"),
         seed=config.get_property("seed"),
         server=(config.get_property("server") or "").strip(),

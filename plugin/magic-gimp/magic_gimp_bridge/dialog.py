@@ -5,7 +5,8 @@ both over the layer), the area MAGIC works on, problems it can already see
 (OK stays off until they are fixed), the server's state (it is started in
 the background if it is not running; one that cannot be reached or started
 is such a problem, told in full) and, for each preset, how long this
-server takes for this area, as the server measured it. Settings a
+server takes for this area, as the server measured it; a tighter area
+around the edit, with its own time, is one choice away. Settings a
 designer has no use for (server file, variants, the test preset) live in
 the settings file, not here.
 
@@ -51,6 +52,7 @@ ESTIMATE_PATIENCE_S = 300.0  # stop asking once the server has had this long to 
 class DialogChoice:
     mode: str
     preset: str
+    area: str
     seed: int
 
 
@@ -73,16 +75,16 @@ def _fix_this_first(problem: str) -> str:
 
 
 class ServerQuestions(threading.Thread):
-    """Connects (starting the server if needed), then asks for estimates
-    until every preset is measured. Posts (kind, value) to `answers`.
-    `plan_region(hello)` -> the area's (width, height) by the server's own
+    """Connects (starting the server if needed), then asks for estimates for
+    each area until every preset is measured. Posts (kind, value) to `answers`.
+    `plan_regions(hello)` -> {area: (width, height)} by the server's own
     region rule (plain data only: no GIMP call may run on this thread)."""
 
-    def __init__(self, import_client, settings, runtime_file: str, plan_region: Optional[Callable]):
+    def __init__(self, import_client, settings, runtime_file: str, plan_regions: Optional[Callable]):
         super().__init__(name="magic-dialog-server", daemon=True)
         self.import_client, self.settings, self.runtime_file = import_client, settings, runtime_file
-        self.plan_region = plan_region
-        self.region = None
+        self.plan_regions = plan_regions
+        self.regions = None
         self.answers: "queue.SimpleQueue" = queue.SimpleQueue()
         self.stop = threading.Event()
 
@@ -100,18 +102,18 @@ class ServerQuestions(threading.Thread):
             return
         try:
             self.answers.put(("running", client.info))
-            if self.plan_region is not None:
+            if self.plan_regions is not None:
                 try:
-                    self.region = self.plan_region(client.info)
-                    self.answers.put(("region", self.region))
+                    self.regions = self.plan_regions(client.info)
+                    self.answers.put(("regions", self.regions))
                 except messages.UserError as exc:  # this server's rule leaves too small an area
                     self.answers.put(("failed", str(exc)))
                     return
             deadline = time.monotonic() + ESTIMATE_PATIENCE_S
-            while self.region is not None and not self.stop.is_set():
-                reply = client.estimate(*self.region)
-                self.answers.put(("estimate", reply))
-                if not reply.get("measuring"):
+            while self.regions is not None and not self.stop.is_set():
+                replies = {area: client.estimate(*size) for area, size in self.regions.items()}
+                self.answers.put(("estimates", replies))
+                if not any(reply.get("measuring") for reply in replies.values()):
                     break
                 if time.monotonic() > deadline:
                     self.answers.put(("no_estimate", "the server is still measuring the presets"))
@@ -128,28 +130,31 @@ class MagicDialog:
         self.config = config
         self.problem = None
         self.inputs = None
-        self.region = None
-        plan_region = None
+        self.regions = {}
+        plan_regions = None
         try:
             self.inputs = inputs = read_edit_inputs(image, drawables, config.get_property("source-mask"),
                                                     config.get_property("target-mask"))
             name, width, height = inputs.layer.get_name(), inputs.width, inputs.height
 
-            def plan_region(hello=None):
+            def plan_regions(hello=None):
                 rule = region_rule_from_hello(hello) if hello is not None else \
                     (DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE)
-                crop = plan_crop(name, width, height, inputs.source_mask, inputs.target_mask, inputs.boxes, *rule).crop
-                return crop.width, crop.height
+                regions = {}
+                for area in choices.AREAS:
+                    crop = plan_crop(name, width, height, inputs.source_mask, inputs.target_mask, inputs.boxes,
+                                     *choices.area_rule(rule, area)).crop
+                    regions[area] = (crop.width, crop.height)
+                return regions
 
-            self.region = plan_region()  # the defaults, until the server says its own rule
+            self.regions = plan_regions()  # the defaults, until the server says its own rule
         except messages.UserError as exc:
             self.problem = str(exc)
         self.presets = list(choices.DIALOG_PRESETS) + (["tiny"] if settings.test_presets else [])
-        self.estimates = {}
-        self.measuring = False
+        self.estimates = {}  # area -> the server's estimate reply
         self._build()
         self.server = ServerQuestions(import_client, settings, (config.get_property("server") or "").strip(),
-                                      plan_region)
+                                      plan_regions)
         self.server.start()
         self._timer = GLib.timeout_add(POLL_MS, self._poll)
 
@@ -189,7 +194,7 @@ class MagicDialog:
                 "Object (red)", inputs.source_label, count_inside(inputs.source_mask))), False, False, 0)
             facts.pack_start(self._label(preflight.mask_line(
                 "Target (blue outline)", inputs.target_label, count_inside(inputs.target_mask))), False, False, 0)
-            self.region_label = self._label(preflight.region_line(*self.region, inputs.layer.get_name()))
+            self.region_label = self._label()
             facts.pack_start(self.region_label, False, False, 0)
             self.picture.set_from_pixbuf(_thumbnail_pixbuf(inputs))
         if self.problem:
@@ -200,20 +205,26 @@ class MagicDialog:
         self.weights_label.get_style_context().add_class("warning")
         facts.pack_start(self.weights_label, False, False, 0)
 
+        self.hint_label = self._label()  # packed under the choices; filled with the presets
         grid = Gtk.Grid(column_spacing=8, row_spacing=6)
         outer.pack_start(grid, False, False, 0)
         self.mode = Gtk.ComboBoxText()
         for name, (label, _) in choices.MODES.items():
             self.mode.append(name, label)
         self.mode.set_active_id(self.config.get_property("mode") or choices.DEFAULT_MODE)
+        self.area = Gtk.ComboBoxText()
+        for name, (label, _) in choices.AREAS.items():
+            self.area.append(name, label)
+        self.area.set_active_id(self.config.get_property("area") or choices.DEFAULT_AREA)
         self.preset = Gtk.ComboBoxText()
-        self._fill_presets()
+        self._show_area()
+        self.area.connect("changed", lambda _combo: self._show_area())
         self.seed = Gtk.SpinButton.new_with_range(SEED_RANDOM, SEED_MAX, 1)
         self.seed.set_value(self.config.get_property("seed"))
         self.seed.set_tooltip_text("-1: a new seed each run (it is written in the layer names, so any result can be "
                                    "made again)")
         for index, (text, widget) in enumerate((("_Mode", self.mode), ("_Preset", self.preset),
-                                                ("S_eed (-1: random)", self.seed))):
+                                                ("_Area", self.area), ("S_eed (-1: random)", self.seed))):
             label = Gtk.Label.new_with_mnemonic(text)
             label.set_xalign(0.0)
             label.set_mnemonic_widget(widget)
@@ -221,20 +232,36 @@ class MagicDialog:
             widget.set_hexpand(True)
             grid.attach(widget, 1, index, 1, 1)
         self.seed.set_activates_default(True)
+        outer.pack_start(self.hint_label, False, False, 0)
+        self.preset.connect("changed", lambda _combo: self._show_hint())
         self.ok.set_sensitive(self.problem is None)
         dialog.show_all()
         if self.problem is None:
             self.ok.grab_focus()  # Return runs, as in GIMP's own filter dialogs
         self.dialog = dialog
 
+    def _show_area(self) -> None:
+        """The chosen area's size and, per preset, its time."""
+        area = self.area.get_active_id() or choices.DEFAULT_AREA
+        if self.inputs is not None and area in self.regions:
+            self.region_label.set_text(preflight.region_line(*self.regions[area], self.inputs.layer.get_name()))
+        self._fill_presets()
+
     def _fill_presets(self) -> None:
         current = self.preset.get_active_id() or self.config.get_property("preset")
         if current not in self.presets:
             current = choices.DEFAULT_PRESET
+        reply = self.estimates.get(self.area.get_active_id() or choices.DEFAULT_AREA) or {}
+        measuring = bool(reply.get("measuring"))
         self.preset.remove_all()
         for name in self.presets:
-            self.preset.append(name, preflight.preset_label(name, self.estimates.get(name), self.measuring))
+            self.preset.append(name, preflight.preset_label(name, (reply.get("estimates") or {}).get(name), measuring))
         self.preset.set_active_id(current)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        self.hint_label.set_text(preflight.area_hint(self.area.get_active_id() or choices.DEFAULT_AREA,
+                                                     self.preset.get_active_id() or "", self.estimates, self.regions))
 
     # --- the server's answers --------------------------------------------
     def _poll(self) -> bool:
@@ -253,19 +280,18 @@ class MagicDialog:
                 self.server_label.set_text(preflight.server_line("running", value))
                 warning = messages.weights_warning(value)
                 self.weights_label.set_text(warning.split("\n\n")[0] if warning else "")
-            elif kind == "region" and value != self.region:
-                self.region = value
-                self.region_label.set_text(preflight.region_line(*value, self.inputs.layer.get_name()))
-            elif kind == "estimate":
-                self.estimates = value.get("estimates") or {}
-                self.measuring = bool(value.get("measuring"))
+            elif kind == "regions" and value != self.regions:
+                self.regions = value
+                changed_estimates = True
+            elif kind == "estimates":
+                self.estimates = value
                 changed_estimates = True
             elif kind == "no_estimate":  # an older server, or it is taking too long: say so, stop "measuring…"
-                self.measuring = False
+                self.estimates = {area: dict(reply, measuring=False) for area, reply in self.estimates.items()}
                 self.server_label.set_text(f"{self.server_label.get_text()} No time estimates: {value}.")
                 changed_estimates = True
         if changed_estimates and not self.preset.get_property("popup-shown"):
-            self._fill_presets()
+            self._show_area()
         return True  # keep polling while the dialog is open
 
     # --- running ---------------------------------------------------------
@@ -273,7 +299,7 @@ class MagicDialog:
         try:
             if self.dialog.run() != Gtk.ResponseType.OK:
                 return None
-            return DialogChoice(self.mode.get_active_id(), self.preset.get_active_id(),
+            return DialogChoice(self.mode.get_active_id(), self.preset.get_active_id(), self.area.get_active_id(),
                                 int(self.seed.get_value()))
         finally:
             GLib.source_remove(self._timer)
@@ -290,5 +316,6 @@ def ask_options(procedure, config, proc_name: str, image, drawables, settings, i
         return False
     config.set_property("mode", choice.mode)
     config.set_property("preset", choice.preset)
+    config.set_property("area", choice.area)
     config.set_property("seed", choice.seed)
     return True

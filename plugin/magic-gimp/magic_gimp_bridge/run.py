@@ -13,7 +13,7 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 from magic_gimp_core import messages  # noqa: E402
 from magic_gimp_core.background import Abandoned, call_in_background  # noqa: E402
-from magic_gimp_core.choices import job_params  # noqa: E402
+from magic_gimp_core.choices import area_rule, job_params  # noqa: E402
 from magic_gimp_core.naming import resolve_seed  # noqa: E402
 from magic_gimp_core.notices import NOTICES_FILE, first_time, server_start_key  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
@@ -81,7 +81,7 @@ class MagicRun:
             self._check_offer(hello, params)
             self._warn_about(hello)
             plan = plan_crop(layer.get_name(), width, height, inputs.source_mask, inputs.target_mask, inputs.boxes,
-                             *region_rule_from_hello(hello))
+                             *area_rule(region_rule_from_hello(hello), options.area))
             crop = plan.crop
             self.view = ProgressView(JobEstimate(self._measured_seconds(crop.width, crop.height, params["preset"]),
                                                  time.monotonic()))

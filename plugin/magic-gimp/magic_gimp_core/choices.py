@@ -20,8 +20,17 @@ PRESETS = {
     "paper": ("Paper (official schedule)", "5 variants, the official 18,000 steps, then full resolution"),
     "tiny": ("Tiny (tests only)", "2 variants, 48 px, 12 steps: meaningless results"),
 }
+# How much of the photo around the edit MAGIC works on (area_rule).
+AREAS = {
+    "usual": ("Usual (a quarter of the edit's size around it)", "the server's own context around the edit"),
+    "tight": ("Tight (faster, less photo to copy from)",
+              "a quarter of the usual context: a large photo's edit takes less time, and the hole has less of "
+              "the photo around it to be filled from"),
+}
 DEFAULT_MODE = "position"
 DEFAULT_PRESET = "preview"
+DEFAULT_AREA = "usual"
+AREA_MARGIN_SHARES = {"usual": 1.0, "tight": 0.25}  # of the server's context margin
 MAX_VARIANTS = 16  # the server's limit
 # Presets a designer picks from in the dialog; scripts may also pass the others (tiny, for tests).
 DIALOG_PRESETS = ("preview", "standard", "paper")
@@ -39,3 +48,14 @@ def job_params(mode: str, preset: str, variants: int, seed: int) -> dict:
     if variants:
         params["variants"] = variants
     return params
+
+
+def area_rule(rule: tuple, area: str) -> tuple:
+    """The region rule (context_margin, min_context, min_side) for the area a designer
+    picked: "usual" is the server's own; "tight" keeps a quarter of its margin (still
+    at least min_context px), so a large photo's edit costs less, with less of the
+    photo around it to fill the hole from. The engine works within what it is sent."""
+    if area not in AREAS:
+        raise ValueError(f"unknown area {area!r}; choose one of {', '.join(AREAS)}")
+    context_margin, min_context, min_side = rule
+    return context_margin * AREA_MARGIN_SHARES[area], min_context, min_side

@@ -9,6 +9,8 @@ from typing import Optional
 from .choices import PRESETS
 from .progress import format_seconds
 
+LONG_RUN_S = 120  # an estimate from which the dialog points at the tight area
+
 
 def mask_line(role: str, origin: str, pixels: int) -> str:
     return f"{role}: {origin}, {pixels:,} px"
@@ -32,6 +34,23 @@ def preset_label(name: str, entry: Optional[dict], measuring: bool) -> str:
     if seconds is None:
         return f"{label}: measuring…{results}" if measuring else label
     return f"{label}: about {format_seconds(seconds)}{results}"
+
+
+def area_hint(area: str, preset: str, estimates: dict, regions: dict) -> str:
+    """A word when the chosen preset takes long on the usual area and the tight one
+    is smaller: what the tight area would take. estimates: {area: the server's
+    estimate reply}; regions: {area: (width, height)}."""
+    def seconds(name):
+        entry = ((estimates.get(name) or {}).get("estimates") or {}).get(preset) or {}
+        return entry.get("seconds")
+    usual, tight = seconds("usual"), seconds("tight")
+    if area != "usual" or usual is None or tight is None or usual < LONG_RUN_S:
+        return ""
+    if regions.get("tight") == regions.get("usual"):
+        return ""
+    width, height = regions["tight"]
+    return (f"This takes a while. The tight area ({width}×{height} px) would take about {format_seconds(tight)}, "
+            f"with less of the photo around the edit to fill the hole from.")
 
 
 def server_line(state: str, hello: Optional[dict] = None, detail: str = "") -> str:
