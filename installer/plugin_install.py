@@ -77,6 +77,10 @@ def install_plugin(plugins_dir: Path, source: Path, client_source: Path, config:
     shutil.copytree(client_source, client_copy, ignore=_IGNORE)
     entry = stage / ENTRY_NAME
     entry.chmod(entry.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    # GIMP keeps a plug-in's procedures and arguments in its pluginrc until the entry
+    # file's modification time changes; an update that changed only the packages
+    # beside it (a new argument) would otherwise run against the old registration.
+    os.utime(entry)
     # Keep an earlier vendored pyzmq: it still matches GIMP's Python and saves a download.
     if (target / VENDOR_NAME).is_dir() and not (stage / VENDOR_NAME).exists():
         shutil.copytree(target / VENDOR_NAME, stage / VENDOR_NAME)

@@ -52,6 +52,23 @@ def test_only_plugin_into_given_dir_installs_plugin_and_config_and_nothing_else(
     assert list(home.iterdir()) == []
 
 
+def test_an_update_makes_gimp_read_the_plug_ins_arguments_again(tmp_path):
+    # GIMP re-reads a plug-in's procedures only when its entry file's time changes;
+    # an update that changed only the modules beside it must still change it.
+    src = make_plugin_source(tmp_path)
+    long_ago = 1_000_000_000
+    os.utime(src / "magic-gimp.py", (long_ago, long_ago))
+    gimp_dir = tmp_path / "gimp-profile"
+    env = installer_env(tmp_path / "home", MAGIC_GIMP_HOME=str(tmp_path / "data"))
+    times = []
+    for _ in range(2):
+        done = run_installer(["--only", "plugin", "--gimp-dir", gimp_dir, "--plugin-source", src,
+                              "--no-vendor-zmq"], env)
+        assert done.returncode == 0, done.stderr + done.stdout
+        times.append((gimp_dir / "plug-ins" / "magic-gimp" / "magic-gimp.py").stat().st_mtime_ns)
+    assert times[0] > long_ago * 10**9 and times[1] > times[0]
+
+
 def test_default_config_points_at_the_server_venv(tmp_path):
     home = tmp_path / "home"
     home.mkdir()

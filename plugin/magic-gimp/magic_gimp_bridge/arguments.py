@@ -37,8 +37,6 @@ def add_arguments(procedure) -> None:
                                   choices.DEFAULT_MODE, RW)
     procedure.add_choice_argument("preset", "_Preset", "Quality against time", _choice(choices.PRESETS),
                                   choices.DEFAULT_PRESET, RW)
-    procedure.add_choice_argument("area", "_Area", "How much of the photo around the edit MAGIC works on",
-                                  _choice(choices.AREAS), choices.DEFAULT_AREA, RW)
     procedure.add_int_argument("variants", "_Variants",
                                "How many different results; 0 = the settings file's \"variants\", else the preset's",
                                0, choices.MAX_VARIANTS, 0, RW)
@@ -48,6 +46,9 @@ def add_arguments(procedure) -> None:
         "server", "Server runtime file",
         "The MAGIC server's runtime file (it holds the endpoint and access token); empty = the installed "
         "default, starting the server when none runs", "", RW)
+    # Last, so scripts that pass the earlier arguments by position keep working.
+    procedure.add_choice_argument("area", "_Area", "How much of the photo around the edit MAGIC works on",
+                                  _choice(choices.AREAS), choices.DEFAULT_AREA, RW)
     procedure.add_group_layer_return_value("results", "Results", "The layer group holding the results", True, RW)
 
 
