@@ -314,11 +314,16 @@ class Server:
 
     def _seconds_left(self, job: Job):
         """A job's time still to run: a running one's last estimate, else its preset's
-        measured time for its size (less what it has run); None if nothing is known."""
+        measured time for its size, variants and iterations (less what it has run);
+        None if nothing is known."""
         eta = job.progress.get("eta_s") if job.state == "running" else None
         if eta is not None:
             return max(0.0, eta - (time.monotonic() - job.progress.get("at", time.monotonic())))
-        measured = self.estimates.seconds(job.params.get("preset"), job.width, job.height)
+        try:
+            config = self.engine.make_config(job.params)
+        except RequestError:  # a job restored from an older server's spool: its preset's own figure
+            config = None
+        measured = self.estimates.seconds(job.params.get("preset"), job.width, job.height, config)
         if measured is None:
             return None
         ran = time.time() - job.started if job.state == "running" and job.started else 0.0

@@ -136,12 +136,13 @@ class Estimates:
             self.failed[device].add(preset)
 
     # --- estimates out -------------------------------------------------------
-    def seconds(self, preset: str, width: int, height: int):
-        """The first device's figure for a default job of `preset` on a width x height
-        region, or None; unlike `estimate`, never asks for a probe."""
+    def seconds(self, preset: str, width: int, height: int, config=None):
+        """The first device's figure for a job of `preset` on a width x height region,
+        or None; `config`: the job's own (its variants and iterations), else the
+        preset's. Unlike `estimate`, never asks for a probe."""
         if preset not in self.presets:
             return None
-        return self._figure(self.devices[0], preset, self.make_config(preset), width, height)
+        return self._figure(self.devices[0], preset, config or self.make_config(preset), width, height)
 
     def estimate(self, width: int, height: int) -> dict:
         """preset -> {"seconds", "basis", "variants"} for a width x height

@@ -126,6 +126,16 @@ def test_a_job_far_off_its_figure_has_the_other_presets_measured_again(tmp_path)
     assert book.estimate(100, 100)["estimates"]["preview"] == {"seconds": 32.0, "basis": "job", "variants": 3}
 
 
+def test_a_queued_job_is_figured_with_its_own_variants_and_iterations(tmp_path):
+    from magic_server.estimates import Estimates
+
+    book = Estimates(tmp_path, ["cpu"], lambda device: "key", lambda preset: make_config(preset), ["preview"])
+    book.record_probe("cpu", "preview", CostSample(3, 2.0, 0.1, 3.0, 10_000))
+    assert book.seconds("preview", 100, 100) == pytest.approx(2.0 + 300 * 0.1 + 3.0)
+    own = make_config("preview").replace(variants=6, iterations=900)  # what the job's params asked for
+    assert book.seconds("preview", 100, 100, own) == pytest.approx(2.0 + 900 * 0.1 + 6.0)
+
+
 @pytest.mark.slow
 def test_a_job_never_waits_for_a_probe(server_factory):
     server = server_factory()
