@@ -285,10 +285,11 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
 
     def on_level(index, count):
         check_cancel(f"while refining level {index} of {count}")
-        eta = (time.perf_counter() - refine_started) * sum(level_pixels[index:]) / sum(level_pixels[:index])
+        eta = (time.perf_counter() - levels_started) * sum(level_pixels[index:]) / sum(level_pixels[:index])
         report("refine", index - 1, count, {}, eta)
 
     alikes = look_alikes(objective, clf, coarse.photo)
+    levels_started = time.perf_counter()  # the levels' own pace: the look-alikes are done once
     refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level, hole_starts,
                                     alikes)
     refine_report.seconds = time.perf_counter() - refine_started
