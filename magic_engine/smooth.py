@@ -56,10 +56,14 @@ def _relax(values: torch.Tensor, known: torch.Tensor, domain: torch.Tensor) -> t
     each scale starts from the next coarser one's answer, then relaxes."""
     height, width = known.shape
     inside = domain[None].float()
-    if min(height, width) > 3 and not known.all():
-        weight = F.avg_pool2d(known[None, None].float(), 2, ceil_mode=True)[0]
-        coarse_values = F.avg_pool2d((values * known)[None], 2, ceil_mode=True)[0] / weight.clamp_min(1e-8)
-        coarse_domain = F.max_pool2d(inside[None], 2, ceil_mode=True)[0, 0] > 0
+    # Each side is halved while it is longer than 3 px: a long thin domain (a stem's
+    # hole) keeps coarsening along its length, where the relaxation alone would
+    # carry its ends' values only a few dozen pixels in.
+    step = (2 if height > 3 else 1, 2 if width > 3 else 1)
+    if step != (1, 1) and not known.all():
+        weight = F.avg_pool2d(known[None, None].float(), step, ceil_mode=True)[0]
+        coarse_values = F.avg_pool2d((values * known)[None], step, ceil_mode=True)[0] / weight.clamp_min(1e-8)
+        coarse_domain = F.max_pool2d(inside[None], step, ceil_mode=True)[0, 0] > 0
         coarse = _relax(coarse_values, weight[0] > 0, coarse_domain) * coarse_domain
         # Upsampled from the domain's pixels only: what lies outside it means nothing.
         share = F.interpolate(coarse_domain[None, None].float(), size=(height, width), mode="bilinear",

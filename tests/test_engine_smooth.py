@@ -29,6 +29,18 @@ def test_the_membrane_between_two_known_edges_is_a_straight_ramp():
     assert (filled[0] - torch.linspace(0, 1, width)).abs().max() < 0.03
 
 
+def test_a_long_thin_domain_gets_its_ramp_too():
+    # A stem's hole 5 px wide and 400 tall, known at its two ends: the membrane is the
+    # same ramp, not the ends' mean spread over its middle.
+    height, width = 402, 5
+    image = torch.zeros(1, height, width)
+    image[:, -1] = 1.0
+    known = torch.zeros(height, width, dtype=torch.bool)
+    known[0] = known[-1] = True
+    filled = membrane_fill(image, known, torch.ones(height, width, dtype=torch.bool))
+    assert (filled[0] - torch.linspace(0, 1, height)[:, None]).abs().max() < 0.03
+
+
 def test_the_membrane_keeps_the_known_pixels_and_everything_outside_its_domain():
     generator = torch.Generator().manual_seed(0)
     image = torch.rand(3, 30, 30, generator=generator)
