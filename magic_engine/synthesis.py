@@ -354,7 +354,7 @@ def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config:
     searches, so a crop that is just the region (what the plug-in
     sends) and a whole photo are estimated alike. With FILL_TO_REFINE it
     predicted the refinement of eight cases sent as the plug-in sends them
-    within 0.76x..1.15x and the 4 MP photo whole at 1.40x (2026-12-06); a
+    within 0.76x..1.15x and the 3840x2560 flower photo whole at 1.40x (2026-12-06); a
     shape case, whose refinement does more per pixel, at 0.40x (2 s of 36).
     The report gives the estimate beside the measured time.
     """
