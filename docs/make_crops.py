@@ -36,6 +36,8 @@ CROPS = {
     "flower-stem-move-object": ("flower-stem-move", (2470, 1020, 3170, 1640), (2520, 1350, 2770, 1620)),
     "hiker-dune-move": ("hiker-dune-move", (1040, 1930, 1380, 2230), (1250, 2070, 1370, 2220)),
     "wren-neck-lean": ("wren-neck-lean", (1280, 440, 2050, 1000), (1820, 460, 2040, 640)),
+    "toy-water-move-object": ("toy-water-move", (1680, 250, 2370, 570), (1850, 430, 2100, 560)),
+    "toy-water-move-hole": ("toy-water-move", (430, 130, 1120, 450), (450, 300, 700, 430)),
     "dandelion-stem-bent": ("dandelion-stem-bent", (1040, 560, 1480, 900), (1120, 740, 1320, 900)),
 }
 LABELS = ("photo", "MAGIC preview #1", "paste + heal")
