@@ -7,7 +7,9 @@ steps on a small synthetic photo, see magic_engine.estimate). Probes are
 asked for by `estimate` and run by the device's worker only while it has
 no job, one preset at a time, so they never delay a job by more than one
 probe (seconds). A finished job more than REMEASURE_RATIO off its figure
-has the device's other presets measured again. Samples are kept in
+has the device's other presets measured again, and every start measures
+the probes' figures again while idle (a probe may have run on a busy
+machine). Samples are kept in
 <spool>/timings.json for the next start, under a key naming the engine
 version, classifier and device, so a new GPU or engine is measured afresh.
 """
@@ -59,6 +61,13 @@ class Estimates:
                     if entry["basis"] not in ("job", "probe"):
                         raise ValueError(f"unknown basis {entry['basis']!r}")
             self.samples = data
+            # A probe may have run while something else loaded the machine: measure it again
+            # while idle, keeping its figure meanwhile, so a busy moment lasts no longer
+            # than a start. A job's figure is the preset's real time; it stays.
+            for device in self.devices:
+                filed = self.samples.get(self.keys[device], {})
+                self.wanted[device] = [preset for preset in self.presets
+                                       if (filed.get(preset) or {}).get("basis") == "probe"]
         except FileNotFoundError:
             pass
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

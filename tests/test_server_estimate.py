@@ -87,7 +87,8 @@ def test_estimates_are_measured_then_kept_and_updated_by_jobs(server_factory, tm
     with restarted.client() as client:
         reply = client.estimate(200, 150)
         assert not reply["measuring"], "figures kept in the spool are used at once after a restart"
-        assert reply["estimates"]["preview"]["seconds"] == seconds["preview"]
+        # the probes' figures are shown at once, and measured again while the server is idle
+        assert reply["estimates"]["preview"]["basis"] == "probe" and reply["estimates"]["preview"]["seconds"]
 
 
 def test_a_failed_probe_is_not_retried_and_ends_the_measuring(tmp_path):
@@ -124,6 +125,30 @@ def test_a_job_far_off_its_figure_has_the_other_presets_measured_again(tmp_path)
     book.record_probe("cpu", "standard", CostSample(3, 1.0, 0.1, 1.0, 10_000))
     assert book.next_probe("cpu") == "paper"
     assert book.estimate(100, 100)["estimates"]["preview"] == {"seconds": 32.0, "basis": "job", "variants": 3}
+
+
+def test_a_start_measures_the_probes_again_and_keeps_the_jobs_figures(tmp_path):
+    from magic_server.estimates import Estimates
+
+    def start():
+        return Estimates(tmp_path, ["cpu"], lambda device: "key", lambda preset: make_config(preset),
+                         ["preview", "standard", "paper"])
+    book = start()
+    book.record_probe("cpu", "standard", CostSample(3, 1.0, 0.5, 1.0, 10_000))  # perhaps on a busy machine
+    book.record_probe("cpu", "paper", CostSample(5, 1.0, 0.5, 1.0, 10_000))
+    report = {"config": {"variants": 3}, "region": {"box": [0, 0, 100, 100]}, "start_seconds": 0.5,
+              "mask_net_seconds": 0.5, "seconds_per_step": 0.1, "refine": {"seconds": 1.0}, "total_seconds": 32.0}
+    book.record_job("cpu", {"preset": "preview"}, report)
+    assert book.next_probe("cpu") is None
+    again = start()
+    assert again.next_probe("cpu") == "standard"  # the probes are taken again, in the presets' order
+    reply = again.estimate(100, 100)
+    assert not reply["measuring"] and reply["estimates"]["standard"]["basis"] == "probe"  # shown meanwhile
+    again.record_probe("cpu", "standard", CostSample(3, 1.0, 0.1, 1.0, 10_000))
+    assert again.next_probe("cpu") == "paper"
+    again.record_probe("cpu", "paper", CostSample(5, 1.0, 0.1, 1.0, 10_000))
+    assert again.next_probe("cpu") is None  # the job's figure is not measured again
+    assert again.estimate(100, 100)["estimates"]["preview"]["basis"] == "job"
 
 
 def test_a_queued_job_is_figured_with_its_own_variants_and_iterations(tmp_path):
