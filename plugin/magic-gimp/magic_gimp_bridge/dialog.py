@@ -251,11 +251,11 @@ class MagicDialog:
         current = self.preset.get_active_id() or self.config.get_property("preset")
         if current not in self.presets:
             current = choices.DEFAULT_PRESET
-        reply = self.estimates.get(self.area.get_active_id() or choices.DEFAULT_AREA) or {}
-        measuring = bool(reply.get("measuring"))
+        reply = self.estimates.get(self.area.get_active_id() or choices.DEFAULT_AREA)
+        measuring = bool((reply or {}).get("measuring"))
         self.preset.remove_all()
         for name in self.presets:
-            self.preset.append(name, preflight.preset_label(name, (reply.get("estimates") or {}).get(name), measuring))
+            self.preset.append(name, preflight.preset_label(name, preflight.preset_estimate(reply, name), measuring))
         self.preset.set_active_id(current)
         self._show_hint()
 

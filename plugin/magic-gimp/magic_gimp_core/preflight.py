@@ -36,14 +36,17 @@ def preset_label(name: str, entry: Optional[dict], measuring: bool) -> str:
     return f"{label}: about {format_seconds(seconds)}{results}"
 
 
+def preset_estimate(reply: Optional[dict], preset: str) -> Optional[dict]:
+    """The entry for `preset` ({"seconds", "basis", "variants"}) in the server's
+    estimate reply, or None (no reply yet, or no such preset)."""
+    return ((reply or {}).get("estimates") or {}).get(preset)
+
+
 def area_hint(area: str, preset: str, estimates: dict, regions: dict) -> str:
     """A word when the chosen preset takes long on the usual area and the tight one
     is smaller: what the tight area would take. estimates: {area: the server's
     estimate reply}; regions: {area: (width, height)}."""
-    def seconds(name):
-        entry = ((estimates.get(name) or {}).get("estimates") or {}).get(preset) or {}
-        return entry.get("seconds")
-    usual, tight = seconds("usual"), seconds("tight")
+    usual, tight = ((preset_estimate(estimates.get(name), preset) or {}).get("seconds") for name in ("usual", "tight"))
     if area != "usual" or usual is None or tight is None or usual < LONG_RUN_S:
         return ""
     if regions.get("tight") == regions.get("usual"):
