@@ -24,7 +24,7 @@ from pathlib import Path
 
 import zmq
 
-from . import launcher, protocol
+from . import curve, launcher, protocol
 from .errors import (JobCancelled, JobFailed, MagicClientError, ProtocolError, ServerError, ServerUnavailable,
                      WaitTimeout)
 from .paths import default_log_file, default_runtime_file
@@ -75,6 +75,7 @@ class MagicClient:
         self._last_keepalive = 0.0
         self._keepalive_s = 2.0
         self._lock = threading.RLock()
+        self._watch = None  # curve.HandshakeWatch of the socket
         self._open_socket()
 
     # --- connecting ------------------------------------------------------
@@ -92,6 +93,23 @@ class MagicClient:
             raise ServerUnavailable(f"the MAGIC server (pid {runtime.pid}) is no longer running; its runtime file "
                                     f"{path} is stale. Start the server again.")
         client = cls(runtime, timeout, heartbeat_timeout)
+        try:
+            client.hello()
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    @classmethod
+    def connect_remote(cls, endpoint: str, server_key: str | None, timeout: float = 10.0,
+                       heartbeat_timeout: float | None = None):
+        """Connect to a server on another machine (tcp://HOST:PORT) that runs with
+        --curve, whose public key is `server_key`; this user's client key pair is made
+        on first use (`curve.client_keys`). Without a server key the connection is not
+        encrypted: only for a server on this computer. Raises ServerUnavailable with a
+        message saying what is wrong (a key the server does not allow, a wrong server key)."""
+        key = curve.check_public_key(server_key, "the server key").decode("ascii") if server_key else ""
+        client = cls(RuntimeInfo.remote(endpoint, key, protocol.PROTOCOL_VERSION), timeout, heartbeat_timeout)
         try:
             client.hello()
         except BaseException:
@@ -141,11 +159,19 @@ class MagicClient:
         sock.setsockopt(zmq.ROUTING_ID, self._routing_id)
         sock.setsockopt(zmq.RECONNECT_IVL, 100)
         sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+        if self._runtime.server_key:
+            curve.secure_client(sock, curve.client_keys(), self._runtime.server_key.encode("ascii"))
+        self._watch = curve.HandshakeWatch(sock, self._runtime.endpoint, encrypted=bool(self._runtime.server_key))
         sock.connect(self._runtime.endpoint)
         self._socket = sock
 
-    def _reconnect(self, runtime: RuntimeInfo) -> None:
+    def _close_socket(self) -> None:
+        self._watch.close()
         self._socket.close(linger=0)
+        self._socket = None
+
+    def _reconnect(self, runtime: RuntimeInfo) -> None:
+        self._close_socket()
         self._runtime = runtime
         self._replies.clear()
         self._awaited.clear()
@@ -154,8 +180,7 @@ class MagicClient:
     def close(self) -> None:
         with self._lock:
             if self._socket is not None:
-                self._socket.close(linger=0)
-                self._socket = None
+                self._close_socket()
 
     def __enter__(self):
         return self
@@ -242,11 +267,15 @@ class MagicClient:
                     left = deadline - now
                     if left <= 0:
                         break
-                    if now >= next_pid_check:  # a server killed mid-request: say so now, not at the timeout
+                    # A local server killed mid-request: say so now, not at the timeout.
+                    if now >= next_pid_check and self._runtime.local:
                         next_pid_check = now + PID_CHECK_S
                         if not pid_alive(self._runtime.pid):
                             break
-                    self._pump(min(left, 0.5) * 1000)
+                    refused = self._watch.check()
+                    if refused:  # the server will never see this request: say why now
+                        raise ServerUnavailable(refused, "handshake")
+                    self._pump(min(left, 0.2) * 1000)
             finally:
                 self._awaited.discard(request_id)
             message = self._replies.pop(request_id, None)
@@ -269,6 +298,10 @@ class MagicClient:
         """The server was silent or refused us: follow the runtime file to a
         restarted server, or raise ServerUnavailable saying what happened."""
         old = self._runtime
+        if not old.local:  # no runtime file to follow: libzmq keeps reconnecting by itself
+            hint = "" if old.server_key else " (a server on another computer needs its server key)"
+            raise ServerUnavailable(f"the MAGIC server at {old.endpoint} {problem}; check the address and that it "
+                                    f"runs{hint}")
         try:
             new = read_runtime_file(old.path)
         except ServerUnavailable:

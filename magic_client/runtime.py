@@ -17,12 +17,24 @@ from .errors import ServerUnavailable
 
 @dataclass(frozen=True)
 class RuntimeInfo:
-    path: Path
+    """How to reach a server: from its runtime file (a server on this computer), or
+    `remote` (an address and a server key: no file, no process to look at)."""
+
+    path: Path | None
     endpoint: str
     token: str
     pid: int
     protocol: int
     server_version: str = ""
+    server_key: str = ""  # Z85 public key of a CURVE server; "" for a plain one
+
+    @classmethod
+    def remote(cls, endpoint: str, server_key: str, protocol: int) -> "RuntimeInfo":
+        return cls(path=None, endpoint=endpoint, token="", pid=0, protocol=protocol, server_key=server_key)
+
+    @property
+    def local(self) -> bool:
+        return self.path is not None
 
     @property
     def alive(self) -> bool:
@@ -43,7 +55,8 @@ def read_runtime_file(path) -> RuntimeInfo:
         data = json.loads(text)
         info = RuntimeInfo(path=path, endpoint=str(data["endpoint"]), token=str(data["token"]),
                            pid=int(data["pid"]), protocol=int(data["protocol"]),
-                           server_version=str(data.get("server_version", "")))
+                           server_version=str(data.get("server_version", "")),
+                           server_key=str(data.get("server_key", "")))
     except (ValueError, KeyError, TypeError) as exc:
         raise ServerUnavailable(f"the server's runtime file {path} is damaged ({exc}); remove it and "
                                 f"start the server again") from None

@@ -30,8 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(ZeroMQ protocol v1, see server/PROTOCOL.md)."))
     p.add_argument("--endpoint", default=DEFAULT_ENDPOINT,
                    help="tcp://127.0.0.1:PORT (0 picks a free port) or ipc://PATH (default %(default)s)")
-    p.add_argument("--allow-remote", action="store_true",
-                   help="allow a tcp endpoint that is not loopback (the token travels in clear text)")
+    p.add_argument("--curve", action="store_true",
+                   help="encrypt every connection and admit only allowed clients (ZeroMQ CURVE); needed for a tcp "
+                        "endpoint other machines can reach. The server's key pair is kept in its data folder")
+    p.add_argument("--allow-keys", metavar="FILE",
+                   help="with --curve: the clients' public keys, one per line (# starts a comment); read again "
+                        "when it changes. This user's own client key is always allowed")
     p.add_argument("--device", action="append", dest="devices", metavar="DEVICE",
                    help="auto, cpu, cuda, cuda:N or mps; repeat for one worker per device (default auto)")
     p.add_argument("--classifier", default="auto",
@@ -89,9 +93,19 @@ def main(argv=None) -> int:
                         format="%(asctime)s magic_server %(levelname)s %(message)s")
     log = logging.getLogger("magic_server")
     try:
-        endpoint = check_endpoint(args.endpoint, args.allow_remote)
+        endpoint = check_endpoint(args.endpoint, args.curve)
     except EndpointError as exc:
         parser.error(str(exc))
+    if args.allow_keys and not args.curve:
+        parser.error("--allow-keys needs --curve")
+    security = None
+    if args.curve:
+        from .security import CurveSecurity, KeyProblem, check_allowed_keys_file
+
+        try:
+            security = CurveSecurity(check_allowed_keys_file(args.allow_keys) if args.allow_keys else None)
+        except KeyProblem as exc:
+            parser.error(str(exc))
 
     # Claim the runtime file and spool before the slow engine start, so a
     # second server says "already running" at once.
@@ -123,13 +137,13 @@ def main(argv=None) -> int:
     devices = args.devices or ["auto"]
     launched = launch_engine_processes(args.classifier, devices)
     try:
-        return _serve(args, endpoint, runtime_file, spool, devices, launched)
+        return _serve(args, endpoint, runtime_file, spool, devices, launched, security)
     finally:
         for process in launched:  # whatever ended the server, no engine process outlives it
             process.close(force=True)
 
 
-def _serve(args, endpoint, runtime_file, spool, devices, launched) -> int:
+def _serve(args, endpoint, runtime_file, spool, devices, launched, security) -> int:
     log = logging.getLogger("magic_server")
     from .app import Server, Settings
 
@@ -138,7 +152,7 @@ def _serve(args, endpoint, runtime_file, spool, devices, launched) -> int:
                         keep_results_s=args.keep_results * 3600.0, keep_fetched_s=args.keep_fetched,
                         max_result_bytes=int(args.max_results_gb * 1e9),
                         idle_exit_s=args.idle_exit, heartbeat_s=args.heartbeat)
-    server = Server(settings, runtime_file, spool)
+    server = Server(settings, runtime_file, spool, security)
     try:
         server.bind()  # before the slow engine start, so a taken port is reported at once
     except Exception as exc:  # noqa: BLE001 - e.g. the port is in use
@@ -164,6 +178,9 @@ def _serve(args, endpoint, runtime_file, spool, devices, launched) -> int:
     print(f"magic_server {__version__} ready on {server.endpoint} (pid {os.getpid()}, devices "
           f"{', '.join(engine.devices)}, classifier {engine.classifier_info['description']}, runtime file "
           f"{runtime_file.path})", flush=True)
+    if security is not None:
+        print(f"magic_server: encrypted (CURVE); server key {security.public_key} (clients pass it as "
+              f"--server-key)", flush=True)
     server.serve()
     return 0
 

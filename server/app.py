@@ -59,8 +59,9 @@ class Settings:
 
 
 class Server:
-    def __init__(self, settings: Settings, runtime_file: RuntimeFile, spool: Spool):
+    def __init__(self, settings: Settings, runtime_file: RuntimeFile, spool: Spool, security=None):
         self.settings = settings
+        self.security = security  # security.CurveSecurity, or None: loopback or ipc, requests carry the token
         self.engine = None  # set by start(): loading it takes seconds, binding does not
         self.estimates = None  # set by start(), with the engine
         self.runtime_file = runtime_file
@@ -87,7 +88,11 @@ class Server:
 
     # --- life cycle ------------------------------------------------------
     def bind(self) -> str:
+        if self.security is not None:
+            self.security.start(self.context)  # the ZAP handler must answer before the first client connects
         router = self.context.socket(zmq.ROUTER)
+        if self.security is not None:
+            self.security.secure(router)
         # libzmq drops the connection of a peer that sends a bigger frame.
         router.setsockopt(zmq.MAXMSGSIZE, protocol.max_frame_bytes(self.settings.max_pixels))
         router.setsockopt(zmq.ROUTER_MANDATORY, 1)  # unknown peer: an error we catch, not a silent drop
@@ -124,6 +129,7 @@ class Server:
             "protocol": protocol.PROTOCOL_VERSION, "server_version": __version__, "endpoint": self.endpoint,
             "pid": os.getpid(), "token": self.token, "started": self.started,
             "spool": str(self.spool.root),
+            **({"server_key": self.security.public_key} if self.security is not None else {}),
         })
         return counts
 
@@ -138,6 +144,8 @@ class Server:
         if self.router is not None:
             self.router.close(linger=0)
         self.outbox.close()
+        if self.security is not None:
+            self.security.stop()
         self.context.destroy(linger=0)
         self.spool.release()
 
@@ -183,6 +191,8 @@ class Server:
         self.runtime_file.remove()
         self.router.close(linger=1000)
         self.outbox.close()
+        if self.security is not None:
+            self.security.stop()
         self.context.term()
         self.spool.release()
         log.info("stopped")
@@ -204,7 +214,8 @@ class Server:
             if not body:
                 raise ProtocolError("empty message", "bad_header")
             header = protocol.parse_header(protocol.frame_bytes(body[0]))
-            op = check_envelope(header, self.token)
+            # With CURVE the ZAP handler has authenticated the connection: no token needed.
+            op = check_envelope(header, None if self.security is not None else self.token)
             buffers = protocol.decode_buffers(header, body[1:], self.settings.max_pixels)
             self._touch(identity, header)
             reply, reply_buffers = self.handlers[op](identity, header, buffers)

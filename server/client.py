@@ -4,6 +4,8 @@
     python -m magic_server.client submit ... --no-wait          # prints the job id, fetch later
     python -m magic_server.client fetch JOB --out results/      # waits if it is still running
     python -m magic_server.client status JOB | jobs | cancel JOB | hello | shutdown
+    python -m magic_server.client --server tcp://studio-gpu:5555 --server-key KEY submit ...   # a studio server
+    python -m magic_server.client key       # this computer's public key, for the studio server's admin
 
 `submit` and `fetch` write composite_<i>.png (the whole image with the edit
 blended in), edit_mask.png and report.json. Images are read and written with
@@ -18,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from magic_client import JobCancelled, JobFailed, MagicClient, MagicClientError
+from magic_client import JobCancelled, JobFailed, MagicClient, MagicClientError, curve
 from magic_client.__main__ import describe_job, describe_server
 
 EXIT_FAILED, EXIT_CANCELLED, EXIT_USAGE = 1, 130, 2
@@ -174,6 +176,10 @@ def follow(client: MagicClient, job: str, out_dir: Path, quiet: bool) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m magic_server.client", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runtime-file", help="the server's runtime file (default: the standard place)")
+    parser.add_argument("--server", metavar="tcp://HOST:PORT",
+                        help="a server on another computer (started with --curve) instead of this computer's")
+    parser.add_argument("--server-key", metavar="KEY", help="with --server: the server's public key (it prints it "
+                                                            "when it starts)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for an answer")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -202,10 +208,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("jobs", help="all jobs the server knows")
     sub.add_parser("hello", help="what the server offers")
     sub.add_parser("shutdown", help="stop the server (queued jobs resume at its next start)")
+    sub.add_parser("key", help="print this computer's public key (made on first use): a studio server's admin "
+                               "adds it to the server's --allow-keys file")
     return parser
 
 
+def _check_server_args(parser, args) -> None:
+    if args.server_key and not args.server:
+        parser.error("--server-key needs --server")
+    if args.server and (args.runtime_file or getattr(args, "start", False)):
+        parser.error("--server names a server on another computer: --runtime-file and --start are for this one's")
+    if args.server and not args.server.startswith("tcp://"):
+        parser.error(f"--server {args.server!r}: expected tcp://HOST:PORT")
+
+
 def _connect(args) -> MagicClient:
+    if args.server:
+        return MagicClient.connect_remote(args.server, args.server_key, timeout=args.timeout)
     if getattr(args, "start", False):
         command = [sys.executable, "-m", "magic_server", *args.server_arg]
         return MagicClient.connect_or_start(command, args.runtime_file, timeout=args.timeout)
@@ -231,8 +250,13 @@ def _submit(args, client: MagicClient, inputs) -> int:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_server_args(parser, args)
     try:
+        if args.command == "key":
+            print(curve.client_keys().public_text)
+            return 0
         inputs = _read_inputs(args) if args.command == "submit" else None  # bad files: no server needed
         with _connect(args) as client:
             if args.command == "submit":

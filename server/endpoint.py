@@ -25,19 +25,20 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_endpoint(endpoint: str, allow_remote: bool = False) -> str:
-    """tcp://HOST:PORT (loopback unless allow_remote) or ipc://PATH (not on Windows)."""
+def check_endpoint(endpoint: str, curve: bool = False) -> str:
+    """tcp://HOST:PORT (loopback unless `curve`: encrypted, clients allowed by key) or
+    ipc://PATH (not on Windows)."""
     if endpoint.startswith("tcp://"):
         host, sep, port = endpoint[len("tcp://"):].rpartition(":")
         if not sep or not host:
             raise EndpointError(f"{endpoint!r}: expected tcp://HOST:PORT, e.g. {DEFAULT_ENDPOINT}")
         if port != "*" and not (port.isdigit() and int(port) <= 65535):
             raise EndpointError(f"{endpoint!r}: port must be 0..65535 (0 picks a free port)")
-        if not _is_loopback(host) and not allow_remote:
+        if not _is_loopback(host) and not curve:
             raise EndpointError(
                 f"{endpoint!r} is reachable from other machines; the server binds loopback only "
-                f"(127.0.0.1) unless you pass --allow-remote. The token is sent in clear text, so only "
-                f"do that on a network you trust.")
+                f"(127.0.0.1) unless it encrypts and authenticates its clients: pass --curve and "
+                f"--allow-keys FILE (one client key per line; see docs/remote.md)")
         return endpoint
     if endpoint.startswith("ipc://"):
         if sys.platform == "win32":

@@ -62,12 +62,13 @@ def request_id(header: dict):
     return value if isinstance(value, str) and REQUEST_ID_RE.fullmatch(value) else None
 
 
-def check_envelope(header: dict, token: str) -> str:
+def check_envelope(header: dict, token: str | None) -> str:
     """Token, id, op and the set of fields -> op. The token is checked first
-    and a wrong one is refused without saying what was wrong."""
+    and a wrong one is refused without saying what was wrong; None: no token
+    is needed (a CURVE server, whose connections are authenticated by key)."""
     given = header.get("token")
-    if not isinstance(given, str) or not hmac.compare_digest(given.encode("utf-8", "replace"),
-                                                            token.encode("utf-8")):
+    if token is not None and (not isinstance(given, str) or not hmac.compare_digest(
+            given.encode("utf-8", "replace"), token.encode("utf-8"))):
         raise RequestError("bad_token", "request refused")
     if request_id(header) is None:
         raise RequestError("bad_header", "'id' must be a string of 1 to 64 printable ASCII characters")

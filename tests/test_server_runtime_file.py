@@ -32,10 +32,10 @@ def test_second_server_for_the_same_spool_refuses(magic_server, tmp_path):
 
 
 @pytest.mark.parametrize("endpoint", ["tcp://0.0.0.0:0", "tcp://*:0", "tcp://192.168.1.10:5555"])
-def test_non_loopback_tcp_needs_allow_remote(tmp_path, endpoint):
+def test_non_loopback_tcp_needs_curve(tmp_path, endpoint):
     done = run_server("--endpoint", endpoint, "--runtime-file", tmp_path / "s.json", "--spool", tmp_path / "sp")
     assert done.returncode == 2
-    assert "--allow-remote" in done.stderr
+    assert "--curve" in done.stderr and "--allow-keys" in done.stderr
     assert not (tmp_path / "s.json").exists()
 
 

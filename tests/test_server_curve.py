@@ -1,0 +1,130 @@
+"""A studio server: encrypted (CURVE), clients admitted by key, on real sockets on 127.0.0.1.
+
+The server runs as its own user (MAGIC_GIMP_HOME in its folder); the designer
+is this test process with another data folder, so another client key pair."""
+
+import os
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+import zmq
+
+from magic_client import MagicClient, ServerUnavailable, curve
+from magic_server.security import AllowedKeys
+from server_fixtures import TINY, make_job_inputs
+
+TIMEOUT_S = 5.0
+
+
+@pytest.fixture
+def designer(tmp_path, monkeypatch):
+    """This process as a designer on their own computer: their own data folder and key pair."""
+    monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / "designer"))
+    return curve.client_keys()
+
+
+def start_curve_server(server_factory, tmp_path, allowed_lines):
+    allowed = tmp_path / "allowed-keys.txt"
+    allowed.write_text("\n".join(allowed_lines) + "\n", encoding="utf-8")
+    server = server_factory(extra_args=["--curve", "--allow-keys", allowed])
+    return server, allowed, server.runtime_info()["server_key"]
+
+
+def refusal(endpoint, server_key) -> tuple:
+    """-> (message, seconds) of a connection that must be refused."""
+    started = time.monotonic()
+    with pytest.raises(ServerUnavailable) as info:
+        MagicClient.connect_remote(endpoint, server_key, timeout=TIMEOUT_S)
+    return str(info.value), time.monotonic() - started
+
+
+def test_only_allowed_keys_get_in_and_the_file_is_read_again_when_it_changes(server_factory, tmp_path, designer):
+    server, allowed, server_key = start_curve_server(server_factory, tmp_path, ["# the studio's designers"])
+    message, seconds = refusal(server.endpoint, server_key)
+    assert "does not allow this computer's key" in message and designer.public_text in message
+    assert "--allow-keys" in message and seconds < TIMEOUT_S  # one clear line, not a timeout
+
+    # The admin adds the designer's key (Z85 keys may hold '#': the name follows a space).
+    with allowed.open("a", encoding="utf-8") as f:
+        f.write(f"{designer.public_text}  # Ann's laptop\n")
+    with MagicClient.connect_remote(server.endpoint, server_key, timeout=TIMEOUT_S) as client:
+        assert client.info["protocol"] == 1
+        image, source, target = make_job_inputs()
+        job = client.submit(96, 72, image, source, target, params=TINY)
+        result = client.wait(job, timeout=120)
+        assert len(result.layers) >= 1 and len(result.layers[0]) == 96 * 72 * 4
+
+    # ...and removes it again: the next connection is refused, no restart needed.
+    time.sleep(0.01)  # a new modification time even on coarse clocks (the size changes too)
+    allowed.write_text("# nobody for now\n", encoding="utf-8")
+    message, _ = refusal(server.endpoint, server_key)
+    assert "does not allow this computer's key" in message
+    assert server.alive()
+    assert "refused a client with key" in server.log()
+
+
+def test_a_wrong_server_key_or_no_encryption_is_said_at_once(server_factory, tmp_path, designer):
+    server, _, server_key = start_curve_server(server_factory, tmp_path, [designer.public_text])
+    other_key = zmq.curve_keypair()[0].decode("ascii")
+    message, seconds = refusal(server.endpoint, other_key)
+    assert "server key does not match" in message and seconds < TIMEOUT_S
+    message, seconds = refusal(server.endpoint, None)
+    assert "encrypt" in message and "--server-key" in message and seconds < TIMEOUT_S
+    with pytest.raises(curve.KeyProblem, match="not a CURVE public key"):
+        MagicClient.connect_remote(server.endpoint, "my-key", timeout=TIMEOUT_S)
+    with MagicClient.connect_remote(server.endpoint, server_key, timeout=TIMEOUT_S) as client:
+        assert client.jobs() == []  # the right key still works after those attempts
+    assert server.alive()
+
+
+def test_the_server_user_keeps_its_keys_and_its_own_plugin_gets_in(server_factory, tmp_path, monkeypatch):
+    server, _, server_key = start_curve_server(server_factory, tmp_path, [])
+    home = tmp_path / "server0" / "home"  # the server's MAGIC_GIMP_HOME (server_fixtures.start_server)
+    secret = home / "keys" / "server.key_secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert server_key == curve.load_or_create("server", home / "keys").public_text
+    # The plug-in on the server's own computer, as the same user: the runtime file says
+    # to encrypt, and that user's client key is allowed without being listed.
+    monkeypatch.setenv("MAGIC_GIMP_HOME", str(home))
+    with server.client(timeout=TIMEOUT_S) as client:
+        assert client.info["protocol"] == 1
+    assert server.stop() == 0
+    again = server_factory(workdir=tmp_path / "server0", extra_args=["--curve"])
+    assert again.runtime_info()["server_key"] == server_key  # made once, kept across starts
+
+
+def test_a_key_for_a_server_that_does_not_encrypt_is_said_at_once(magic_server, designer):
+    message, seconds = refusal(magic_server.endpoint, zmq.curve_keypair()[0].decode("ascii"))
+    assert "does not use encryption" in message and seconds < TIMEOUT_S
+
+
+def test_allowed_keys_file_format(tmp_path):
+    keys = [zmq.curve_keypair()[0] for _ in range(3)]
+    hashed = next(key for key in iter(lambda: zmq.curve_keypair()[0], None) if b"#" in key)  # '#' is Z85 too
+    path = tmp_path / "keys.txt"
+    path.write_text(f"# designers\n\n{keys[0].decode()}\n  {keys[1].decode()}   # Bo\n{hashed.decode()}\n"
+                    f"not-a-key\n#{keys[2].decode()}\n", encoding="utf-8")
+    allowed = AllowedKeys(path)
+    assert all(allowed.allows(key) for key in (keys[0], keys[1], hashed))
+    assert not allowed.allows(keys[2])  # commented out
+    path.unlink()
+    assert not allowed.allows(keys[0])  # a deleted file allows nobody
+
+
+def test_command_line_key_and_remote_options(tmp_path):
+    env = dict(os.environ, MAGIC_GIMP_HOME=str(tmp_path / "home"))
+
+    def client(*args):
+        return subprocess.run([sys.executable, "-m", "magic_server.client", *args], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    first, second = client("key"), client("key")
+    assert first.returncode == 0 and first.stdout == second.stdout  # made on first use, then kept
+    assert curve.check_public_key(first.stdout) == first.stdout.strip().encode()
+    done = client("--server-key", first.stdout.strip(), "jobs")
+    assert done.returncode == 2 and "--server-key needs --server" in done.stderr
+    done = client("--server", "tcp://127.0.0.1:9", "--start", "jobs")
+    assert done.returncode == 2 and "--start" in done.stderr
