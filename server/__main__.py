@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"where to publish endpoint, pid and token (default {default_runtime_file()})")
     p.add_argument("--spool", default=None, help=f"job state, inputs and results (default {default_spool_dir()})")
     p.add_argument("--max-queue", type=int, default=32, help="queued jobs accepted at most (default %(default)s)")
+    p.add_argument("--max-queue-per-client", type=int, default=None, metavar="N",
+                   help="queued jobs accepted from one client (with --curve, one designer's computer) "
+                        "(default: --max-queue)")
     p.add_argument("--max-megapixels", type=float, default=protocol.DEFAULT_MAX_PIXELS / 1e6,
                    help="largest image accepted, in MP; also sizes ZMQ_MAXMSGSIZE (default %(default)g)")
     p.add_argument("--keep-results", type=float, default=24.0, metavar="HOURS",
@@ -71,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_numbers(parser, args) -> None:
     if args.max_queue < 1:
         parser.error("--max-queue must be at least 1")
+    if args.max_queue_per_client is not None and args.max_queue_per_client < 1:
+        parser.error("--max-queue-per-client must be at least 1")
     if not 0.01 <= args.max_megapixels <= 1000:
         parser.error("--max-megapixels must be within 0.01..1000")
     if args.keep_results <= 0 or args.keep_fetched < 0 or args.idle_exit < 0:
@@ -148,7 +153,8 @@ def _serve(args, endpoint, runtime_file, spool, devices, launched, security) -> 
     from .app import Server, Settings
 
     settings = Settings(endpoint=endpoint, runtime_file=str(runtime_file.path), spool=str(spool.root),
-                        max_queue=args.max_queue, max_pixels=int(args.max_megapixels * 1e6),
+                        max_queue=args.max_queue, max_queue_per_client=args.max_queue_per_client,
+                        max_pixels=int(args.max_megapixels * 1e6),
                         keep_results_s=args.keep_results * 3600.0, keep_fetched_s=args.keep_fetched,
                         max_result_bytes=int(args.max_results_gb * 1e9),
                         idle_exit_s=args.idle_exit, heartbeat_s=args.heartbeat)

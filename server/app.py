@@ -26,7 +26,7 @@ from magic_client.errors import ProtocolError
 from . import __version__
 from .endpoint import prepare_ipc_path
 from .estimates import Estimates
-from .jobs import Job, JobBoard, QueueFull, new_job_id
+from .jobs import LOCAL_CLIENT, Job, JobBoard, QueueFull, new_job_id
 from .outbox import Outbox
 from .refusals import RefusalLog
 from .runtime_file import RuntimeFile
@@ -42,12 +42,23 @@ EXPIRY_PERIOD_S = 30.0
 WORKER_STOP_TIMEOUT_S = 60.0  # an engine step on a slow device, plus writing results
 
 
+@dataclass(frozen=True)
+class Peer:
+    """Who sent a request: the connection (ZeroMQ routing id, where replies and events
+    go) and the client behind it (jobs.LOCAL_CLIENT, or a --curve client's public key),
+    who owns the jobs it submits."""
+
+    identity: bytes
+    client: str
+
+
 @dataclass
 class Settings:
     endpoint: str
     runtime_file: str
     spool: str
     max_queue: int = 32
+    max_queue_per_client: int | None = None  # None: max_queue
     max_pixels: int = protocol.DEFAULT_MAX_PIXELS
     keep_results_s: float = 24 * 3600.0
     keep_fetched_s: float = 600.0
@@ -70,7 +81,7 @@ class Server:
         self.context = zmq.Context()
         self.outbox = Outbox(self.context)
         self._refusals = RefusalLog()
-        self.board = JobBoard(spool, settings.max_queue, self.outbox.put)
+        self.board = JobBoard(spool, settings.max_queue, self.outbox.put, settings.max_queue_per_client)
         self.watchers: dict = {}  # job id -> set of routing ids
         self.stop_reason = None
         self.endpoint = None
@@ -217,8 +228,9 @@ class Server:
             # With CURVE the ZAP handler has authenticated the connection: no token needed.
             op = check_envelope(header, None if self.security is not None else self.token)
             buffers = protocol.decode_buffers(header, body[1:], self.settings.max_pixels)
-            self._touch(identity, header)
-            reply, reply_buffers = self.handlers[op](identity, header, buffers)
+            peer = Peer(identity, self._client_of(body[0]))
+            self._touch(peer, header)
+            reply, reply_buffers = self.handlers[op](peer, header, buffers)
             reply.update({"type": protocol.REPLY, "ok": True, "id": header["id"], "op": op})
             self._send(identity, reply, reply_buffers)
         except (ProtocolError, RequestError) as exc:
@@ -228,6 +240,14 @@ class Server:
             log.exception("error handling a request")
             self._send_error(identity, header, "internal", f"the server failed on this request "
                                                             f"({type(exc).__name__}: {exc}); see its log")
+
+    def _client_of(self, frame) -> str:
+        """The client a message came from: on a --curve server the public key its ZAP
+        handler admitted (the server's own user counts as local), else the local user."""
+        if self.security is None:
+            return LOCAL_CLIENT
+        key = frame.get("User-Id")
+        return LOCAL_CLIENT if key == self.security.local_client_key else key
 
     def _send_error(self, identity: bytes, header: dict, code: str, message: str, extra=None) -> None:
         reply = {"type": protocol.ERROR, "ok": False, "id": request_id(header) if header else None,
@@ -246,7 +266,7 @@ class Server:
                 return False  # the peer went away, or is not reading: it can ask for status later
             raise
 
-    def _touch(self, identity: bytes, header: dict) -> None:
+    def _touch(self, peer: Peer, header: dict) -> None:
         """Signs of life for `cancel_if_silent_s`: any message from a job's
         submitter, and a ping or watch naming the job (a client that took
         over, e.g. a restarted plug-in). Another client's status is not one."""
@@ -258,11 +278,11 @@ class Server:
         elif header.get("op") == "watch" and isinstance(header.get("job"), str):
             named = {header["job"]}
         for job in self.board.active():
-            if job.owner == identity or job.id in named:
+            if job.owner == peer.identity or (job.id in named and job.client == peer.client):
                 job.last_seen = now
 
     # --- operations: each returns (reply fields, reply buffers) -----------
-    def op_hello(self, identity, header, buffers):
+    def op_hello(self, peer, header, buffers):
         info = dict(self.engine.hello_info())
         info.update({
             "protocol": protocol.PROTOCOL_VERSION, "server_version": __version__, "pid": os.getpid(),
@@ -275,30 +295,30 @@ class Server:
         })
         return info, []
 
-    def op_ping(self, identity, header, buffers):
+    def op_ping(self, peer, header, buffers):
         jobs = {}
         for job_id in check_ping_jobs(header):
             job = self.board.get(job_id)
-            jobs[job_id] = job.state if job else None
+            jobs[job_id] = job.state if job and job.client == peer.client else None
         return {"time": time.time(), "jobs": jobs}, []
 
-    def op_submit(self, identity, header, buffers):
+    def op_submit(self, peer, header, buffers):
         if self.stop_reason is not None:
             raise RequestError("shutting_down", "the server is stopping and takes no new jobs")
         request = check_submit(header, buffers)
         params = check_params(request.params, self.engine.choices())
         self.engine.make_config(params)  # the engine's own checks, now rather than when the job starts
         job = Job(id=new_job_id(), width=request.width, height=request.height, params=params,
-                  cancel_if_silent_s=request.cancel_if_silent_s, owner=identity)
+                  cancel_if_silent_s=request.cancel_if_silent_s, owner=peer.identity, client=peer.client)
         inputs = {"image": request.image, "source_mask": request.source_mask, "target_mask": request.target_mask}
-        ahead = self._ahead(len(self.board.queue_positions()))  # before a worker can take the job
         try:
             position = self.board.add(job, inputs)
         except QueueFull as exc:
             raise RequestError("queue_full", str(exc)) from None
         except OSError as exc:
             raise RequestError("internal", f"the job could not be saved to the spool: {exc}") from None
-        self.watchers.setdefault(job.id, set()).add(identity)
+        ahead = self._ahead(position, job.id)
+        self.watchers.setdefault(job.id, set()).add(peer.identity)
         self._last_positions[job.id] = position
         log.info("job %s queued at position %d (%dx%d, %s)", job.id, position, job.width, job.height, params)
         # The reply answers the request; "accepted" starts the job's event stream.
@@ -306,10 +326,11 @@ class Server:
                                  "params": params, "width": job.width, "height": job.height, **ahead})
         return {"job": job.id, "queue_position": position}, []
 
-    def _job(self, header) -> Job:
+    def _job(self, peer: Peer, header) -> Job:
+        """The job a request names; another client's job is not there for this one."""
         job_id = check_job_id(header.get("job"))
         job = self.board.get(job_id)
-        if job is None:
+        if job is None or job.client != peer.client:
             raise RequestError("unknown_job", f"no job {job_id} on this server (never submitted here, or its "
                                               f"results expired)")
         return job
@@ -317,7 +338,7 @@ class Server:
     def _job_reply(self, job: Job):
         return {"job": job.summary(self.board.queue_position(job.id))}, []
 
-    def op_estimate(self, identity, header, buffers):
+    def op_estimate(self, peer, header, buffers):
         width, height = check_estimate(header, self.settings.max_pixels)
         reply = self.estimates.estimate(width, height)
         reply["queue"] = self._queue_summary()
@@ -340,11 +361,12 @@ class Server:
         ran = time.time() - job.started if job.state == "running" and job.started else 0.0
         return max(0.0, measured - ran)
 
-    def _ahead(self, position: int) -> dict:
+    def _ahead(self, position: int, job_id: str | None = None) -> dict:
         """What a job at queue `position` waits for: the jobs running and queued before
         it, and the seconds until it starts (None where one of them has no estimate).
-        The workers share the jobs ahead, so it starts at once while one is free."""
-        running = [job for job in self.board.active() if job.state == "running"]
+        The workers share the jobs ahead, so it starts at once while one is free.
+        `job_id`: the job itself, which a worker may have taken already."""
+        running = [job for job in self.board.active() if job.state == "running" and job.id != job_id]
         before = [job for job in (self.board.get(job_id) for job_id, place in self.board.queue_positions().items()
                                   if place < position) if job is not None]
         workers = max(1, len(self.engine.devices))
@@ -358,23 +380,23 @@ class Server:
         return {"queued": len(self.board.queue_positions()),
                 "running": sum(1 for job in self.board.active() if job.state == "running")}
 
-    def op_status(self, identity, header, buffers):
-        job = self._job(header)
+    def op_status(self, peer, header, buffers):
+        job = self._job(peer, header)
         return self._job_reply(job)
 
-    def op_watch(self, identity, header, buffers):
-        job = self._job(header)
+    def op_watch(self, peer, header, buffers):
+        job = self._job(peer, header)
         if not job.final:
-            self.watchers.setdefault(job.id, set()).add(identity)
+            self.watchers.setdefault(job.id, set()).add(peer.identity)
         return self._job_reply(job)
 
-    def op_cancel(self, identity, header, buffers):
-        job = self._job(header)
+    def op_cancel(self, peer, header, buffers):
+        job = self._job(peer, header)
         self.board.cancel(job, "cancelled by a client")
         return self._job_reply(job)
 
-    def op_result(self, identity, header, buffers):
-        job = self._job(header)
+    def op_result(self, peer, header, buffers):
+        job = self._job(peer, header)
         if job.state != "done":
             code = {"failed": "job_failed", "cancelled": "job_cancelled"}.get(job.state, "not_ready")
             message = {"job_failed": f"job {job.id} failed: {job.message}",
@@ -392,12 +414,15 @@ class Server:
         return {"job": job.id, "width": job.width, "height": job.height, "variants": len(layers),
                 "params": job.params, "report": job.report}, out
 
-    def op_jobs(self, identity, header, buffers):
+    def op_jobs(self, peer, header, buffers):
         positions = self.board.queue_positions()
-        return {"jobs": [job.summary(positions.get(job.id)) for job in self.board.all()],
-                "quarantined": list(self.board.quarantined)}, []
+        local = peer.client == LOCAL_CLIENT
+        return {"jobs": [job.summary(positions.get(job.id)) for job in self.board.all() if job.client == peer.client],
+                "quarantined": list(self.board.quarantined) if local else []}, []
 
-    def op_shutdown(self, identity, header, buffers):
+    def op_shutdown(self, peer, header, buffers):
+        if peer.client != LOCAL_CLIENT:
+            raise RequestError("forbidden", "only the user the server runs as can stop it")
         self.request_stop("shutdown requested by a client")
         return {"message": "the server is stopping"}, []
 

@@ -11,6 +11,7 @@ is handed to `emit`, so what a client is told is always on disk.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import threading
@@ -24,6 +25,9 @@ from .spool import Spool, Unreadable
 log = logging.getLogger(__name__)
 
 INTERRUPTED_MESSAGE = "interrupted (server stopped during the job)"
+# Who submitted a job: the user the server runs as (its plug-in, its scripts), or on a
+# --curve server the public key of the designer's computer (security.py).
+LOCAL_CLIENT = "local"
 
 
 def new_job_id() -> str:
@@ -46,7 +50,7 @@ _OPTIONAL_TEXT = (str, type(None))
 _STATE_TYPES = {"id": str, "width": int, "height": int, "params": dict, "created": _NUMBER,
                 "cancel_if_silent_s": _OPTIONAL_NUMBER, "state": str, "started": _OPTIONAL_NUMBER,
                 "finished": _OPTIONAL_NUMBER, "device": _OPTIONAL_TEXT, "message": str, "code": _OPTIONAL_TEXT,
-                "variants": int, "report": (dict, type(None)), "fetched_at": _OPTIONAL_NUMBER}
+                "variants": int, "report": (dict, type(None)), "fetched_at": _OPTIONAL_NUMBER, "client": str}
 _JOB_STATES = ("queued", "running") + tuple(FINAL_STATES)
 
 
@@ -85,6 +89,7 @@ class Job:
     variants: int = 0  # number of result layers, once done
     report: dict | None = None
     fetched_at: float | None = None
+    client: str = LOCAL_CLIENT  # who submitted it: only they see it, and clients take turns in the queue
     # Live only (not saved):
     progress: dict = field(default_factory=dict)  # phase, step, total, eta_s
     cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -93,7 +98,7 @@ class Job:
     owner: bytes | None = None  # ZeroMQ routing id of the submitter
 
     SAVED = ("id", "width", "height", "params", "created", "cancel_if_silent_s", "state", "started",
-             "finished", "device", "message", "code", "variants", "report", "fetched_at")
+             "finished", "device", "message", "code", "variants", "report", "fetched_at", "client")
 
     @property
     def final(self) -> bool:
@@ -137,12 +142,19 @@ class Job:
 
 
 class JobBoard:
-    def __init__(self, spool: Spool, max_queue: int, emit):
+    """The jobs, and the queue: clients take turns (one client's batch of twenty
+    does not hold another's single job behind it), each client's jobs in the order
+    they came."""
+
+    def __init__(self, spool: Spool, max_queue: int, emit, max_queue_per_client: int | None = None):
         self.spool = spool
         self.max_queue = max_queue
+        self.max_queue_per_client = max_queue_per_client or max_queue
         self.emit = emit  # emit(job_id, header_dict, buffers=()) -> thread-safe
         self.jobs: dict = {}
-        self.queue: list = []  # ids of queued jobs, in order
+        self.queue: list = []  # ids of queued jobs, in the order they came
+        self._turns = itertools.count()
+        self._last_turn: dict = {}  # client -> when one of its jobs last started (a count)
         self.quarantined: list = []  # [{id, reason, moved_to}] of job folders the last start could not read
         self.cond = threading.Condition()
         self.stopping = False
@@ -204,6 +216,10 @@ class JobBoard:
         with self.cond:
             if len(self.queue) >= self.max_queue:
                 raise QueueFull(f"the queue is full ({self.max_queue} jobs waiting); try again when some finish")
+            waiting = sum(1 for job_id in self.queue if self.jobs[job_id].client == job.client)
+            if waiting >= self.max_queue_per_client:
+                raise QueueFull(f"you have {waiting} jobs waiting, as many as this server queues for one client; "
+                                f"try again when some finish")
             try:
                 self.spool.save_inputs(job.id, inputs)
                 self.spool.save_state(job.id, job.to_state())
@@ -213,18 +229,24 @@ class JobBoard:
             self.jobs[job.id] = job
             self.queue.append(job.id)
             self.cond.notify_all()
-            return len(self.queue) - 1
+            return self._fair_order().index(job.id)
+
+    def _fair_order(self) -> list:
+        """The queued job ids in the order they start: the clients take turns, the one
+        whose job started longest ago (or never) first, each with its oldest job."""
+        per_client: dict = {}
+        for job_id in self.queue:
+            per_client.setdefault(self.jobs[job_id].client, []).append(job_id)
+        turns = sorted(per_client, key=lambda client: self._last_turn.get(client, -1))  # stable: first come first
+        rounds = itertools.zip_longest(*(per_client[client] for client in turns))
+        return [job_id for one_each in rounds for job_id in one_each if job_id is not None]
 
     def queue_position(self, job_id: str):
-        with self.cond:
-            try:
-                return self.queue.index(job_id)
-            except ValueError:
-                return None
+        return self.queue_positions().get(job_id)
 
     def queue_positions(self) -> dict:
         with self.cond:
-            return {job_id: i for i, job_id in enumerate(self.queue)}
+            return {job_id: i for i, job_id in enumerate(self._fair_order())}
 
     def has_work_for(self, device: str) -> bool:
         """A queued job this device could run (a probe then gives way to it)."""
@@ -237,10 +259,11 @@ class JobBoard:
         with self.cond:
             deadline = time.monotonic() + timeout
             while not self.stopping:
-                for job_id in self.queue:
+                for job_id in self._fair_order():
                     job = self.jobs[job_id]
                     if job.pinned_device in (None, device):
                         self.queue.remove(job_id)
+                        self._last_turn[job.client] = next(self._turns)
                         job.state, job.started, job.device = "running", time.time(), device
                         self._save(job)
                         return job

@@ -101,7 +101,9 @@ class CurveSecurity:
 
     def __init__(self, allowed_keys_file: Path | None, keys_folder: Path | None = None):
         self.keys: KeyPair = load_or_create(SERVER_KEY_NAME, keys_folder)
-        self.allowed = AllowedKeys(allowed_keys_file, always=[client_keys().public])
+        own = client_keys().public
+        self.local_client_key = own.decode("ascii")  # the User-Id its connections carry: the server's own user
+        self.allowed = AllowedKeys(allowed_keys_file, always=[own])
         self._authenticator = None
 
     @property

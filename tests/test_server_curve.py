@@ -12,7 +12,7 @@ import time
 import pytest
 import zmq
 
-from magic_client import MagicClient, ServerUnavailable, curve
+from magic_client import MagicClient, ServerError, ServerUnavailable, curve
 from magic_server.security import AllowedKeys
 from server_fixtures import TINY, make_job_inputs
 
@@ -94,6 +94,35 @@ def test_the_server_user_keeps_its_keys_and_its_own_plugin_gets_in(server_factor
     assert server.stop() == 0
     again = server_factory(workdir=tmp_path / "server0", extra_args=["--curve"])
     assert again.runtime_info()["server_key"] == server_key  # made once, kept across starts
+
+
+def test_designers_see_only_their_own_jobs_and_cannot_stop_the_server(server_factory, tmp_path, monkeypatch):
+    keys = {}
+    for name in ("ann", "bo"):
+        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))
+        keys[name] = curve.client_keys()
+    server, _, server_key = start_curve_server(server_factory, tmp_path, [keys["ann"].public_text,
+                                                                           keys["bo"].public_text])
+
+    def connect(name):
+        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))  # the key pair is read when the socket opens
+        return MagicClient.connect_remote(server.endpoint, server_key, timeout=TIMEOUT_S)
+
+    with connect("ann") as ann, connect("bo") as bo:
+        image, source, target = make_job_inputs()
+        job = ann.submit(96, 72, image, source, target, params=TINY)
+        assert [j["id"] for j in ann.jobs()] == [job]
+        assert bo.jobs() == []
+        for ask in (bo.status, bo.cancel, bo.result):
+            with pytest.raises(ServerError) as info:
+                ask(job)
+            assert info.value.code == "unknown_job"
+        assert bo.ping([job])["jobs"] == {job: None}
+        with pytest.raises(ServerError) as info:
+            bo.shutdown()
+        assert info.value.code == "forbidden"
+        assert len(ann.wait(job, timeout=120).layers) >= 1  # bo's attempts changed nothing
+    assert server.alive()
 
 
 def test_a_key_for_a_server_that_does_not_encrypt_is_said_at_once(magic_server, designer):
