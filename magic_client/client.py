@@ -281,7 +281,8 @@ class MagicClient:
             message = self._replies.pop(request_id, None)
             if message is None:
                 waited = timeout - max(0.0, deadline - time.monotonic())
-                self._recover(f"did not answer {op!r} within {timeout:g} s" if waited >= timeout else
+                asked = f" {op!r}" if self._runtime.local else ""  # a designer needs no op names for a studio server
+                self._recover(f"did not answer{asked} within {timeout:g} s" if waited >= timeout else
                               f"its process ended while we waited {waited:.0f} s for its answer to {op!r}")
                 if not retry:
                     raise ServerUnavailable(f"the MAGIC server did not answer {op!r} within {timeout:g} s")
@@ -300,8 +301,8 @@ class MagicClient:
         old = self._runtime
         if not old.local:  # no runtime file to follow: libzmq keeps reconnecting by itself
             hint = "" if old.server_key else " (a server on another computer needs its server key)"
-            raise ServerUnavailable(f"the MAGIC server at {old.endpoint} {problem}; check the address and that it "
-                                    f"runs{hint}")
+            raise ServerUnavailable(f"the MAGIC server at {old.endpoint} {problem}: check the address, that the "
+                                    f"server runs and that its port is open{hint}")
         try:
             new = read_runtime_file(old.path)
         except ServerUnavailable:

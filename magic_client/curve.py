@@ -146,8 +146,7 @@ class HandshakeWatch:
             self.problem, self._vague = None, 0
         elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
             self.problem = (f"the MAGIC server at {self.endpoint} does not allow this computer's key. Ask its admin "
-                            f"to add {client_keys().public_text} to the server's --allow-keys file (`python -m "
-                            f"magic_server.client key` prints it)")
+                            f"to add it to the server's --allow-keys file: {client_keys().public_text}")
         elif event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL and value == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
             self.problem = (
                 f"the MAGIC server at {self.endpoint} does not use encryption (it was started without --curve); "

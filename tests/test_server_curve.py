@@ -4,6 +4,7 @@ The server runs as its own user (MAGIC_GIMP_HOME in its folder); the designer
 is this test process with another data folder, so another client key pair."""
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -123,6 +124,18 @@ def test_designers_see_only_their_own_jobs_and_cannot_stop_the_server(server_fac
         assert info.value.code == "forbidden"
         assert len(ann.wait(job, timeout=120).layers) >= 1  # bo's attempts changed nothing
     assert server.alive()
+
+
+def test_a_silent_address_says_what_to_check(designer):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    started = time.monotonic()
+    with pytest.raises(ServerUnavailable) as info:
+        MagicClient.connect_remote(endpoint, zmq.curve_keypair()[0].decode("ascii"), timeout=1.0)
+    assert time.monotonic() - started < 3  # once, not retried
+    assert str(info.value) == (f"the MAGIC server at {endpoint} did not answer within 1 s: check the address, that "
+                               f"the server runs and that its port is open")
 
 
 def test_a_key_for_a_server_that_does_not_encrypt_is_said_at_once(magic_server, designer):

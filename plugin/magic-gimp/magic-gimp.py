@@ -8,6 +8,7 @@ above the layer. Three menu items, in the order a designer uses them:
     1. Remember Object         the selection becomes the object (channel 'MAGIC object')
     2. Move or Reshape Object… the current selection is the target; runs MAGIC
     3. Show Next Result        shows the run's results one at a time
+    Server Settings…           this computer's server, or a studio server elsewhere
 
 The work is split in two packages next to this file: magic_gimp_core (no
 GIMP, unit-tested) and magic_gimp_bridge (libgimp).
@@ -25,6 +26,7 @@ import sys
 PROC_NAME = "python-fu-magic"
 REMEMBER_PROC = "python-fu-magic-remember-object"
 NEXT_RESULT_PROC = "python-fu-magic-next-result"
+SERVER_PROC = "python-fu-magic-server-settings"
 MENU = "<Image>/Filters/MAGIC"
 PLUGIN_DIR = os.path.dirname(os.path.realpath(__file__))
 if PLUGIN_DIR not in sys.path:
@@ -65,6 +67,12 @@ def run_next_result(procedure, run_mode, image, drawables, config, data):
     return run_step(procedure, lambda: show_next_result(image, drawables))
 
 
+def run_server_settings(procedure, run_mode, image, drawables, config, data):
+    from magic_gimp_bridge.server_settings import run_server_settings as run_settings
+
+    return run_settings(procedure, run_mode, config, SETTINGS, SERVER_PROC)
+
+
 # The two steps around the run: procedure -> (run function, menu label, blurb, help).
 SMALL_STEPS = {
     REMEMBER_PROC: (run_remember, "_1. Remember Object",
@@ -84,9 +92,10 @@ class MagicPlugIn(Gimp.PlugIn):
         return False  # no translations yet; also avoids GIMP's missing-catalog warnings
 
     def do_query_procedures(self):
-        return [REMEMBER_PROC, PROC_NAME, NEXT_RESULT_PROC]
+        return [REMEMBER_PROC, PROC_NAME, NEXT_RESULT_PROC, SERVER_PROC]
 
     def do_create_procedure(self, name):
+        sensitivity = Gimp.ProcedureSensitivityMask.DRAWABLE
         if name == PROC_NAME:
             procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
             procedure.set_menu_label("_2. Move or Reshape Object…")
@@ -97,13 +106,25 @@ class MagicPlugIn(Gimp.PlugIn):
                 "local MAGIC server, and adds its results as new layers in one group above the layer. Pixels "
                 "outside the edited area are left as they are.", name)
             add_arguments(procedure)
+        elif name == SERVER_PROC:
+            from magic_gimp_bridge.server_settings import add_server_arguments
+
+            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_server_settings, None)
+            procedure.set_menu_label("_Server Settings…")
+            procedure.set_documentation(
+                "Which MAGIC server runs the jobs: this computer's, or a studio server on another computer",
+                "A studio server (started with --curve on a machine with a GPU) needs its address and public key, "
+                "and admits this computer once its admin has allowed this computer's key, which the dialog shows "
+                "with a Copy button and scripts get back.", name)
+            add_server_arguments(procedure)
+            sensitivity = Gimp.ProcedureSensitivityMask.ALWAYS  # needs no image
         else:
             run_function, label, blurb, help_text = SMALL_STEPS[name]
             procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_function, None)
             procedure.set_menu_label(label)
             procedure.set_documentation(blurb, help_text, name)
         procedure.set_image_types("*")  # indexed images get a message saying to convert them
-        procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+        procedure.set_sensitivity_mask(sensitivity)
         procedure.add_menu_path(MENU)
         procedure.set_attribution("magic-gimp contributors", "MIT", "2025")
         return procedure

@@ -14,6 +14,7 @@
 # Environment: MAGIC_TEST_DIR (default /tmp/magic-test), a folder this
 # script may write to.
 
+import json
 import os
 import shutil
 import time
@@ -23,6 +24,7 @@ import numpy as np
 PROC = "python-fu-magic"
 REMEMBER_PROC = "python-fu-magic-remember-object"
 NEXT_RESULT_PROC = "python-fu-magic-next-result"
+SERVER_PROC = "python-fu-magic-server-settings"
 TEST_DIR = os.environ.get("MAGIC_TEST_DIR", "/tmp/magic-test")
 RGBA = "R'G'B'A u8"
 
@@ -513,9 +515,65 @@ def test_other_image_kinds():
         image.delete()
 
 
+def choose_server(kind, address="", key=""):
+    """Filters → MAGIC → Server Settings, as a script sets it -> (status, error, this computer's key)."""
+    proc = Gimp.get_pdb().lookup_procedure(SERVER_PROC)
+    check(proc is not None, f"procedure {SERVER_PROC} is not registered")
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("server-kind", kind)
+    config.set_property("address", address)
+    config.set_property("server-key", key)
+    result = proc.run(config)
+    status = result.index(0)
+    if status != Gimp.PDBStatusType.SUCCESS:
+        return status, Gimp.get_pdb().get_last_error(), None
+    return status, "", result.index(1)
+
+
+def test_studio_server():
+    """A studio server (--curve on the host): refused until its admin allows this
+    computer's key, then the run goes there; the spool shows where it ran."""
+    t = time.monotonic()
+    with open(os.path.join(TEST_DIR, "studio-server.json"), encoding="utf-8") as f:
+        studio = json.load(f)
+    status, error, _ = choose_server("studio", "gpu-box", studio["server_key"])
+    check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "tcp://HOST:PORT" in error,
+          f"a bad address gave {status}: {error!r}")
+    status, error, _ = choose_server("studio", studio["endpoint"], "not-a-key")
+    check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "not a CURVE public key" in error,
+          f"a bad server key gave {status}: {error!r}")
+    status, error, client_key = choose_server("studio", studio["endpoint"], studio["server_key"])
+    check(status == Gimp.PDBStatusType.SUCCESS and client_key and len(client_key) == 40,
+          f"choosing the studio server gave {status}: {error!r}, key {client_key!r}")
+    image, photo = build_scene()
+    try:
+        count = len(all_layers(image))
+        status, error, _ = call_magic(image, photo, preset=PRESET, variants=1)
+        check(status == Gimp.PDBStatusType.EXECUTION_ERROR and "does not allow this computer's key" in error
+              and client_key in error and "Server Settings" in error, f"a key not yet allowed gave {status}: {error!r}")
+        check(len(all_layers(image)) == count, "a refused run created layers")
+        print(f"OK studio server, key not allowed -> error: {error.splitlines()[0]}")
+        with open(os.path.join(TEST_DIR, "allowed-keys.txt"), "a", encoding="utf-8") as f:
+            f.write(f"{client_key}  # the GIMP test\n")
+        jobs = os.path.join(TEST_DIR, "studio-spool", "jobs")  # one folder per job (server/spool.py)
+        before = set(os.listdir(jobs)) if os.path.isdir(jobs) else set()
+        status, error, group = call_magic(image, photo, preset=PRESET, variants=1)
+        check(status == Gimp.PDBStatusType.SUCCESS and group is not None, f"the studio run gave {status}: {error!r}")
+        ran_there = set(os.listdir(jobs)) - before
+        check(len(ran_there) == 1, f"the job did not run on the studio server (new in its spool: {ran_there})")
+        print(f"OK studio server: job {ran_there.pop()} ran there, {len(group.get_children())} result layer(s)")
+    finally:
+        image.delete()
+        status, error, _ = choose_server("this-computer")
+        check(status == Gimp.PDBStatusType.SUCCESS, f"choosing this computer again gave {status}: {error!r}")
+    stage("studio server (Server Settings, refused key, allowed key, a run there)", t)
+
+
 def main():
     os.makedirs(TEST_DIR, exist_ok=True)
     start = time.monotonic()
+    choose_server("this-computer")  # the root is reused: a run that failed half-way may have left a studio
     image, photo = build_scene()
     try:
         group, after = test_success(image, photo, "RGB 8-bit image", Gimp.ImageType.RGBA_IMAGE)
@@ -527,6 +585,7 @@ def main():
     test_cut_out_layer()
     test_tight_area()
     test_other_image_kinds()
+    test_studio_server()
     for name, seconds in timings:
         print(f"TIMING {seconds:7.2f} s  {name}")
     print(f"ALL GIMP TESTS PASSED in {time.monotonic() - start:.1f} s")

@@ -11,7 +11,9 @@
 #   3. starts the real MAGIC server on the host (127.0.0.1, a free port,
 #      random ResNet-18 on the CPU) with its runtime file inside the root,
 #      at /tmp/magic-test/server.json as the plug-in sees it (the chroot
-#      shares the host's network);
+#      shares the host's network), and a second one as a studio server
+#      (--curve, its allowed keys in /tmp/magic-test/allowed-keys.txt, its
+#      runtime file at /tmp/magic-test/studio-server.json);
 #   4. installs the plug-in into the root's GIMP profile with the installer's
 #      plug-in-only mode, as a user would;
 #   5. runs gimp-console-3.x headless in the root with tests/gimp/batch_test.py,
@@ -35,6 +37,7 @@ TEST_DIR_IN_ROOT=/tmp/magic-test
 TEST_DIR="$ROOT$TEST_DIR_IN_ROOT"
 GIMP_TIMEOUT_S=600
 SERVER_PID=""
+STUDIO_PID=""
 WORK=""
 declare -a TIMINGS=()
 STAGE_START=$SECONDS
@@ -48,15 +51,20 @@ stage_done() {  # stage_done NAME: record the time since the previous stage
     STAGE_START=$SECONDS
 }
 
-stop_server() {
-    [[ -n "$SERVER_PID" ]] || return 0
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
+stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL after 10 s
+    local pid=$1
+    [[ -n "$pid" ]] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
     fi
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
+    wait "$pid" 2>/dev/null || true
+}
+
+stop_server() {
+    stop_pid "$SERVER_PID"; SERVER_PID=""
+    stop_pid "$STUDIO_PID"; STUDIO_PID=""
 }
 
 cleanup() {
@@ -88,6 +96,13 @@ MAGIC_GIMP_HOME="$WORK/home" PYTHONUNBUFFERED=1 "$PY" -m magic_server --endpoint
     --runtime-file "$TEST_DIR/server.json" --spool "$WORK/spool" \
     --classifier random:resnet18 --device cpu >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
+log "starting a studio server on the host (--curve)"
+: >"$TEST_DIR/allowed-keys.txt"
+MAGIC_GIMP_HOME="$WORK/studio-home" PYTHONUNBUFFERED=1 "$PY" -m magic_server --endpoint tcp://127.0.0.1:0 \
+    --curve --allow-keys "$TEST_DIR/allowed-keys.txt" \
+    --runtime-file "$TEST_DIR/studio-server.json" --spool "$TEST_DIR/studio-spool" \
+    --classifier random:resnet18 --device cpu >"$WORK/studio-server.log" 2>&1 &
+STUDIO_PID=$!
 
 log "installing the plug-in with the installer (--only plugin)"
 # The server command names a Python that does not exist in the root: the
@@ -100,13 +115,17 @@ MAGIC_GIMP_HOME="$WORK/home" "$PY" "$REPO/installer/install.py" --only plugin \
 [[ -x "$ROOT$GIMP_PROFILE_IN_ROOT/plug-ins/magic-gimp/magic-gimp.py" ]] || die "the installer did not install magic-gimp.py"
 stage_done "install the plug-in"
 
-for _ in $(seq 1 1200); do
-    [[ -s "$TEST_DIR/server.json" ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "the server exited while starting"; }
-    sleep 0.1
-done
-[[ -s "$TEST_DIR/server.json" ]] || die "the server was not ready within 120 s"
-stage_done "server ready"
+wait_ready() {  # wait_ready RUNTIME_FILE PID LOG NAME: until the server has written its runtime file
+    for _ in $(seq 1 1200); do
+        [[ -s "$1" ]] && return 0
+        kill -0 "$2" 2>/dev/null || { cat "$3" >&2; die "the $4 exited while starting"; }
+        sleep 0.1
+    done
+    die "the $4 was not ready within 120 s"
+}
+wait_ready "$TEST_DIR/server.json" "$SERVER_PID" "$WORK/server.log" server
+wait_ready "$TEST_DIR/studio-server.json" "$STUDIO_PID" "$WORK/studio-server.log" "studio server"
+stage_done "servers ready"
 
 log "running $GIMP_CONSOLE in the root with tests/gimp/batch_test.py"
 set +e

@@ -10,6 +10,8 @@
 #   result, result-next  run 2's results, then after Show Next Result
 #   dialog-problem    run 3 without a target: the dialog says so and Run stays off
 #   dialog-no-server  run 4 with the server stopped and not startable: the same
+#   server-settings   Filters → MAGIC → Server Settings with a studio server chosen,
+#                     then after Test Connection (nothing listens there); Cancel
 #
 # Not part of `make test` (it takes minutes on a CPU: run 2 uses the
 # 'preview' preset on the bundled rocket example).
@@ -173,8 +175,20 @@ rm -f "$SHOT/server.json"
 done_with server-stopped
 refused_in_dialog 8 dialog-no-server "no server"  # 8 s: it tries to start the server (not installed here)
 wait_outcome "run 4 status" 60
+
+log "Server Settings: a studio server chosen, Test Connection says what is wrong, Cancel"
+settings=$(wait_window '^MAGIC Server$' 60)
+center_window "$settings"
+sleep 2
+shot server-settings.png
+x xdotool windowfocus --sync "$settings" key alt+n  # Test Connection: nothing listens at tcp://127.0.0.1:9
+sleep 7  # the connection's timeout is 5 s
+shot server-settings-test.png
+x xdotool windowfocus --sync "$settings" key Escape
+wait_outcome "server settings status" 60
 wait_outcome "finished" 30
-for picture in canvas-two-steps plugin-dialog progress result result-next dialog-problem dialog-no-server; do
+for picture in canvas-two-steps plugin-dialog progress result result-next dialog-problem dialog-no-server \
+               server-settings server-settings-test; do
     cp "$SHOT/$picture.png" "$OUT/"
 done
 cp "$SHOT/outcome.log" "$OUT/"
@@ -183,9 +197,10 @@ grep -q "run 1 status cancel" "$SHOT/outcome.log" || die "run 1 was not cancelle
 grep -q "run 2 status success" "$SHOT/outcome.log" || die "run 2 did not succeed"
 grep -q "run 3 status cancel" "$SHOT/outcome.log" || die "run 3 was not held back in the dialog"
 grep -q "run 4 status cancel" "$SHOT/outcome.log" || die "run 4 (no server) was not held back in the dialog"
+grep -q "server settings status cancel" "$SHOT/outcome.log" || die "Server Settings was not cancelled"
 log "screens and logs in $OUT; copy the ones plugin/README.md shows with MAGIC_SHOT_DOCS=1"
 if [[ "${MAGIC_SHOT_DOCS:-0}" == 1 ]]; then
-    for picture in canvas-two-steps plugin-dialog progress result-next dialog-problem; do
+    for picture in canvas-two-steps plugin-dialog progress result-next dialog-problem server-settings-test; do
         cp "$SHOT/$picture.png" "$REPO/docs/images/gimp-$picture.png"
     done
 fi

@@ -122,4 +122,18 @@ for run in (1, 2, 3, 4):
             note(f"next layer {line}")
         note("next shown")
         wait_for("next-taken")
+# Filters → MAGIC → Server Settings, after a script chose a studio server where none listens.
+proc = Gimp.get_pdb().lookup_procedure("python-fu-magic-server-settings")
+config = proc.create_config()
+config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+for name, value in (("server-kind", "studio"), ("address", "tcp://127.0.0.1:9"),
+                    ("server-key", "rq5@Z8]Xvp-I{W7sHi)k3N*9PfzP[d=JbE2cLq0n")):
+    config.set_property(name, value)
+note(f"studio chosen {proc.run(config).index(0).value_nick}")
+config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
+result = proc.run(config)
+note(f"server settings status {result.index(0).value_nick}")
+config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+config.set_property("server-kind", "this-computer")
+note(f"this computer chosen {proc.run(config).index(0).value_nick}")
 note("finished")

@@ -36,8 +36,9 @@ from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
 from magic_gimp_core.region import (DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE,  # noqa: E402
                                     region_rule_from_hello)
-from magic_gimp_core.server_job import CONNECT_TIMEOUT_S, connect  # noqa: E402
+from magic_gimp_core.server_job import CONNECT_TIMEOUT_S, connect, connect_studio  # noqa: E402
 
+from .client_import import saved_choice  # noqa: E402
 from .inputs import EditInputs, read_edit_inputs  # noqa: E402
 
 INTRO = ("1. Select the object and use Filters → MAGIC → Remember Object.\n"
@@ -91,12 +92,17 @@ class ServerQuestions(threading.Thread):
     def run(self) -> None:
         try:
             client_module = self.import_client(self.settings)
-            try:
-                client = client_module.MagicClient.connect(runtime_file=self.runtime_file or self.settings.runtime_file,
-                                                           timeout=CONNECT_TIMEOUT_S)
-            except client_module.ServerUnavailable:
-                self.answers.put(("starting", None))
-                client = connect(client_module, self.settings, self.runtime_file)
+            choice = saved_choice(client_module)
+            if choice.studio and not self.runtime_file:  # a script's runtime file names this computer's server
+                self.answers.put(("studio", choice.address))
+                client = connect_studio(client_module, choice)
+            else:
+                try:
+                    client = client_module.MagicClient.connect(
+                        runtime_file=self.runtime_file or self.settings.runtime_file, timeout=CONNECT_TIMEOUT_S)
+                except client_module.ServerUnavailable:
+                    self.answers.put(("starting", None))
+                    client = connect(client_module, self.settings, self.runtime_file)
         except BaseException as exc:  # noqa: BLE001 - shown in the dialog, which holds Run back
             self.answers.put(("failed", messages.describe_failure(exc)))
             return
@@ -152,6 +158,7 @@ class MagicDialog:
             self.problem = str(exc)
         self.presets = list(choices.DIALOG_PRESETS) + (["tiny"] if settings.test_presets else [])
         self.estimates = {}  # area -> the server's estimate reply
+        self.studio = ""  # the studio server's address, once the server thread says it uses one
         self._build()
         self.server = ServerQuestions(import_client, settings, (config.get_property("server") or "").strip(),
                                       plan_regions)
@@ -271,13 +278,16 @@ class MagicDialog:
                 kind, value = self.server.answers.get_nowait()
             except queue.Empty:
                 break
-            if kind == "starting":
+            if kind == "studio":
+                self.studio = value
+                self.server_label.set_text(preflight.server_line("connecting", studio=value))
+            elif kind == "starting":
                 self.server_label.set_text(preflight.server_line("starting"))
             elif kind == "failed":  # a run could only fail the same way: say all of it, and hold Run back
                 self.server_label.set_markup(_fix_this_first(preflight.server_line("failed", detail=value)))
                 self.ok.set_sensitive(False)
             elif kind == "running":
-                self.server_label.set_text(preflight.server_line("running", value))
+                self.server_label.set_text(preflight.server_line("running", value, studio=self.studio))
                 warning = messages.weights_warning(value)
                 self.weights_label.set_text(warning.split("\n\n")[0] if warning else "")
             elif kind == "regions" and value != self.regions:

@@ -24,6 +24,7 @@ from magic_gimp_core.settings import PluginSettings  # noqa: E402
 
 from . import pixels  # noqa: E402
 from .arguments import Options, read_options  # noqa: E402
+from .client_import import import_client, saved_choice  # noqa: E402
 from .inputs import read_edit_inputs  # noqa: E402
 from .progress import DialogProgress, GimpProgress  # noqa: E402
 from .results import Placement, insert_results  # noqa: E402
@@ -33,19 +34,6 @@ CANCEL_GRACE_S = 10.0  # after Cancel, wait this long for the server to confirm,
 
 class Cancelled(Exception):
     pass
-
-
-def _import_client(settings: PluginSettings):
-    """magic_client, or UserError saying how to get pyzmq / the client."""
-    try:
-        import zmq  # noqa: F401
-    except ImportError as exc:
-        raise messages.UserError(messages.zmq_missing(exc, settings.vendor_path)) from None
-    try:
-        import magic_client
-    except ImportError as exc:
-        raise messages.UserError(messages.client_missing(exc, settings.plugin_dir)) from None
-    return magic_client
 
 
 class MagicRun:
@@ -64,7 +52,8 @@ class MagicRun:
         return self.progress.cancel_requested
 
     def execute(self):
-        client_module = _import_client(self.settings)
+        client_module = import_client(self.settings)
+        choice = saved_choice(client_module)
         image, options = self.image, self.options
         inputs = read_edit_inputs(image, self.drawables, options.source_mask, options.target_mask)
         layer, width, height = inputs.layer, inputs.width, inputs.height
@@ -76,7 +65,7 @@ class MagicRun:
                          if self.interactive else GimpProgress("MAGIC: connecting to the server…"))
         try:
             self.client = call_in_background(
-                lambda: connect(client_module, self.settings, options.server), self.tick, self.cancelled)
+                lambda: connect(client_module, self.settings, options.server, choice), self.tick, self.cancelled)
             hello = self.client.info
             self._check_offer(hello, params)
             self._warn_about(hello)
@@ -179,7 +168,7 @@ def run_procedure(procedure, run_mode, image, drawables, config, settings: Plugi
         if interactive:
             from .dialog import ask_options
 
-            if not ask_options(procedure, config, proc_name, image, drawables, settings, _import_client):
+            if not ask_options(procedure, config, proc_name, image, drawables, settings, import_client):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
         group = MagicRun(image, drawables, read_options(config), settings, interactive).execute()
     except Cancelled:

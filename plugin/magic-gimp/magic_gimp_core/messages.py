@@ -72,6 +72,15 @@ def _looks_like_missing_weights(text: str) -> bool:
     return "weights not found" in text or "classifier weights" in text
 
 
+def studio_unreachable(address: str, problem: str) -> str:
+    """`problem`: the client library's line, which names the address itself."""
+    where = "" if address in problem else f" {address}"
+    # No full stop after `problem`: it may end with a key, and '.' is a character of keys.
+    return (f"MAGIC cannot use the studio server{where}: {problem}\n\n"
+            f"To use this computer's own server instead, choose \"This computer\" in Filters → MAGIC → "
+            f"Server Settings.")
+
+
 def describe_failure(exc: BaseException) -> str:
     """The user's message for anything that went wrong while talking to the
     server or running the job."""

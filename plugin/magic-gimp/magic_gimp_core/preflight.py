@@ -56,10 +56,12 @@ def area_hint(area: str, preset: str, estimates: dict, regions: dict) -> str:
             f"with less of the photo around the edit to fill the hole from.")
 
 
-def server_line(state: str, hello: Optional[dict] = None, detail: str = "") -> str:
-    """state: "connecting", "starting", "running", "failed"."""
+def server_line(state: str, hello: Optional[dict] = None, detail: str = "", studio: str = "") -> str:
+    """state: "connecting", "starting", "running", "failed"; studio: the studio
+    server's address when the designer chose one (Server Settings)."""
+    where = f"the studio server {studio}" if studio else ""
     if state == "connecting":
-        return "Server: looking for the MAGIC server…"
+        return f"Server: connecting to {where}…" if studio else "Server: looking for the MAGIC server…"
     if state == "starting":
         return "Server: not running, starting it now (the first start loads the engine: up to a minute)…"
     if state == "failed":
@@ -68,4 +70,4 @@ def server_line(state: str, hello: Optional[dict] = None, detail: str = "") -> s
     queue = (hello or {}).get("queue") or {}
     busy = queue.get("queued", 0) + queue.get("running", 0)
     waiting = f"; {busy} job(s) ahead of this one" if busy else ""
-    return f"Server: running on {devices or 'its device'}{waiting}."
+    return f"Server: {where + ', ' if studio else ''}running on {devices or 'its device'}{waiting}."

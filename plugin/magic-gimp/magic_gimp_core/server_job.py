@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import messages
+from .server_choice import ServerChoice
 from .settings import PluginSettings
 
 CONNECT_TIMEOUT_S = 5.0
@@ -18,11 +19,23 @@ START_TIMEOUT_S = 180.0  # a cold start loads torch and the classifier
 CANCEL_IF_SILENT_S = 15.0  # GIMP SIGKILLs a plug-in whose progress bar is cancelled; the server then cancels
 
 
-def connect(client_module, settings: PluginSettings, runtime_file: Optional[str] = None):
-    """A connected MagicClient. Starts the server with the installer's
-    server_command when none is running. Raises UserError with what to do,
-    or the client library's ServerUnavailable (described by
+def connect_studio(client_module, choice: ServerChoice):
+    """A MagicClient connected to the studio server `choice` names; UserError with what to do."""
+    try:
+        return client_module.MagicClient.connect_remote(choice.address, choice.server_key, timeout=CONNECT_TIMEOUT_S)
+    except client_module.MagicClientError as exc:
+        raise messages.UserError(messages.studio_unreachable(choice.address, str(exc))) from None
+
+
+def connect(client_module, settings: PluginSettings, runtime_file: Optional[str] = None,
+            choice: Optional[ServerChoice] = None):
+    """A connected MagicClient: to the studio server `choice` names, else (or when
+    a script names a `runtime_file`) to this computer's, which is started with the
+    installer's server_command when none is running. Raises UserError with what to
+    do, or the client library's ServerUnavailable (described by
     messages.describe_failure)."""
+    if choice is not None and choice.studio and not runtime_file:
+        return connect_studio(client_module, choice)
     client_cls = client_module.MagicClient
     runtime_file = runtime_file or settings.runtime_file
     if not settings.server_command:
