@@ -1,10 +1,5 @@
-"""Where the installer puts things.
-
-`data_dir()` must agree with `magic_engine.paths.data_dir()` (the engine
-reads the weights the installer writes). The installer cannot import the
-engine (no torch yet), so the rule is repeated here and a test checks that
-both give the same answer.
-"""
+"""Where the installer puts things: in the data folder (magic_common.paths,
+where the engine reads the weights the installer writes), and GIMP's."""
 
 from __future__ import annotations
 
@@ -12,30 +7,16 @@ import os
 import sys
 from pathlib import Path
 
+from magic_common import __version__
+from magic_common.paths import data_dir, weights_dir
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = REPO_ROOT / "magic_engine" / "checkpoints.json"
 PYPROJECT_PATH = REPO_ROOT / "pyproject.toml"
 CLIENT_SOURCE = REPO_ROOT / "magic_client"
+COMMON_SOURCE = REPO_ROOT / "magic_common"
 PLUGIN_NAME = "magic-gimp"
 DEFAULT_PLUGIN_SOURCE = REPO_ROOT / "plugin" / PLUGIN_NAME
-
-
-def data_dir() -> Path:
-    override = os.environ.get("MAGIC_GIMP_HOME")
-    if override:
-        return Path(override).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", home / ".local" / "share"))
-    return base / "magic-gimp"
-
-
-def weights_dir() -> Path:
-    return data_dir() / "weights"
 
 
 def default_venv_dir() -> Path:
@@ -59,20 +40,8 @@ def user_config_home() -> Path:
 
 
 def project_version() -> str:
-    """The version in pyproject.toml (written into the plug-in config)."""
-    try:
-        text = PYPROJECT_PATH.read_text(encoding="utf-8")
-    except OSError:
-        return "unknown"
-    in_project = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_project = stripped == "[project]"
-        elif in_project and stripped.startswith("version"):
-            _, _, value = stripped.partition("=")
-            return value.strip().strip('"').strip("'")
-    return "unknown"
+    """magic-gimp's version (written into the plug-in config)."""
+    return __version__
 
 
 def short(path: Path) -> str:

@@ -3,6 +3,7 @@
 Result: <GIMP dir>/plug-ins/magic-gimp/
           magic-gimp.py      entry point (executable: GIMP skips it otherwise)
           magic_client/      copy of the repo's client package
+          magic_common/      copy of the repo's shared rules (data folder, limits)
           magic-gimp.json    how to reach / start the server
           vendor/            pyzmq for GIMP's Python, when needed
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from .errors import InstallError
-from .locations import PLUGIN_NAME, project_version, short
+from .locations import COMMON_SOURCE, PLUGIN_NAME, project_version, short
 from .record import InstallRecord, make_dirs
 
 CONFIG_NAME = f"{PLUGIN_NAME}.json"
@@ -49,12 +50,14 @@ def check_source(source: Path) -> None:
 
 
 def install_plugin(plugins_dir: Path, source: Path, client_source: Path, config: dict,
-                   record: Optional[InstallRecord]) -> Path:
+                   record: Optional[InstallRecord], common_source: Path = COMMON_SOURCE) -> Path:
     """Install (or replace) <plugins_dir>/magic-gimp; returns that folder."""
-    source, client_source = Path(source), Path(client_source)
+    source = Path(source)
+    packages = [Path(client_source), Path(common_source)]  # copied beside the entry point
     check_source(source)
-    if not (client_source / "__init__.py").is_file():
-        raise InstallError(f"The client package {client_source} is missing (no __init__.py).")
+    for package in packages:
+        if not (package / "__init__.py").is_file():
+            raise InstallError(f"The package {package} is missing (no __init__.py).")
     target = plugins_dir / PLUGIN_NAME
     if target.is_symlink():
         raise InstallError(
@@ -71,10 +74,11 @@ def install_plugin(plugins_dir: Path, source: Path, client_source: Path, config:
             shutil.rmtree(leftover)
 
     shutil.copytree(source, stage, ignore=_IGNORE)
-    client_copy = stage / "magic_client"
-    if client_copy.exists():
-        shutil.rmtree(client_copy)
-    shutil.copytree(client_source, client_copy, ignore=_IGNORE)
+    for package, name in zip(packages, ("magic_client", "magic_common")):
+        copy = stage / name
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(package, copy, ignore=_IGNORE)
     entry = stage / ENTRY_NAME
     entry.chmod(entry.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     # GIMP keeps a plug-in's procedures and arguments in its pluginrc until the entry
@@ -125,8 +129,9 @@ def plugin_problems(plugin_dir: Path) -> List[str]:
         problems.append(f"{ENTRY_NAME} is missing")
     elif os.name != "nt" and not os.access(entry, os.X_OK):
         problems.append(f"{ENTRY_NAME} is not executable (GIMP ignores it)")
-    if not (plugin_dir / "magic_client" / "__init__.py").is_file():
-        problems.append("magic_client/ is missing")
+    for package in ("magic_client", "magic_common"):
+        if not (plugin_dir / package / "__init__.py").is_file():
+            problems.append(f"{package}/ is missing")
     try:
         config = read_config(plugin_dir)
     except FileNotFoundError:

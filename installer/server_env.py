@@ -236,7 +236,7 @@ def _staged_source(tmp: Path) -> Path:
             shutil.copy2(REPO_ROOT / name, src / name)
     if not (src / "README.md").exists():
         (src / "README.md").write_text("magic-gimp\n", encoding="utf-8")  # pyproject names it
-    for package in ("magic_engine", "magic_client", "server"):
+    for package in ("magic_common", "magic_engine", "magic_client", "server"):
         shutil.copytree(REPO_ROOT / package, src / package, ignore=ignore)
     return src
 

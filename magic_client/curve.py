@@ -24,8 +24,9 @@ import zmq.auth
 from zmq.utils import z85
 from zmq.utils.monitor import recv_monitor_message
 
+from magic_common.paths import data_dir
+
 from .errors import MagicClientError
-from .paths import data_dir
 
 KEY_LENGTH = 40  # a Z85-encoded 32-byte key
 KEYS_FOLDER = "keys"

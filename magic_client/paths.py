@@ -1,33 +1,16 @@
-"""Where the MAGIC server's runtime file and spool live by default.
-
-Standard library only: this module runs inside GIMP's Python. The data-dir
-rule is a copy of `magic_engine.paths.data_dir()`, which the client cannot
-import (it pulls in torch). The two MUST agree; tests/test_client_paths.py
-checks that they do.
+"""Where the MAGIC server's runtime file and spool live by default (in the data
+folder, magic_common.paths). Standard library only: this module runs inside GIMP's
+Python.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
+from magic_common.paths import data_dir
+
 RUNTIME_FILE_NAME = "server.json"
-
-
-def data_dir() -> Path:
-    """Per-user data folder of magic-gimp (weights, spool, logs)."""
-    override = os.environ.get("MAGIC_GIMP_HOME")
-    if override:
-        return Path(override).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", home / ".local" / "share"))
-    return base / "magic-gimp"
 
 
 def default_runtime_file() -> Path:

@@ -19,6 +19,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from magic_common.limits import MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE  # noqa: F401 - part of the protocol's limits
+
 from .errors import ProtocolError
 
 PROTOCOL_VERSION = 1
@@ -59,9 +61,8 @@ ERROR_CODES = {
 
 MAX_REQUEST_HEADER_BYTES = 64 * 1024  # a request header is small: ids, token, params
 MAX_BUFFERS = 32  # a result: up to 16 variants + the edit mask
-MIN_IMAGE_SIDE = 16  # the engine refuses smaller images
 MAX_IMAGE_SIDE = 100_000
-DEFAULT_MAX_PIXELS = 100_000_000  # the engine's own limit (MagicConfig.max_image_pixels)
+DEFAULT_MAX_PIXELS = MAX_IMAGE_PIXELS  # a server's limit unless it is given a lower one
 
 # Job inputs, in this order: name -> channels.
 JOB_INPUTS = (("image", 4), ("source_mask", 1), ("target_mask", 1))

@@ -8,7 +8,7 @@
 The engine knows nothing of servers or GIMP: torch, torchvision, numpy, Pillow.
 """
 
-__version__ = "0.1.0"
+from magic_common import __version__  # noqa: F401 - the one version of every part
 
 from .classifier import FeatureClassifier, RandomClassifierWarning, load_classifier  # noqa: E402
 from .config import MODES, PRESET_NAMES, MagicConfig, make_config, preset_summaries  # noqa: E402

@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from magic_common.limits import MAX_IMAGE_PIXELS
+
 from .errors import ConfigError
 
 # Mode name -> what differs between the modes: the loss weights of the
@@ -153,7 +155,7 @@ class MagicConfig:
     min_context: int = 16  # ... but at least this many pixels
     edit_dilation: float = 0.02  # the edit area: both masks grown by this fraction of the region's diagonal
     edit_feather: float = 0.006  # blend over this fraction of the diagonal, inside the edit area
-    max_image_pixels: int = 100_000_000  # refuse larger inputs (memory)
+    max_image_pixels: int = MAX_IMAGE_PIXELS  # refuse larger inputs (memory)
 
     # From level 0 to the photo's resolution (refine.py): the photo's own
     # patches, searched and voted at every finer level.

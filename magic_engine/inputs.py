@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps
 
+from magic_common.limits import MASK_INSIDE, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE
+
 from .errors import InputError
 
-MIN_IMAGE_SIDE = 16
 MIN_BACKGROUND_FRACTION = 0.01
 
 
@@ -98,7 +99,7 @@ def _to_uint8(arr: np.ndarray, what: str) -> np.ndarray:
     raise InputError(f"{what} has unsupported pixel type {arr.dtype}; use uint8, uint16 or float in [0, 1]")
 
 
-def load_image(value, max_pixels: int = 100_000_000):
+def load_image(value, max_pixels: int = MAX_IMAGE_PIXELS):
     """-> (rgb uint8 (H,W,3), alpha uint8 (H,W) or None)."""
     arr = _to_array(value, "image", max_pixels)
     if arr.ndim == 2:
@@ -118,7 +119,7 @@ def load_image(value, max_pixels: int = 100_000_000):
     return np.ascontiguousarray(rgb), None if alpha is None else np.ascontiguousarray(alpha)
 
 
-def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = 100_000_000) -> np.ndarray:
+def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """-> bool (H, W). Soft or colour masks are reduced and thresholded at 50 %."""
     arr = _to_array(value, what, max_pixels)
     if arr.ndim == 3:
@@ -137,10 +138,10 @@ def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = 100
     soft = np.count_nonzero((values > 0) & (values < 255))
     if soft:
         notes.append(f"{what} had {soft} soft (grey) pixels; thresholded at 50 %")
-    return values >= 128
+    return values >= MASK_INSIDE
 
 
-def prepare_inputs(image, source_mask, target_mask, max_pixels: int = 100_000_000) -> PreparedInput:
+def prepare_inputs(image, source_mask, target_mask, max_pixels: int = MAX_IMAGE_PIXELS) -> PreparedInput:
     rgb, alpha = load_image(image, max_pixels)
     shape = rgb.shape[:2]
     notes: list = []

@@ -1,38 +1,16 @@
-"""Where magic-gimp keeps its data (weights) on this machine.
-
-`MAGIC_GIMP_HOME` overrides everything (tests, portable installs). Otherwise
-the platform's per-user data folder is used. The installer writes here and
-the engine reads here; the installer (which must not import torch) keeps its
-own copy of the rule in installer/locations.py, and tests assert they agree.
-"""
+"""Where the engine finds the classifier weights: the data folder
+(magic_common.paths, shared with the installer, which writes them here) and
+the manifest of published checkpoints."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
+
+from magic_common.paths import weights_dir
 
 DEFAULT_CHECKPOINT = "resnet50_l2_eps0.05"
 _MANIFEST = Path(__file__).with_name("checkpoints.json")
-
-
-def data_dir() -> Path:
-    override = os.environ.get("MAGIC_GIMP_HOME")
-    if override:
-        return Path(override).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", home / ".local" / "share"))
-    return base / "magic-gimp"
-
-
-def weights_dir() -> Path:
-    return data_dir() / "weights"
 
 
 def checkpoint_manifest() -> dict:

@@ -7,4 +7,4 @@ Importing this package is cheap: torch is only loaded when the server runs
 `magic_client`, which GIMP's Python can import without numpy or torch.
 """
 
-__version__ = "0.1.0"
+from magic_common import __version__  # noqa: F401 - the one version of every part

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from magic_client import MagicClient
 from magic_client.protocol import max_frame_bytes
+from magic_common.limits import MAX_IMAGE_PIXELS
 
 ENGINE_ARGS = ["--classifier", "random:resnet18", "--device", "cpu"]
 
@@ -128,7 +129,7 @@ def run(width: int, height: int, rounds: int, runtime_file=None) -> dict:
         "endpoint": "tcp://127.0.0.1",
         "device": device,
         "cpu_count": os.cpu_count(),
-        "zmq_maxmsgsize_for_this_size": max_frame_bytes(max(100_000_000, pixels)),
+        "zmq_maxmsgsize_for_this_size": max_frame_bytes(max(MAX_IMAGE_PIXELS, pixels)),
         "ping_round_trip_ms": round(ping_s * 1000, 3),
         "rounds": rounds,
         "median": medians,

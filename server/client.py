@@ -22,6 +22,7 @@ from pathlib import Path
 
 from magic_client import JobCancelled, JobFailed, MagicClient, MagicClientError, curve
 from magic_client.__main__ import describe_job, describe_server
+from magic_common.limits import MAX_IMAGE_PIXELS
 
 EXIT_FAILED, EXIT_CANCELLED, EXIT_USAGE = 1, 130, 2
 
@@ -30,9 +31,9 @@ class InputProblem(ValueError):
     pass
 
 
-# Files larger than this are refused from their header, before decoding (the
-# server's default limit; a server started with a lower one says so at submit).
-MAX_READ_PIXELS = 100_000_000
+# Files larger than the server's default limit are refused from their header, before
+# decoding (a server started with a lower one says so at submit).
+MAX_READ_PIXELS = MAX_IMAGE_PIXELS
 
 
 def _open_displayed(path: str, what: str):

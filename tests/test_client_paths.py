@@ -1,10 +1,9 @@
-"""Default places of the runtime file and spool; the client's copy of the
-data-dir rule must agree with the engine's."""
+"""Default places of the data folder, the runtime file and the spool."""
 
 import pytest
 
 from magic_client import paths
-from magic_engine import paths as engine_paths
+from magic_common.paths import data_dir
 
 ENV = ("MAGIC_GIMP_HOME", "MAGIC_GIMP_RUNTIME_FILE", "XDG_RUNTIME_DIR", "XDG_DATA_HOME")
 
@@ -17,12 +16,13 @@ def clean_env(monkeypatch, tmp_path):
     return monkeypatch
 
 
-@pytest.mark.parametrize("setting", [{}, {"XDG_DATA_HOME": "/xdg/data"}, {"MAGIC_GIMP_HOME": "/opt/magic"},
-                                     {"MAGIC_GIMP_HOME": "~/magic"}])
-def test_data_dir_agrees_with_the_engine(clean_env, setting):
+@pytest.mark.parametrize("setting, expected", [
+    ({}, "home/.local/share/magic-gimp"), ({"XDG_DATA_HOME": "/xdg/data"}, "/xdg/data/magic-gimp"),
+    ({"MAGIC_GIMP_HOME": "/opt/magic"}, "/opt/magic"), ({"MAGIC_GIMP_HOME": "~/magic"}, "home/magic")])
+def test_data_dir_rule(clean_env, tmp_path, setting, expected):
     for name, value in setting.items():
         clean_env.setenv(name, value)
-    assert paths.data_dir() == engine_paths.data_dir()
+    assert data_dir() == tmp_path / expected  # an absolute `expected` replaces tmp_path
 
 
 def test_runtime_file_rule(clean_env, tmp_path):

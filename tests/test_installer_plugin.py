@@ -45,7 +45,7 @@ def test_only_plugin_into_given_dir_installs_plugin_and_config_and_nothing_else(
     config = _assert_good_plugin(plugin_dir, ["/opt/py/bin/python", "-m", "magic_server", "--port", "0"])
     assert config["runtime_file"] == str(tmp_path / "rt.json")
     assert sorted(p.name for p in plugin_dir.iterdir()) == ["dialogs.py", "magic-gimp.json", "magic-gimp.py",
-                                                           "magic_client"]
+                                                           "magic_client", "magic_common"]
     # Nothing outside the plug-in folder except the install record.
     assert sorted(p.name for p in (gimp_dir / "plug-ins").iterdir()) == ["magic-gimp"]
     assert sorted(p.name for p in data.iterdir()) == ["install-record.json"]

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from magic_common.limits import MASK_INSIDE
+
 from ..config import MODES
 from ..errors import InputError
 
@@ -59,7 +61,7 @@ def load_case(folder: Path) -> Case:
         if mask.shape != rgb.shape[:2]:
             raise InputError(f"case {folder}: {name}.png is {mask.shape[1]}x{mask.shape[0]} px but the photo "
                              f"is {rgb.shape[1]}x{rgb.shape[0]} px; masks must match the photo")
-        masks[name] = mask >= 128
+        masks[name] = mask >= MASK_INSIDE
         if not masks[name].any():
             raise InputError(f"case {folder}: {name}.png has no white (object) pixels")
     info_path = folder / "case.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from magic_common.paths import data_dir
 from magic_gimp_core import messages
 from magic_gimp_core.server_choice import ServerChoice, load_choice
 from magic_gimp_core.settings import PluginSettings
@@ -23,15 +24,15 @@ def import_client(settings: PluginSettings):
     return magic_client
 
 
-def choice_folder(client_module) -> str:
+def choice_folder() -> str:
     """Where the choice is kept: the data folder, beside this computer's client key pair."""
-    return str(client_module.paths.data_dir())
+    return str(data_dir())
 
 
-def saved_choice(client_module) -> ServerChoice:
+def saved_choice() -> ServerChoice:
     """The server the designer chose; this computer's when none was saved, or when the
     saved file cannot be used (said on stderr, which GIMP's error console shows)."""
-    choice, problem = load_choice(choice_folder(client_module))
+    choice, problem = load_choice(choice_folder())
     if problem:
         print(f"magic-gimp: {problem}; using the server on this computer", file=sys.stderr)
     return choice

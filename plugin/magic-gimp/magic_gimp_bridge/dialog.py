@@ -92,7 +92,7 @@ class ServerQuestions(threading.Thread):
     def run(self) -> None:
         try:
             client_module = self.import_client(self.settings)
-            choice = saved_choice(client_module)
+            choice = saved_choice()
             if choice.studio and not self.runtime_file:  # a script's runtime file names this computer's server
                 self.answers.put(("studio", choice.address))
                 client = connect_studio(client_module, choice)

@@ -53,7 +53,7 @@ class MagicRun:
 
     def execute(self):
         client_module = import_client(self.settings)
-        choice = saved_choice(client_module)
+        choice = saved_choice()
         image, options = self.image, self.options
         inputs = read_edit_inputs(image, self.drawables, options.source_mask, options.target_mask)
         layer, width, height = inputs.layer, inputs.width, inputs.height

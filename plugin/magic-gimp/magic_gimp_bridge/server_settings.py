@@ -59,7 +59,7 @@ def run_server_settings(procedure, run_mode, config, settings, proc_name: str):
         else:
             choice = _chosen(client_module, config.get_property("server-kind"),
                              config.get_property("address") or "", config.get_property("server-key") or "")
-            save_choice(choice_folder(client_module), choice)
+            save_choice(choice_folder(), choice)
     except BaseException as exc:  # noqa: BLE001 - GIMP would show nothing useful for an escaped exception
         return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR,
                                            GLib.Error(messages.describe_failure(exc)))
@@ -80,7 +80,7 @@ class ServerSettingsDialog:
         GimpUi.init(proc_name)
         self.client_module, self.client_key = client_module, client_key
         self.answers: "queue.SimpleQueue" = queue.SimpleQueue()
-        current = saved_choice(client_module)
+        current = saved_choice()
 
         dialog = GimpUi.Dialog(title="MAGIC Server", role="magic-server")
         dialog.add_button("_Cancel", Gtk.ResponseType.CANCEL)
@@ -192,7 +192,7 @@ class ServerSettingsDialog:
                     else:
                         self.status.set_text("This computer's server is started by MAGIC when it is needed.")
                     continue
-                save_choice(choice_folder(self.client_module), choice)
+                save_choice(choice_folder(), choice)
                 return True
         finally:
             GLib.source_remove(self._timer)

@@ -2,7 +2,8 @@
 their values, where they are, and the layer mask derived from the server's
 edit mask.
 
-A pixel is inside a mask when its value is >= 128, the engine's own rule.
+A pixel is inside a mask when its value is at least MASK_INSIDE (128), the
+engine's own rule (magic_common.limits).
 numpy makes the scans faster when GIMP's Python has it; the fallbacks use
 bytes.translate/find, which run in C and are fast enough for large layers.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from magic_common.limits import MASK_INSIDE
+
 from .region import Box
 
 try:  # optional: GIMP's Python may not have it
@@ -18,10 +21,8 @@ try:  # optional: GIMP's Python may not have it
 except ImportError:  # pragma: no cover - exercised by tests that hide numpy
     numpy = None
 
-INSIDE = 128  # the engine thresholds soft masks here
-
 # bytes -> 0/1 (inside) and 0/255 (binary mask) lookup tables
-_TO_FLAG = bytes(1 if v >= INSIDE else 0 for v in range(256))
+_TO_FLAG = bytes(1 if v >= MASK_INSIDE else 0 for v in range(256))
 _ANY_TO_255 = bytes(255 if v > 0 else 0 for v in range(256))
 
 
@@ -49,7 +50,7 @@ def mask_box(mask, width: int, height: int) -> Optional[Box]:
     if len(mask) != width * height:
         raise ValueError(f"mask has {len(mask)} bytes, expected {width}x{height} = {width * height}")
     if numpy is not None:
-        inside = numpy.frombuffer(mask, numpy.uint8).reshape(height, width) >= INSIDE
+        inside = numpy.frombuffer(mask, numpy.uint8).reshape(height, width) >= MASK_INSIDE
         rows = numpy.flatnonzero(inside.any(axis=1))
         if rows.size == 0:
             return None
@@ -75,7 +76,7 @@ def mask_box(mask, width: int, height: int) -> Optional[Box]:
 def count_inside(mask) -> int:
     """Pixels inside a u8 mask (>= 128, the engine's rule)."""
     if numpy is not None:
-        return int(numpy.count_nonzero(numpy.frombuffer(bytes(mask), numpy.uint8) >= INSIDE))
+        return int(numpy.count_nonzero(numpy.frombuffer(bytes(mask), numpy.uint8) >= MASK_INSIDE))
     return bytes(mask).translate(_TO_FLAG).count(1)
 
 

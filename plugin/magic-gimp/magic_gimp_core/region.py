@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from magic_common.limits import MIN_IMAGE_SIDE
+
 # The engine's and the protocol's defaults, used when the server's hello
 # does not announce its own.
 DEFAULT_CONTEXT_MARGIN = 0.25
 DEFAULT_MIN_CONTEXT = 16
-DEFAULT_MIN_SIDE = 16  # the server refuses images with a smaller side
+DEFAULT_MIN_SIDE = MIN_IMAGE_SIDE  # the server refuses images with a smaller side
 
 
 class Box(NamedTuple):

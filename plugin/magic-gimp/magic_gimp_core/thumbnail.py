@@ -8,7 +8,7 @@ size, one byte per pixel; the output is RGB for a GdkPixbuf.
 
 from __future__ import annotations
 
-from .masks import INSIDE
+from magic_common.limits import MASK_INSIDE
 
 try:
     import numpy
@@ -48,8 +48,8 @@ def overlay(rgba: bytes, width: int, height: int, source_mask: bytes, target_mas
         raise ValueError(f"thumbnail buffers do not match {width}x{height}")
     if numpy is not None:
         return _overlay_numpy(rgba, width, height, source_mask, target_mask)
-    source = [v >= INSIDE for v in source_mask]
-    target = [v >= INSIDE for v in target_mask]
+    source = [v >= MASK_INSIDE for v in source_mask]
+    target = [v >= MASK_INSIDE for v in target_mask]
     edge = _outline(target, width, height)
     out = bytearray(3 * count)
     for i in range(count):
@@ -69,8 +69,8 @@ def _overlay_numpy(rgba, width, height, source_mask, target_mask) -> bytes:
     image = np.frombuffer(rgba, np.uint8).reshape(height, width, 4).astype(np.float32)
     alpha = image[:, :, 3:] / 255.0
     pixel = image[:, :, :3] * alpha + BACKDROP * (1 - alpha)
-    source = np.frombuffer(source_mask, np.uint8).reshape(height, width) >= INSIDE
-    target = np.frombuffer(target_mask, np.uint8).reshape(height, width) >= INSIDE
+    source = np.frombuffer(source_mask, np.uint8).reshape(height, width) >= MASK_INSIDE
+    target = np.frombuffer(target_mask, np.uint8).reshape(height, width) >= MASK_INSIDE
     for mask, tint in ((source, SOURCE_TINT), (target, TARGET_TINT)):
         pixel[mask] = pixel[mask] * (1 - TINT_OPACITY) + np.array(tint, np.float32) * TINT_OPACITY
     padded = np.pad(target, 1, constant_values=False)

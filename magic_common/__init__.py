@@ -1,0 +1,12 @@
+"""What every part of magic-gimp agrees on, in the standard library only.
+
+The engine (torch), the server, the client library (pyzmq), the installer
+(before anything is installed) and the GIMP plug-in (GIMP's own Python, which
+has neither torch nor, always, pyzmq) all import this package; the installer
+copies it into the plug-in folder beside magic_client. One home per rule:
+
+    paths.py    the per-user data folder (weights, keys, spool, logs)
+    limits.py   image sizes the engine accepts, and when a mask pixel is inside
+"""
+
+__version__ = "0.1.0"
