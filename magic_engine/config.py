@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from magic_common.limits import MAX_IMAGE_PIXELS
+from magic_common.region import CONTEXT_MARGIN, MIN_CONTEXT
 
 from .errors import ConfigError
 
@@ -151,8 +152,8 @@ class MagicConfig:
     mask_net_steps: int = 10000
 
     # Region of the input that is worked on, and how results are blended back.
-    context_margin: float = 0.25  # margin around both masks, fraction of their box's long side
-    min_context: int = 16  # ... but at least this many pixels
+    context_margin: float = CONTEXT_MARGIN  # margin around both masks, fraction of their box's long side
+    min_context: int = MIN_CONTEXT  # ... but at least this many pixels
     edit_dilation: float = 0.02  # the edit area: both masks grown by this fraction of the region's diagonal
     edit_feather: float = 0.006  # blend over this fraction of the diagonal, inside the edit area
     max_image_pixels: int = MAX_IMAGE_PIXELS  # refuse larger inputs (memory)

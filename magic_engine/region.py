@@ -14,39 +14,18 @@ only a narrow feather, inside the edit area.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from magic_common.region import Box, context_region
+
 from .masks import box_blur, dilate, erode
 
 
-@dataclass(frozen=True)
-class Region:
-    left: int
-    top: int
-    right: int  # exclusive
-    bottom: int  # exclusive
-
-    @property
-    def width(self) -> int:
-        return self.right - self.left
-
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top
-
-    @property
-    def diagonal(self) -> float:
-        return math.hypot(self.width, self.height)
-
-    @property
-    def slices(self):
-        return slice(self.top, self.bottom), slice(self.left, self.right)
-
-    def to_dict(self) -> dict:
-        return {"box": [self.left, self.top, self.width, self.height]}
+def region_report(region: Box) -> dict:
+    """The region as the run's report gives it: {"box": [left, top, width, height]}."""
+    return {"box": [region.left, region.top, region.width, region.height]}
 
 
 def mask_box(mask: np.ndarray):
@@ -58,30 +37,26 @@ def mask_box(mask: np.ndarray):
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def choose_region(source: np.ndarray, target: np.ndarray, context_margin: float, min_context: int) -> Region:
+def choose_region(source: np.ndarray, target: np.ndarray, context_margin: float, min_context: int) -> Box:
+    """Where MAGIC works: the shared region rule (magic_common.region) on both masks."""
     height, width = source.shape
-    boxes = [mask_box(source), mask_box(target)]
-    left = min(b[0] for b in boxes)
-    top = min(b[1] for b in boxes)
-    right = max(b[2] for b in boxes)
-    bottom = max(b[3] for b in boxes)
-    margin = max(min_context, int(math.ceil(context_margin * max(right - left, bottom - top))))
-    return Region(max(0, left - margin), max(0, top - margin), min(width, right + margin), min(height, bottom + margin))
+    return context_region(Box(*mask_box(source)), Box(*mask_box(target)), width, height, context_margin,
+                          min_context)
 
 
-def widened(region: Region, reach: float, image_width: int, image_height: int) -> Region:
+def widened(region: Box, reach: float, image_width: int, image_height: int) -> Box:
     """`region` grown by `reach` times its own width and height on each side, within the image."""
     dx, dy = int(math.ceil(reach * region.width)), int(math.ceil(reach * region.height))
-    return Region(max(0, region.left - dx), max(0, region.top - dy), min(image_width, region.right + dx),
+    return Box(max(0, region.left - dx), max(0, region.top - dy), min(image_width, region.right + dx),
                   min(image_height, region.bottom + dy))
 
 
-def edit_band(region: Region, dilation: float) -> int:
+def edit_band(region: Box, dilation: float) -> int:
     """Pixels the edit area reaches beyond both masks."""
     return max(2, int(round(dilation * region.diagonal)))
 
 
-def feather_width(region: Region, feather: float) -> int:
+def feather_width(region: Box, feather: float) -> int:
     """Pixels over which the result fades into the photo at the edit area's edge."""
     return max(1, int(round(feather * region.diagonal)))
 
@@ -104,7 +79,7 @@ def blend_weights(area: torch.Tensor, feather: int) -> torch.Tensor:
     return weights
 
 
-def composite(rgb: np.ndarray, alpha, result: np.ndarray, region: Region, weights: np.ndarray,
+def composite(rgb: np.ndarray, alpha, result: np.ndarray, region: Box, weights: np.ndarray,
               result_alpha: np.ndarray | None = None, rows_per_chunk: int = 512) -> np.ndarray:
     """Blend one region-sized result (uint8 (h, w, 3)) into a copy of the full image.
 
@@ -130,7 +105,7 @@ def composite(rgb: np.ndarray, alpha, result: np.ndarray, region: Region, weight
     return out
 
 
-def edit_weights(source: np.ndarray, target: np.ndarray, region: Region, dilation: float,
+def edit_weights(source: np.ndarray, target: np.ndarray, region: Box, dilation: float,
                  feather: float) -> np.ndarray:
     """float32 (region h, w) blend weights for bool full-image masks: what `synthesize` uses."""
     ys, xs = region.slices

@@ -26,7 +26,7 @@ from .objective import MagicObjective
 from .progress import Progress
 from .pyramid import Level, levels_for, resize_mask
 from .refine import RefineSettings, RegionImages, refine
-from .region import (Region, blend_weights, choose_region, composite, edit_band, feather_width,
+from .region import (Box, blend_weights, choose_region, composite, edit_band, feather_width, region_report,
                      widened)
 from .schedule import cosine_with_warmup
 from .transparency import keep_transparency
@@ -43,7 +43,7 @@ class SynthesisResult:
     variants: list  # uint8 (h, w, 3) per variant: the region, at its own resolution
     composites: list  # uint8 (H, W, 3|4) per variant, the full input with the edit blended in
     edit_mask: np.ndarray  # uint8 (H, W): 255 where results replace the input, 0 where input is kept
-    region: Region
+    region: Box
     report: dict = field(default_factory=dict)
 
     def save(self, out_dir: Path) -> list:
@@ -101,7 +101,7 @@ class _Clock:
         return per_step * (total - done) + later_phase_s
 
 
-def _region_images(inputs: PreparedInput, region: Region, band: int, device) -> RegionImages:
+def _region_images(inputs: PreparedInput, region: Box, band: int, device) -> RegionImages:
     ys, xs = region.slices
     photo = torch.from_numpy(np.array(inputs.rgb[ys, xs])).to(device)
     source = torch.from_numpy(np.array(inputs.source[ys, xs])).to(device)
@@ -110,7 +110,7 @@ def _region_images(inputs: PreparedInput, region: Region, band: int, device) -> 
     return RegionImages.of(photo, source, target, band)
 
 
-def _surroundings(inputs: PreparedInput, region: Region, level: Level, device) -> Surroundings:
+def _surroundings(inputs: PreparedInput, region: Box, level: Level, device) -> Surroundings:
     """The photo around `region` (FILL_REACH beyond it) at `level`'s scale, for filling holes.
 
     Its margins are whole level pixels, so the region's window lies exactly on
@@ -125,7 +125,7 @@ def _surroundings(inputs: PreparedInput, region: Region, level: Level, device) -
     bottom = math.floor((around.bottom - region.bottom) * scale_y)
     box = (region.left - left / scale_x, region.top - top / scale_y,
            region.right + right / scale_x, region.bottom + bottom / scale_y)
-    crop = Region(math.floor(box[0]), math.floor(box[1]), math.ceil(box[2]), math.ceil(box[3]))
+    crop = Box(math.floor(box[0]), math.floor(box[1]), math.ceil(box[2]), math.ceil(box[3]))
     size = (left + level.width + right, top + level.height + bottom)
     pixels = np.asarray(Image.fromarray(inputs.rgb[crop.slices]).resize(
         size, Image.BICUBIC, box=(box[0] - crop.left, box[1] - crop.top, box[2] - crop.left, box[3] - crop.top)))
@@ -324,7 +324,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         "device": str(torch_device),
         "precision": str(autocast_dtype).replace("torch.", "") if autocast_dtype else "fp32",
         "image_size": [inputs.width, inputs.height],
-        "region": region.to_dict(),
+        "region": region_report(region),
         "levels": [[level.width, level.height] for level in levels],
         "refine": {**refine_report.to_dict(), "estimated_seconds": round(refine_estimate, 3)},
         "notes": notes,

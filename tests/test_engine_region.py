@@ -1,11 +1,11 @@
-"""Region choice and compositing: only the edited area may change."""
+"""Box choice and compositing: only the edited area may change."""
 
 import numpy as np
 import pytest
 import torch
 
 from engine_fixtures import disc
-from magic_engine.region import (Region, blend_weights, choose_region, composite, edit_area, edit_band,
+from magic_engine.region import (Box, blend_weights, choose_region, composite, edit_area, edit_band,
                                  edit_weights, feather_width, mask_box, widened)
 
 
@@ -28,9 +28,9 @@ def test_region_is_the_union_of_both_boxes_plus_margin_clamped():
 
 
 def test_widened_grows_by_the_regions_own_size_within_the_image():
-    region = Region(100, 50, 200, 90)  # 100 x 40
-    assert widened(region, 1.0, 1000, 1000) == Region(0, 10, 300, 130)
-    assert widened(region, 0.5, 240, 1000) == Region(50, 30, 240, 110)  # clamped on the right
+    region = Box(100, 50, 200, 90)  # 100 x 40
+    assert widened(region, 1.0, 1000, 1000) == Box(0, 10, 300, 130)
+    assert widened(region, 0.5, 240, 1000) == Box(50, 30, 240, 110)  # clamped on the right
     assert widened(region, 0.0, 1000, 1000) == region
 
 

@@ -307,13 +307,13 @@ def test_a_region_above_the_budget_is_carried_up_with_its_detail_and_says_so(tex
 def test_the_holes_surroundings_hold_the_region_exactly_on_its_own_level_grid(textured, box):
     from magic_engine.inputs import prepare_inputs
     from magic_engine.pyramid import levels_for, resize
-    from magic_engine.region import Region
+    from magic_engine.region import Box
     from magic_engine.synthesis import _surroundings
 
     rgb, src, tgt = textured
     blocks = np.kron(np.random.default_rng(0).integers(0, 255, (45, 60, 3)), np.ones((4, 4, 1))).astype(np.uint8)
     inputs = prepare_inputs(blocks, src, tgt, 10 ** 8)  # 4 px blocks: a half-pixel shift shows
-    region = Region(*box)  # inside the photo, at its top-left corner, at its bottom-right corner
+    region = Box(*box)  # inside the photo, at its top-left corner, at its bottom-right corner
     level = levels_for(region.width, region.height, 48, 32)[0]
     around = _surroundings(inputs, region, level, "cpu")
     assert around.photo.shape[-2] > level.height or around.photo.shape[-1] > level.width

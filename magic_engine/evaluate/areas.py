@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..region import Region
+from ..region import Box
 from .adherence import PixelClassifier, fit_pixel_classifier, mask_adherence
 from .cases import Case
 from .detail import MIN_HOLE_SHARE, MIN_PIXELS, amplitude, high_pass, ratio, surroundings
@@ -35,7 +35,7 @@ from .intact import is_box_stretch, move_shift, object_intact
 @dataclass
 class CaseAreas:
     case: Case
-    region: Region
+    region: Box
     image: np.ndarray  # the input's region, uint8 (h, w, 3)
     source: np.ndarray
     target: np.ndarray
@@ -53,7 +53,7 @@ class CaseAreas:
     stretch: bool  # the target is the source scaled to its box (intact.is_box_stretch)
 
     @classmethod
-    def of(cls, case: Case, region: Region, engine_edit: np.ndarray) -> "CaseAreas":
+    def of(cls, case: Case, region: Box, engine_edit: np.ndarray) -> "CaseAreas":
         ys, xs = region.slices
         image = np.ascontiguousarray(case.image[ys, xs, :3])
         source, target, edit = case.source[ys, xs], case.target[ys, xs], engine_edit[ys, xs]

@@ -23,7 +23,7 @@ from ..classifier import RandomClassifierWarning, load_classifier
 from ..config import make_config
 from ..devices import resolve_device
 from ..progress import TerminalProgressBar
-from ..region import edit_band, mask_box
+from ..region import edit_band, mask_box, region_report
 from ..synthesis import synthesize
 from .areas import CaseAreas
 from .baselines import BaselineUnavailable, copy_paste, paste_and_heal, uniform_noise
@@ -107,7 +107,7 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
         "description": case.description,
         "source": case.provenance,
         "image_size": [case.image.shape[1], case.image.shape[0]],
-        "region": result.region.to_dict(),
+        "region": region_report(result.region),
         "scored_pixels": areas.counts(),
         "photo_variation": areas.freedom_variation,
         "classifier_fit_iou": areas.classifier_fit_iou,

@@ -34,7 +34,7 @@ from magic_gimp_core import choices, messages, preflight, thumbnail  # noqa: E40
 from magic_gimp_core.masks import count_inside  # noqa: E402
 from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
-from magic_gimp_core.region import (DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE,  # noqa: E402
+from magic_gimp_core.region import (CONTEXT_MARGIN, MIN_CONTEXT, MIN_IMAGE_SIDE,  # noqa: E402
                                     region_rule_from_hello)
 from magic_gimp_core.server_job import CONNECT_TIMEOUT_S, connect, connect_studio  # noqa: E402
 
@@ -117,7 +117,11 @@ class ServerQuestions(threading.Thread):
                     return
             deadline = time.monotonic() + ESTIMATE_PATIENCE_S
             while self.regions is not None and not self.stop.is_set():
-                replies = {area: client.estimate(*size) for area, size in self.regions.items()}
+                by_size = {}  # the tight area of a small edit may be the usual one: ask once
+                for size in self.regions.values():
+                    if size not in by_size:
+                        by_size[size] = client.estimate(*size)
+                replies = {area: by_size[size] for area, size in self.regions.items()}
                 self.answers.put(("estimates", replies))
                 if not any(reply.get("measuring") for reply in replies.values()):
                     break
@@ -145,7 +149,7 @@ class MagicDialog:
 
             def plan_regions(hello=None):
                 rule = region_rule_from_hello(hello) if hello is not None else \
-                    (DEFAULT_CONTEXT_MARGIN, DEFAULT_MIN_CONTEXT, DEFAULT_MIN_SIDE)
+                    (CONTEXT_MARGIN, MIN_CONTEXT, MIN_IMAGE_SIDE)
                 regions = {}
                 for area in choices.AREAS:
                     crop = plan_crop(name, width, height, inputs.source_mask, inputs.target_mask, inputs.boxes,
