@@ -162,7 +162,12 @@ class MagicClient:
         if self._runtime.server_key:
             curve.secure_client(sock, curve.client_keys(), self._runtime.server_key.encode("ascii"))
         self._watch = curve.HandshakeWatch(sock, self._runtime.endpoint, encrypted=bool(self._runtime.server_key))
-        sock.connect(self._runtime.endpoint)
+        try:
+            sock.connect(self._runtime.endpoint)
+        except zmq.ZMQError as exc:  # an address libzmq cannot parse or resolve
+            self._watch.close()
+            sock.close(linger=0)
+            raise ServerUnavailable(f"cannot connect to {self._runtime.endpoint}: {exc}") from None
         self._socket = sock
 
     def _close_socket(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import os
 import struct
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,21 +76,30 @@ def _certificate_text(public: bytes, secret: bytes | None) -> str:
 
 
 def _create(folder: Path, name: str) -> None:
-    """A new key pair `name` in `folder`, unless one is there already. The secret file is
-    written whole under another name (0600) and then linked into place, so a process
-    starting at the same time never reads half of it, and never replaces it."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """A new key pair `name` in `folder` (0700), unless one is there already. The secret
+    file is written whole under a private temporary name (0600) and then linked into
+    place, so a process starting at the same time never reads half of it and never
+    replaces it; where the file system has no hard links it is created in place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
     public, secret = zmq.curve_keypair()
-    draft = folder / f".{name}.key_secret.{os.getpid()}"
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    final = folder / f"{name}.key_secret"
+    descriptor, draft = tempfile.mkstemp(dir=folder, prefix=f".{name}.")  # O_EXCL, mode 0600
     with os.fdopen(descriptor, "w", encoding="utf-8") as f:
         f.write(_certificate_text(public, secret))
     try:
-        os.link(draft, folder / f"{name}.key_secret")
+        os.link(draft, final)
     except FileExistsError:
         return  # another process made it first: theirs is used
+    except OSError:  # no hard links here (exFAT, some network shares)
+        try:
+            descriptor = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        with os.fdopen(descriptor, "w", encoding="utf-8") as f:
+            f.write(_certificate_text(public, secret))
     finally:
-        draft.unlink()
+        os.unlink(draft)
     (folder / f"{name}.key").write_text(_certificate_text(public, None), encoding="utf-8")
 
 
@@ -97,12 +107,12 @@ def load_or_create(name: str, folder: Path | None = None) -> KeyPair:
     """The key pair `name` in `folder` (default: the data folder's keys/), made on first use."""
     folder = Path(folder) if folder else keys_dir()
     secret_file = folder / f"{name}.key_secret"
-    if not secret_file.exists():
-        _create(folder, name)
     try:
+        if not secret_file.exists():
+            _create(folder, name)
         public, secret = zmq.auth.load_certificate(secret_file)
-    except (OSError, ValueError) as exc:
-        raise KeyProblem(f"cannot read the key file {secret_file} ({exc}); move it away and a new key pair is "
+    except (OSError, ValueError) as exc:  # a folder that cannot be written, a damaged file
+        raise KeyProblem(f"cannot make or read the key file {secret_file} ({exc}); move it away and a new key pair is "
                          f"made (clients or the server's admin then need the new public key)") from None
     if not public or not secret:
         raise KeyProblem(f"the key file {secret_file} holds no secret key; move it away and a new key pair is made")

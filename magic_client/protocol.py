@@ -51,7 +51,8 @@ ERROR_CODES = {
     "job_failed": "the job failed; its results do not exist",
     "job_cancelled": "the job was cancelled; its results do not exist",
     "shutting_down": "the server is stopping and takes no new jobs",
-    "forbidden": "this client may not do that (only the user the server runs as may stop it)",
+    "forbidden": "this client may not do that (only the user the server runs as may stop it), or its key is no "
+                 "longer allowed",
     "internal": "the server hit an unexpected error handling this request (it keeps running)",
     # Codes of failed jobs (event "failed", status "code"):
     "engine_error": "the engine refused the inputs or failed while running",

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-queue", type=int, default=32, help="queued jobs accepted at most (default %(default)s)")
     p.add_argument("--max-queue-per-client", type=int, default=None, metavar="N",
                    help="queued jobs accepted from one client (with --curve, one designer's computer) "
-                        "(default: --max-queue)")
+                        "(default: --max-queue; with --curve, a quarter of it)")
     p.add_argument("--max-megapixels", type=float, default=protocol.DEFAULT_MAX_PIXELS / 1e6,
                    help="largest image accepted, in MP; also sizes ZMQ_MAXMSGSIZE (default %(default)g)")
     p.add_argument("--keep-results", type=float, default=24.0, metavar="HOURS",
@@ -153,7 +153,9 @@ def _serve(args, endpoint, runtime_file, spool, devices, launched, security) -> 
     from .app import Server, Settings
 
     settings = Settings(endpoint=endpoint, runtime_file=str(runtime_file.path), spool=str(spool.root),
-                        max_queue=args.max_queue, max_queue_per_client=args.max_queue_per_client,
+                        max_queue=args.max_queue,
+                        max_queue_per_client=args.max_queue_per_client or (max(1, args.max_queue // 4) if args.curve
+                                                                           else None),
                         max_pixels=int(args.max_megapixels * 1e6),
                         keep_results_s=args.keep_results * 3600.0, keep_fetched_s=args.keep_fetched,
                         max_result_bytes=int(args.max_results_gb * 1e9),

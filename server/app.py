@@ -247,7 +247,12 @@ class Server:
         if self.security is None:
             return LOCAL_CLIENT
         key = frame.get("User-Id")
-        return LOCAL_CLIENT if key == self.security.local_client_key else key
+        if key == self.security.local_client_key:
+            return LOCAL_CLIENT
+        # A key removed from the allowed file loses its open connection's requests too.
+        if not self.security.allowed.allows(key.encode("ascii")):
+            raise RequestError("forbidden", "this computer's key is no longer allowed on this server; ask its admin")
+        return key
 
     def _send_error(self, identity: bytes, header: dict, code: str, message: str, extra=None) -> None:
         reply = {"type": protocol.ERROR, "ok": False, "id": request_id(header) if header else None,
@@ -365,10 +370,16 @@ class Server:
         """What a job at queue `position` waits for: the jobs running and queued before
         it, and the seconds until it starts (None where one of them has no estimate).
         The workers share the jobs ahead, so it starts at once while one is free.
-        `job_id`: the job itself, which a worker may have taken already."""
+        `job_id`: the job itself, whose place may have moved (a worker took a job
+        before it) and which a worker may have taken already."""
+        positions = self.board.queue_positions()
+        if job_id is not None:
+            if job_id not in positions:  # a worker took it already: it waits for nothing
+                return {"jobs_ahead": 0, "wait_s": 0.0}
+            position = positions[job_id]
         running = [job for job in self.board.active() if job.state == "running" and job.id != job_id]
-        before = [job for job in (self.board.get(job_id) for job_id, place in self.board.queue_positions().items()
-                                  if place < position) if job is not None]
+        before = [job for job in (self.board.get(other) for other, place in positions.items()
+                                  if place < position and other != job_id) if job is not None]
         workers = max(1, len(self.engine.devices))
         if len(running) + len(before) < workers:
             return {"jobs_ahead": 0, "wait_s": 0.0}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import zmq
@@ -28,6 +29,7 @@ from magic_client.curve import KeyPair, KeyProblem, check_public_key, client_key
 log = logging.getLogger(__name__)
 
 SERVER_KEY_NAME = "server"
+REFUSAL_LOG_EVERY_S = 60.0  # a refused client reconnects every few seconds: one log line per key this often
 
 
 class AllowedKeys:
@@ -42,6 +44,7 @@ class AllowedKeys:
         self._keys: frozenset = frozenset()
         self._seen = None  # (mtime_ns, size) of the file as last read
         self._lock = threading.Lock()
+        self._refusals_logged: dict = {}  # key -> when its refusal was last logged
         if self.path is not None:
             self._read()
 
@@ -49,7 +52,7 @@ class AllowedKeys:
         """Read the file now; raises KeyProblem if it cannot be read at all."""
         try:
             stat = self.path.stat()
-            text = self.path.read_text(encoding="utf-8", errors="replace")
+            text = self.path.read_text(encoding="utf-8-sig", errors="replace")  # a BOM from Notepad is not a key
         except OSError as exc:
             raise KeyProblem(f"cannot read the allowed keys file {self.path}: {exc}") from None
         keys = set()
@@ -90,7 +93,11 @@ class AllowedKeys:
     def callback(self, domain: str, key: bytes) -> bool:
         """pyzmq's credentials-provider hook: called by the ZAP thread for each handshake."""
         allowed = self.allows(key)
-        if not allowed:
+        now = time.monotonic()
+        if not allowed and now - self._refusals_logged.get(key, -REFUSAL_LOG_EVERY_S) >= REFUSAL_LOG_EVERY_S:
+            if len(self._refusals_logged) > 1000:  # many keys tried: forget the old ones
+                self._refusals_logged.clear()
+            self._refusals_logged[key] = now
             log.warning("refused a client with key %s (not in %s)", key.decode("ascii", "replace"),
                         self.path or "any allowed keys file")
         return allowed

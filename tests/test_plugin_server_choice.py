@@ -23,7 +23,7 @@ def test_addresses_a_designer_may_type():
     assert check_address("gpu-box:5555") == "tcp://gpu-box:5555"
     assert check_address("tcp://[::1]:5555") == "tcp://[::1]:5555"
     for bad in ("gpu-box", "tcp://gpu-box", "tcp://:5555", "http://gpu-box:5555", "tcp://gpu-box:0",
-                "tcp://gpu-box:99999", ""):
+                "tcp://gpu-box:99999", "", "tcp://gpu box:5555", "tcp://*:5555", "tcp://gpu-box-:5555"):
         with pytest.raises(UserError, match="tcp://HOST:PORT"):
             check_address(bad)
 
@@ -44,7 +44,8 @@ def test_the_choice_is_saved_whole_and_damage_means_this_computer(tmp_path):
     assert load_choice(str(tmp_path / "new")) == (studio, None)
     save_choice(str(tmp_path / "new"), ServerChoice())
     assert load_choice(str(tmp_path / "new")) == (ServerChoice(), None)
-    for text in ("{not json", json.dumps({"kind": "cloud"}), json.dumps({"kind": STUDIO, "address": "x"})):
+    for text in ("{not json", json.dumps({"kind": "cloud"}), json.dumps({"kind": STUDIO, "address": "x"}),
+                 json.dumps({"kind": STUDIO, "address": "tcp://gpu box:5555", "server_key": KEY})):
         (tmp_path / CHOICE_FILE).write_text(text)
         choice, problem = load_choice(str(tmp_path))
         assert choice == ServerChoice() and str(tmp_path / CHOICE_FILE) in problem

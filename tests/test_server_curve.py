@@ -58,9 +58,12 @@ def test_only_allowed_keys_get_in_and_the_file_is_read_again_when_it_changes(ser
         result = client.wait(job, timeout=120)
         assert len(result.layers) >= 1 and len(result.layers[0]) == 96 * 72 * 4
 
-    # ...and removes it again: the next connection is refused, no restart needed.
-    time.sleep(0.01)  # a new modification time even on coarse clocks (the size changes too)
-    allowed.write_text("# nobody for now\n", encoding="utf-8")
+        # ...and removes it again: no restart needed, and the open connection is cut off too.
+        time.sleep(0.01)  # a new modification time even on coarse clocks (the size changes too)
+        allowed.write_text("# nobody for now\n", encoding="utf-8")
+        with pytest.raises(ServerError) as info:
+            client.jobs()
+        assert info.value.code == "forbidden" and "no longer allowed" in str(info.value)
     message, _ = refusal(server.endpoint, server_key)
     assert "does not allow this computer's key" in message
     assert server.alive()
@@ -138,6 +141,11 @@ def test_a_silent_address_says_what_to_check(designer):
                                f"the server runs and that its port is open")
 
 
+def test_an_address_libzmq_cannot_use_is_said_in_words(designer):
+    with pytest.raises(ServerUnavailable, match="cannot connect to tcp://no such host:5555"):
+        MagicClient.connect_remote("tcp://no such host:5555", zmq.curve_keypair()[0].decode("ascii"), timeout=1.0)
+
+
 def test_a_key_for_a_server_that_does_not_encrypt_is_said_at_once(magic_server, designer):
     message, seconds = refusal(magic_server.endpoint, zmq.curve_keypair()[0].decode("ascii"))
     assert "does not use encryption" in message and seconds < TIMEOUT_S
@@ -170,3 +178,18 @@ def test_command_line_key_and_remote_options(tmp_path):
     assert done.returncode == 2 and "--server-key needs --server" in done.stderr
     done = client("--server", "tcp://127.0.0.1:9", "--start", "jobs")
     assert done.returncode == 2 and "--start" in done.stderr
+
+
+def test_key_files_are_private_and_made_without_hard_links_too(tmp_path, monkeypatch):
+    made = curve.load_or_create("client", tmp_path / "keys")
+    assert curve.load_or_create("client", tmp_path / "keys") == made  # made once, then read
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+
+    def no_links(*_args):
+        raise OSError(1, "Operation not permitted")  # exFAT, some network shares
+
+    monkeypatch.setattr(curve.os, "link", no_links)
+    other = curve.load_or_create("client", tmp_path / "exfat")
+    assert other == curve.load_or_create("client", tmp_path / "exfat")
+    assert stat.S_IMODE((tmp_path / "exfat" / "client.key_secret").stat().st_mode) == 0o600
+    assert sorted(p.name for p in (tmp_path / "exfat").iterdir()) == ["client.key", "client.key_secret"]

@@ -56,10 +56,11 @@ def run_server_settings(procedure, run_mode, config, settings, proc_name: str):
         if run_mode == Gimp.RunMode.INTERACTIVE:
             if not ServerSettingsDialog(proc_name, client_module, client_key).run():
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
-        else:
+        elif run_mode == Gimp.RunMode.NONINTERACTIVE:  # a script: its arguments are the choice
             choice = _chosen(client_module, config.get_property("server-kind"),
                              config.get_property("address") or "", config.get_property("server-key") or "")
             save_choice(choice_folder(), choice)
+        # Filters → Repeat (last values, which the dialog does not store) keeps the saved choice.
     except BaseException as exc:  # noqa: BLE001 - GIMP would show nothing useful for an escaped exception
         return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR,
                                            GLib.Error(messages.describe_failure(exc)))

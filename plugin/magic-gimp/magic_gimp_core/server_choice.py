@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from .messages import UserError
 
 CHOICE_FILE = "plugin-server.json"
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$")  # a name, IPv4 or [IPv6]
 THIS_COMPUTER = "this-computer"
 STUDIO = "studio"
 KINDS = {
@@ -44,7 +46,7 @@ def check_address(text: str) -> str:
     if address and "://" not in address:
         address = "tcp://" + address
     host, _, port = address[len("tcp://"):].rpartition(":")
-    if not address.startswith("tcp://") or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not address.startswith("tcp://") or not _HOST.match(host) or not port.isdigit() or not 0 < int(port) < 65536:
         raise UserError(f"The studio server's address {text.strip()!r} is not tcp://HOST:PORT (for example "
                         f"tcp://gpu-box:5555): ask the studio's admin for it.")
     return address
@@ -81,6 +83,10 @@ def load_choice(folder: str) -> Tuple[ServerChoice, Optional[str]]:
     address, key = data.get("address"), data.get("server_key")
     if not isinstance(address, str) or not isinstance(key, str) or not address or not key:
         return ServerChoice(), f"{path} names a studio server without its address and key"
+    try:
+        address = check_address(address)  # the file may have been edited by hand
+    except UserError as exc:
+        return ServerChoice(), f"{path}: {exc}"
     return ServerChoice(STUDIO, address, key), None
 
 
