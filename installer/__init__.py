@@ -5,7 +5,7 @@ torch, numpy, pyzmq or the magic_* packages. `install.py` is the command
 line; each module below does one job:
 
   locations       where things go (data dir, weights, venv, install record)
-  checkpoints     the weights manifest (magic_engine/checkpoints.json)
+  checkpoints     choosing from the weights manifest (magic_common/checkpoints.json)
   download        resumable, verified HTTP downloads and local copies
   record          the install record: what this installer created
   gimp_dirs       GIMP 3 user folders (native, flatpak, macOS, Windows)

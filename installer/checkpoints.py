@@ -1,18 +1,14 @@
-"""The weights manifest (magic_engine/checkpoints.json), shared with the engine.
-
-Keys the engine reads and that must not be renamed: checkpoints.<name>.file
-and .sha256. The installer also uses .urls, .size (exact bytes or null),
-.approx_size (for messages), .norm, .epsilon and the top-level "default".
-.arch records the architecture for people reading the file.
-"""
+"""Choosing checkpoints from the weights manifest (magic_common.checkpoints, shared
+with the engine) by name or short form, and the table `--list-checkpoints` prints."""
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict
+
+from magic_common import checkpoints as manifest_file
+from magic_common.checkpoints import Checkpoint
 
 from .errors import InstallError
 from .locations import MANIFEST_PATH
@@ -20,42 +16,18 @@ from .locations import MANIFEST_PATH
 _SPEC = re.compile(r"^(?:(?:resnet50_)?(l2|linf)[:_]?)?(?:eps)?([0-9]*\.?[0-9]+)$")
 
 
-@dataclass
-class Checkpoint:
-    name: str
-    file: str
-    urls: List[str]
-    sha256: Optional[str]
-    size: Optional[int]
-    approx_size: Optional[int]
-    norm: str
-    epsilon: float
-
-    def urls_with_mirror(self, mirror: Optional[str]) -> List[str]:
-        """--mirror replaces the URL base; the file name is appended."""
-        if mirror:
-            return [mirror.rstrip("/") + "/" + self.file]
-        return list(self.urls)
-
-
 def load_manifest(path: Path = MANIFEST_PATH) -> Dict[str, Checkpoint]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InstallError(f"The weights manifest {path} cannot be read ({exc}).") from exc
-    found = {}
-    for name, entry in data["checkpoints"].items():
-        found[name] = Checkpoint(
-            name=name, file=entry["file"], urls=list(entry.get("urls") or []),
-            sha256=(entry.get("sha256") or None), size=entry.get("size"),
-            approx_size=entry.get("approx_size"), norm=entry.get("norm", ""), epsilon=float(entry.get("epsilon", 0)),
-        )
-    return found
+        return manifest_file.load_manifest(path)
+    except ValueError as exc:
+        raise InstallError(str(exc)) from exc
 
 
 def default_name(path: Path = MANIFEST_PATH) -> str:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return data.get("default") or next(iter(data["checkpoints"]))
+    try:
+        return manifest_file.default_name(path)
+    except ValueError as exc:
+        raise InstallError(str(exc)) from exc
 
 
 def resolve(spec: str, manifest: Dict[str, Checkpoint]) -> Checkpoint:

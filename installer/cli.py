@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--allow-unverified", action="store_true",
                          help="accept weights that have no published sha256 (the computed hash is recorded)")
     weights.add_argument("--manifest", type=Path, default=MANIFEST_PATH, metavar="FILE",
-                         help="weights manifest to use (default: magic_engine/checkpoints.json; same format "
+                         help="weights manifest to use (default: magic_common/checkpoints.json; same format "
                               "for a private set of files)")
     weights.add_argument("--stall-timeout", type=float, default=30.0, metavar="SEC",
                          help="retry a download when no byte arrives for this long (default 30)")

@@ -15,7 +15,6 @@ hash is downloaded once more from the start before the URL counts as bad.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import re
@@ -28,6 +27,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
+
+from magic_common.checkpoints import sha256_of
 
 from .errors import ChecksumError, DownloadError, InstallError
 from .locations import short
@@ -60,14 +61,6 @@ class _TooSlow(_Retry):
 
 class _GiveUpOnUrl(Exception):
     """This URL will not work (404, wrong size...): try the next one."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def part_path(dest: Path) -> Path:

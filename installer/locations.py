@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from magic_common import __version__
+from magic_common.checkpoints import MANIFEST_PATH  # noqa: F401 - the installer reads it from the checkout
 from magic_common.paths import data_dir, weights_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MANIFEST_PATH = REPO_ROOT / "magic_engine" / "checkpoints.json"
 PYPROJECT_PATH = REPO_ROOT / "pyproject.toml"
 CLIENT_SOURCE = REPO_ROOT / "magic_client"
 COMMON_SOURCE = REPO_ROOT / "magic_common"

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import pickle
@@ -28,7 +27,9 @@ import torchvision
 from torch import nn
 
 from .errors import ClassifierError
-from .paths import checkpoint_manifest, default_checkpoint_path
+from magic_common.checkpoints import load_manifest, sha256_of
+
+from .paths import default_checkpoint_path
 
 log = logging.getLogger(__name__)
 
@@ -184,17 +185,9 @@ def _set_submodule(model: nn.Module, name: str, module: nn.Module) -> None:
 # ---------------------------------------------------------------- loading
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _is_published_checkpoint(path: Path) -> bool:
-    known = {entry["sha256"] for entry in checkpoint_manifest().values() if entry.get("sha256")}
-    return _sha256(path) in known
+    known = {entry.sha256 for entry in load_manifest().values() if entry.sha256}
+    return sha256_of(path) in known
 
 
 def _read_checkpoint(path: Path, trust: bool) -> object:

@@ -17,21 +17,25 @@ def test_default_checkpoint_lands_where_the_engine_looks(tmp_path, monkeypatch):
     assert locations.weights_dir() / default.file == engine_paths.default_checkpoint_path()
 
 
-def test_manifest_is_complete_and_readable_by_both():
-    ours = checkpoints.load_manifest()
-    engine = engine_paths.checkpoint_manifest()
-    assert set(ours) == set(engine)
+def test_manifest_lists_the_published_checkpoints():
+    manifest = checkpoints.load_manifest()
     expected = {f"resnet50_l2_eps{e}" for e in ("0", "0.01", "0.03", "0.05", "0.1", "0.25", "0.5", "1", "3", "5")}
     expected |= {f"resnet50_linf_eps{e}" for e in ("0.5", "1.0", "2.0", "4.0", "8.0")}
-    assert set(ours) == expected
-    for name, entry in engine.items():
-        assert entry["file"] == name + ".ckpt"
-        assert entry["arch"] == "resnet50"
-        assert entry["urls"] == ["https://huggingface.co/madrylab/robust-imagenet-models/resolve/main/"
-                                 + entry["file"]]
-        assert entry["sha256"] is None or (len(entry["sha256"]) == 64 and int(entry["sha256"], 16) >= 0)
-    assert engine["resnet50_l2_eps0.05"]["sha256"] == \
+    assert set(manifest) == expected
+    for name, entry in manifest.items():
+        assert entry.file == name + ".ckpt"
+        assert entry.urls == ["https://huggingface.co/madrylab/robust-imagenet-models/resolve/main/" + entry.file]
+        assert entry.sha256 is None or (len(entry.sha256) == 64 and int(entry.sha256, 16) >= 0)
+    assert manifest["resnet50_l2_eps0.05"].sha256 == \
         "e09d8763fcf825542f07389a1904adf15930451b8661a0de209c3bc39828c2ea"
+
+
+def test_a_damaged_manifest_is_an_install_error_naming_it(tmp_path):
+    damaged = tmp_path / "checkpoints.json"
+    damaged.write_text("{not json")
+    for read in (checkpoints.load_manifest, checkpoints.default_name):
+        with pytest.raises(checkpoints.InstallError, match=str(damaged)):
+            read(damaged)
 
 
 @pytest.mark.parametrize("spec, name", [
