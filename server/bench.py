@@ -2,7 +2,8 @@
 around the engine, for a 4000x3000 RGBA layer with two masks.
 
 Starts a real server on 127.0.0.1 (tiny preset, random ResNet-18, small
-masks, so the engine's part is short), then per round measures:
+masks, so the engine's part is short; with --curve, encrypted as a studio
+server is), then per round measures:
 
     upload_s       submit sent -> "accepted" received (transfer, checks, spool write)
     server_side_s  "accepted" -> "done", minus the engine's own total_seconds
@@ -39,10 +40,10 @@ def square_mask(width: int, height: int, left: int, top: int, side: int) -> byte
     return bytes(mask)
 
 
-def start_server(workdir: Path, max_megapixels: float) -> subprocess.Popen:
+def start_server(workdir: Path, max_megapixels: float, curve: bool = False) -> subprocess.Popen:
     runtime = workdir / "server.json"
     command = [sys.executable, "-m", "magic_server", "--runtime-file", str(runtime), "--spool", str(workdir / "spool"),
-               "--max-megapixels", str(max_megapixels), *ENGINE_ARGS]
+               "--max-megapixels", str(max_megapixels), *ENGINE_ARGS, *(["--curve"] if curve else [])]
     log = open(workdir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     env = dict(os.environ, MAGIC_GIMP_HOME=str(workdir / "home"))
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -97,7 +98,15 @@ def ping_latency(client: MagicClient, count: int = 200) -> float:
     return statistics.median(times)
 
 
-def run(width: int, height: int, rounds: int, runtime_file=None) -> dict:
+def _connect(runtime_file: Path, curve: bool) -> MagicClient:
+    if not curve:
+        return MagicClient.connect(runtime_file, timeout=30)
+    info = json.loads(Path(runtime_file).read_text())
+    # The server's own user's key is admitted: the bench runs as that user (MAGIC_GIMP_HOME).
+    return MagicClient.connect_remote(info["endpoint"], info["server_key"], timeout=30)
+
+
+def run(width: int, height: int, rounds: int, runtime_file=None, curve: bool = False) -> dict:
     pixels = width * height
     image = bytearray(os.urandom(pixels * 4))
     image[3::4] = b"\xff" * pixels
@@ -107,10 +116,12 @@ def run(width: int, height: int, rounds: int, runtime_file=None) -> dict:
     process = None
     with tempfile.TemporaryDirectory(prefix="magic-bench-") as tmp:
         if runtime_file is None:
-            process = start_server(Path(tmp), max(100.0, pixels / 1e6))
+            if curve:
+                os.environ["MAGIC_GIMP_HOME"] = str(Path(tmp) / "home")  # this process is the server's user
+            process = start_server(Path(tmp), max(100.0, pixels / 1e6), curve)
             runtime_file = Path(tmp) / "server.json"
         try:
-            with MagicClient.connect(runtime_file, timeout=30) as client:
+            with _connect(runtime_file, curve) as client:
                 small = square_mask(64, 64, 4, 4, 16), square_mask(64, 64, 40, 40, 16)
                 client.wait(client.submit(64, 64, bytes(64 * 64 * 4), *small, params=params))  # warm-up
                 figures = [one_round(client, width, height, (bytes(image), *masks), params) for _ in range(rounds)]
@@ -126,7 +137,7 @@ def run(width: int, height: int, rounds: int, runtime_file=None) -> dict:
         "layer": f"{width}x{height} RGBA + 2 masks",
         "upload_mb": round(pixels * 6 / 1e6, 1),
         "result_mb": round(pixels * (2 * 4 + 1) / 1e6, 1),
-        "endpoint": "tcp://127.0.0.1",
+        "endpoint": "tcp://127.0.0.1" + (", CURVE" if curve else ""),
         "device": device,
         "cpu_count": os.cpu_count(),
         "zmq_maxmsgsize_for_this_size": max_frame_bytes(max(MAX_IMAGE_PIXELS, pixels)),
@@ -143,8 +154,9 @@ def main(argv=None) -> int:
     parser.add_argument("--height", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runtime-file", help="measure a running server instead of starting one")
+    parser.add_argument("--curve", action="store_true", help="encrypted, as a studio server (magic_server --curve)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.width, args.height, args.rounds, args.runtime_file), indent=1))
+    print(json.dumps(run(args.width, args.height, args.rounds, args.runtime_file, args.curve), indent=1))
     return 0
 
 
