@@ -45,6 +45,7 @@ class JobResult:
     edit_mask: bytes  # width*height bytes: 255 where the layers differ from the input, 0 where they do not
     report: dict = field(default_factory=dict)  # the engine's report (timings, config, notes)
     params: dict = field(default_factory=dict)  # the submit params as the server checked them
+    placement: dict | None = None  # the submit's placement: where these layers go in the whole photo
 
 
 def _event_from_message(message: protocol.Message) -> dict:
@@ -344,18 +345,23 @@ class MagicClient:
         return dict(self._request("ping", {"jobs": list(jobs)}).header)
 
     def submit(self, width: int, height: int, image_rgba, source_mask, target_mask, params: dict | None = None,
-               cancel_if_silent_s: float | None = None, timeout: float = BULK_TIMEOUT_S) -> str:
+               cancel_if_silent_s: float | None = None, timeout: float = BULK_TIMEOUT_S,
+               placement: dict | None = None) -> str:
         """Queue a job -> job id (at once; the job runs in the background).
         Buffers: bytes-like, row-major uint8; image RGBA (width*height*4),
         masks one byte per pixel (>= 128 means inside). cancel_if_silent_s:
         the server cancels the job if this client stays silent that long
-        (poll/wait send keepalives); None keeps it running regardless."""
+        (poll/wait send keepalives); None keeps it running regardless.
+        placement: when the image is a crop of a larger photo (cropping.crop_to_region),
+        where it lies in it; the server keeps it and gives it back with the result."""
         max_pixels = (self.info.get("limits") or {}).get("max_pixels")
         if max_pixels and width * height > max_pixels:
             raise ServerError(f"the image is {width}x{height} px ({width * height / 1e6:.1f} MP); the server accepts "
                               f"at most {max_pixels / 1e6:g} MP. Crop to the area around the object or scale it "
                               f"down.", "too_large")
         fields = {"params": dict(params or {})}
+        if placement is not None:
+            fields["placement"] = dict(placement)
         if cancel_if_silent_s is not None:
             fields["cancel_if_silent_s"] = cancel_if_silent_s
         with self._lock:
@@ -404,7 +410,7 @@ class MagicClient:
         layers = [bytes(message.buffer(f"composite_{i}")) for i in range(header["variants"])]
         return JobResult(job_id=job_id, width=header["width"], height=header["height"], layers=layers,
                          edit_mask=bytes(message.buffer("edit_mask")), report=header.get("report") or {},
-                         params=header.get("params") or {})
+                         params=header.get("params") or {}, placement=header.get("placement"))
 
     def shutdown(self) -> None:
         self._request("shutdown", retry=False)

@@ -172,7 +172,8 @@ class HandshakeWatch:
             if self._vague >= VAGUE_FAILURES and self.problem is None:
                 self.problem = (
                     f"the encrypted handshake with the MAGIC server at {self.endpoint} failed: the server key does "
-                    f"not match the server's (copy it again from the server's start-up output)" if self.encrypted else
+                    f"not match the server's (copy it again from the server's start-up output), or the server "
+                    f"does not use encryption (it was started without --curve)" if self.encrypted else
                     f"the MAGIC server at {self.endpoint} refused an unencrypted connection: if it runs with --curve, "
                     f"give its public key (--server-key; the server prints it when it starts)")
 

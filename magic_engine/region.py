@@ -44,13 +44,6 @@ def choose_region(source: np.ndarray, target: np.ndarray, context_margin: float,
                           min_context)
 
 
-def widened(region: Box, reach: float, image_width: int, image_height: int) -> Box:
-    """`region` grown by `reach` times its own width and height on each side, within the image."""
-    dx, dy = int(math.ceil(reach * region.width)), int(math.ceil(reach * region.height))
-    return Box(max(0, region.left - dx), max(0, region.top - dy), min(image_width, region.right + dx),
-                  min(image_height, region.bottom + dy))
-
-
 def edit_band(region: Box, dilation: float) -> int:
     """Pixels the edit area reaches beyond both masks."""
     return max(2, int(round(dilation * region.diagonal)))

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from magic_common.region import widened
+
 from . import __version__
 from .classifier import FeatureClassifier, load_classifier
 from .config import MagicConfig, make_config
@@ -26,8 +28,7 @@ from .objective import MagicObjective
 from .progress import Progress
 from .pyramid import Level, levels_for, resize_mask
 from .refine import RefineSettings, RegionImages, refine
-from .region import (Box, blend_weights, choose_region, composite, edit_band, feather_width, region_report,
-                     widened)
+from .region import Box, blend_weights, choose_region, composite, edit_band, feather_width, region_report
 from .schedule import cosine_with_warmup
 from .transparency import keep_transparency
 

@@ -314,7 +314,8 @@ class Server:
         params = check_params(request.params, self.engine.choices())
         self.engine.make_config(params)  # the engine's own checks, now rather than when the job starts
         job = Job(id=new_job_id(), width=request.width, height=request.height, params=params,
-                  cancel_if_silent_s=request.cancel_if_silent_s, owner=peer.identity, client=peer.client)
+                  cancel_if_silent_s=request.cancel_if_silent_s, owner=peer.identity, client=peer.client,
+                  placement=request.placement)
         inputs = {"image": request.image, "source_mask": request.source_mask, "target_mask": request.target_mask}
         try:
             position = self.board.add(job, inputs)
@@ -423,7 +424,7 @@ class Server:
                for i, layer in enumerate(layers)]
         out.append((protocol.BufferSpec("edit_mask", job.width, job.height, 1), edit_mask))
         return {"job": job.id, "width": job.width, "height": job.height, "variants": len(layers),
-                "params": job.params, "report": job.report}, out
+                "params": job.params, "report": job.report, "placement": job.placement}, out
 
     def op_jobs(self, peer, header, buffers):
         positions = self.board.queue_positions()

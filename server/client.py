@@ -8,8 +8,11 @@
     python -m magic_server.client key       # this computer's public key, for the studio server's admin
 
 `submit` and `fetch` write composite_<i>.png (the whole image with the edit
-blended in), edit_mask.png and report.json. Images are read and written with
-Pillow here; the client library itself sends raw pixels.
+blended in), edit_mask.png and report.json. `submit` sends only the area MAGIC
+works on (the server's region around both masks; `--whole` sends the whole
+photo) and puts the results back into the photo; `fetch` of such a job needs
+the photo again (`--image`), else it writes the area alone. Images are read and
+written with Pillow here; the client library itself sends raw pixels.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 from pathlib import Path
 
 from magic_client import JobCancelled, JobFailed, MagicClient, MagicClientError, curve
+from magic_client.cropping import crop_to_region, into_photo
 from magic_client.__main__ import describe_job, describe_server
 from magic_common.limits import MAX_IMAGE_PIXELS
 
@@ -128,7 +132,9 @@ class ProgressLine:
             self.stream.flush()
 
 
-def write_result(result, out_dir: Path) -> list:
+def write_result(result, out_dir: Path, placement: dict | None = None) -> list:
+    """composite_<i>.png, edit_mask.png, report.json (with `placement`: the area the job
+    was sent as, when it was a crop)."""
     from PIL import Image
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -143,11 +149,15 @@ def write_result(result, out_dir: Path) -> list:
         written.append(path)
     Image.frombuffer("L", size, result.edit_mask, "raw", "L", 0, 1).save(out_dir / "edit_mask.png")
     report = dict(result.report, job_id=result.job_id, params=result.params)
+    if placement:
+        report["placement"] = placement
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return written + [out_dir / "edit_mask.png", out_dir / "report.json"]
 
 
-def follow(client: MagicClient, job: str, out_dir: Path, quiet: bool) -> int:
+def follow(client: MagicClient, job: str, out_dir: Path, quiet: bool, photo_rgba=None) -> int:
+    """Wait for `job`, then write its results: into `photo_rgba` (the whole photo) when
+    the job was sent cropped and the photo is given."""
     bar = None if quiet else ProgressLine()
     started = time.monotonic()
     try:
@@ -165,7 +175,15 @@ def follow(client: MagicClient, job: str, out_dir: Path, quiet: bool) -> int:
     finally:
         if bar:
             bar.finish()
-    write_result(result, out_dir)
+    placement = result.placement
+    if placement and photo_rgba is not None:
+        result = into_photo(result, photo_rgba)
+    elif placement:
+        p = placement
+        print(f"note: job {job} was sent as the {result.width}x{result.height} px area at ({p['left']}, {p['top']}) "
+              f"of a {p['width']}x{p['height']} photo; these results are that area. Add --image PHOTO to write "
+              f"whole-photo results.", file=sys.stderr)
+    write_result(result, out_dir, placement)
     engine_s = result.report.get("total_seconds")
     print(f"wrote {len(result.layers)} result(s) to {out_dir} (job {job}, {time.monotonic() - started:.1f} s, "
           f"engine {engine_s} s on {result.report.get('device')})")
@@ -195,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         submit.add_argument(f"--{name}", type=int)
     submit.add_argument("--device", help="one of the server's devices")
     submit.add_argument("--no-wait", action="store_true", help="print the job id and return; fetch it later")
+    submit.add_argument("--whole", action="store_true",
+                        help="send the whole photo, not only the area MAGIC works on (slower over a network)")
     submit.add_argument("--quiet", action="store_true", help="no progress bar")
     submit.add_argument("--start", action="store_true", help="start the server if none is running")
     submit.add_argument("--server-arg", action="append", default=[],
@@ -203,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", help="write a job's results (waits while it runs)")
     fetch.add_argument("job")
     fetch.add_argument("--out", required=True)
+    fetch.add_argument("--image", help="the photo the job was cut from: write whole-photo results")
     fetch.add_argument("--quiet", action="store_true")
     for name, text in (("status", "one job's state"), ("cancel", "cancel a job")):
         sub.add_parser(name, help=text).add_argument("job")
@@ -240,14 +261,14 @@ def _read_inputs(args):
 
 
 def _submit(args, client: MagicClient, inputs) -> int:
-    width, height, image, source, target = inputs
     params = {name: getattr(args, name) for name in ("mode", "preset", "variants", "seed", "iterations", "size",
                                                      "device") if getattr(args, name) is not None}
-    job = client.submit(width, height, image, source, target, params=params)
+    sent, placement = (inputs, None) if args.whole else crop_to_region(*inputs, client.info)
+    job = client.submit(*sent, params=params, placement=placement)
     print(f"job {job}", flush=True)
     if args.no_wait:
         return 0
-    return follow(client, job, Path(args.out), args.quiet)
+    return follow(client, job, Path(args.out), args.quiet, photo_rgba=inputs[2])
 
 
 def main(argv=None) -> int:
@@ -263,7 +284,8 @@ def main(argv=None) -> int:
             if args.command == "submit":
                 return _submit(args, client, inputs)
             if args.command == "fetch":
-                return follow(client, args.job, Path(args.out), args.quiet)
+                photo = read_image_rgba(args.image)[2] if args.image else None
+                return follow(client, args.job, Path(args.out), args.quiet, photo_rgba=photo)
             if args.command == "status":
                 print(json.dumps(client.status(args.job), indent=1))
             elif args.command == "cancel":

@@ -23,6 +23,7 @@ import numpy as np
 
 import magic_engine
 from magic_engine import ConfigError
+from magic_engine.fill import FILL_REACH
 
 from .validation import RequestError
 
@@ -91,7 +92,9 @@ class EngineOffer:
         self.classifier_name = classifier_name(classifier_spec)
         self.classifier_info = None  # {"name", "description", "warning"}, once a classifier is loaded
         defaults = magic_engine.make_config()
-        self.region_rule = {"context_margin": defaults.context_margin, "min_context": defaults.min_context}
+        # What the engine reads of a photo: the region, and the photo around it that holes are filled from.
+        self.region_rule = {"context_margin": defaults.context_margin, "min_context": defaults.min_context,
+                            "fill_reach": FILL_REACH}
 
     def _describe_classifier(self, description: str, warning) -> None:
         self.classifier_info = {"name": self.classifier_name, "description": description, "warning": warning}

@@ -50,7 +50,8 @@ _OPTIONAL_TEXT = (str, type(None))
 _STATE_TYPES = {"id": str, "width": int, "height": int, "params": dict, "created": _NUMBER,
                 "cancel_if_silent_s": _OPTIONAL_NUMBER, "state": str, "started": _OPTIONAL_NUMBER,
                 "finished": _OPTIONAL_NUMBER, "device": _OPTIONAL_TEXT, "message": str, "code": _OPTIONAL_TEXT,
-                "variants": int, "report": (dict, type(None)), "fetched_at": _OPTIONAL_NUMBER, "client": str}
+                "variants": int, "report": (dict, type(None)), "fetched_at": _OPTIONAL_NUMBER, "client": str,
+                "placement": (dict, type(None))}
 _JOB_STATES = ("queued", "running") + tuple(FINAL_STATES)
 
 
@@ -90,6 +91,7 @@ class Job:
     report: dict | None = None
     fetched_at: float | None = None
     client: str = LOCAL_CLIENT  # who submitted it: only they see it, and clients take turns in the queue
+    placement: dict | None = None  # where the client's crop lies in its whole photo (given back with the result)
     # Live only (not saved):
     progress: dict = field(default_factory=dict)  # phase, step, total, eta_s
     cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -98,7 +100,7 @@ class Job:
     owner: bytes | None = None  # ZeroMQ routing id of the submitter
 
     SAVED = ("id", "width", "height", "params", "created", "cancel_if_silent_s", "state", "started",
-             "finished", "device", "message", "code", "variants", "report", "fetched_at", "client")
+             "finished", "device", "message", "code", "variants", "report", "fetched_at", "client", "placement")
 
     @property
     def final(self) -> bool:

@@ -20,7 +20,7 @@ OP_FIELDS = {
     "hello": frozenset(),
     "ping": frozenset({"jobs"}),
     "estimate": frozenset({"width", "height"}),
-    "submit": frozenset({"params", "cancel_if_silent_s"}),
+    "submit": frozenset({"params", "cancel_if_silent_s", "placement"}),
     "status": frozenset({"job"}),
     "watch": frozenset({"job"}),
     "cancel": frozenset({"job"}),
@@ -121,6 +121,7 @@ class SubmitRequest:
     target_mask: object
     params: dict  # raw, checked by check_params
     cancel_if_silent_s: float | None
+    placement: dict | None = None  # where the image (a crop) lies in the client's whole photo
 
 
 def check_submit(header: dict, buffers: list) -> SubmitRequest:
@@ -152,7 +153,26 @@ def check_submit(header: dict, buffers: list) -> SubmitRequest:
             raise RequestError("invalid_param", f"cancel_if_silent_s must be a number of seconds in "
                                                 f"{low:g}..{high:g}, or null")
         silence = float(silence)
-    return SubmitRequest(width, height, buffers[0][1], buffers[1][1], buffers[2][1], params, silence)
+    placement = check_placement(header.get("placement"), width, height)
+    return SubmitRequest(width, height, buffers[0][1], buffers[1][1], buffers[2][1], params, silence, placement)
+
+
+def check_placement(value, width: int, height: int) -> dict | None:
+    """A submit's optional placement: {"left", "top", "width", "height"}, the crop's
+    corner in the client's whole photo and that photo's size; the crop must fit in it.
+    The server only keeps it and gives it back with the result."""
+    if value is None:
+        return None
+    fields = ("left", "top", "width", "height")
+    if not isinstance(value, dict) or set(value) != set(fields) or not all(is_int(value[f]) for f in fields):
+        raise RequestError("bad_header", "'placement' must be {\"left\", \"top\", \"width\", \"height\"} "
+                                         "(integers), or absent")
+    left, top, whole_width, whole_height = (value[f] for f in fields)
+    if left < 0 or top < 0 or left + width > whole_width or top + height > whole_height \
+            or max(whole_width, whole_height) > protocol.MAX_IMAGE_SIDE:
+        raise RequestError("invalid_param", f"placement: a {width}x{height} crop at ({left}, {top}) does not fit in "
+                                            f"a {whole_width}x{whole_height} photo")
+    return dict(value)
 
 
 def check_params(params: dict, choices: dict) -> dict:

@@ -66,6 +66,40 @@ def test_no_wait_then_fetch_status_jobs(magic_server, photo, tmp_path):
     assert any(line.startswith(job) and "done" in line for line in listing.stdout.splitlines())
 
 
+@pytest.mark.slow
+def test_only_what_the_engine_reads_travels_and_the_results_are_the_same(magic_server, tmp_path):
+    image = Image.effect_noise((400, 300), 60).convert("RGB")  # texture for the fill to copy
+    image.save(tmp_path / "photo.png")
+    for name, box in (("source", (10, 20, 30, 40)), ("target", (50, 20, 70, 40))):
+        mask = Image.new("L", (400, 300), 0)
+        ImageDraw.Draw(mask).rectangle(box, fill=255)
+        mask.save(tmp_path / f"{name}.png")
+    files = [tmp_path / "photo.png", tmp_path / "source.png", tmp_path / "target.png"]
+    rf = ("--runtime-file", magic_server.runtime_file)
+    common = ("--preset", "tiny", "--variants", "2", "--seed", "5")
+    cropped = run("magic_server.client", *rf, "submit", *files, "--out", tmp_path / "cropped", *common)
+    whole = run("magic_server.client", *rf, "submit", *files, "--out", tmp_path / "whole", *common, "--whole")
+    assert cropped.returncode == 0 and whole.returncode == 0, cropped.stderr + whole.stderr
+    # What travelled: both masks' box (10, 20)-(71, 41) grown by max(16, ceil(0.25 x 61)) px,
+    # (0, 4)-(87, 57), and the photo around it the fill reads (its own size again): 174x110 of 400x300.
+    report = json.loads((tmp_path / "cropped" / "report.json").read_text())
+    assert report["placement"] == {"left": 0, "top": 0, "width": 400, "height": 300}
+    status = json.loads(run("magic_server.client", *rf, "status", report["job_id"]).stdout)
+    assert (status["width"], status["height"]) == (174, 110)
+    # The engine read the same pixels, so the results are the same, put back into the photo.
+    for name in ("composite_0.png", "composite_1.png", "edit_mask.png"):
+        a, b = Image.open(tmp_path / "cropped" / name), Image.open(tmp_path / "whole" / name)
+        assert a.size == b.size == (400, 300) and a.tobytes() == b.tobytes(), name
+    # Fetched later: the crop, unless the photo is given again.
+    fetched = run("magic_server.client", *rf, "fetch", report["job_id"], "--out", tmp_path / "later")
+    assert fetched.returncode == 0 and "Add --image PHOTO" in fetched.stderr
+    assert Image.open(tmp_path / "later" / "composite_0.png").size == (174, 110)
+    again = run("magic_server.client", *rf, "fetch", report["job_id"], "--out", tmp_path / "again", "--image", files[0])
+    assert again.returncode == 0, again.stderr
+    assert Image.open(tmp_path / "again" / "composite_0.png").tobytes() == \
+        Image.open(tmp_path / "cropped" / "composite_0.png").tobytes()
+
+
 def test_bad_inputs_are_explained_before_contacting_a_server(photo, tmp_path):
     Image.new("L", (100, 90)).save(tmp_path / "small.png")
     done = run("magic_server.client", "--runtime-file", tmp_path / "nowhere.json", "submit", photo[0],

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from engine_fixtures import disc
+from magic_common.region import widened
 from magic_engine.region import (Box, blend_weights, choose_region, composite, edit_area, edit_band,
-                                 edit_weights, feather_width, mask_box, widened)
+                                 edit_weights, feather_width, mask_box)
 
 
 def _masks(height, width, src_box, tgt_box):

@@ -108,7 +108,7 @@ def test_downsampled_masks_keep_thin_strokes():
 
 
 def test_dialog_texts():
-    from magic_gimp_core.masks import count_inside
+    from magic_common.masks import count_inside
 
     assert count_inside(bytes([0, 127, 128, 255])) == 2
     assert preflight.mask_line("Object", "the selection", 12345) == "Object: the selection, 12,345 px"

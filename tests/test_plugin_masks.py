@@ -1,13 +1,15 @@
-"""Mask reading helpers of the plug-in, with and without numpy."""
+"""Mask scans (magic_common.masks, used by the plug-in and the command-line client), with and
+without numpy, and the plug-in's mask helpers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from magic_common import masks
+from magic_common.region import Box
 from magic_engine.region import mask_box as engine_mask_box
-from magic_gimp_core import masks
-from magic_gimp_core.region import Box
+from magic_gimp_core import masks as plugin_masks
 
 
 @pytest.fixture(params=["numpy", "pure-python"])
@@ -61,9 +63,9 @@ def test_mask_box_rejects_a_buffer_of_the_wrong_size():
     (None, None, "Y u8"),
 ])
 def test_masks_are_read_with_their_stored_curve(encoding, precision, expected):
-    assert masks.mask_read_format(encoding, precision) == expected
+    assert plugin_masks.mask_read_format(encoding, precision) == expected
 
 
 def test_binary_layer_mask_covers_every_changed_pixel():
     edit = bytes([0, 1, 127, 128, 254, 255])
-    assert masks.binary_layer_mask(edit) == bytes([0, 255, 255, 255, 255, 255])
+    assert plugin_masks.binary_layer_mask(edit) == bytes([0, 255, 255, 255, 255, 255])

@@ -7,7 +7,7 @@ import pytest
 
 from magic_gimp_core.messages import UserError
 from magic_gimp_core.plan import check_masks, plan_crop
-from magic_gimp_core.region import Box
+from magic_common.region import Box
 
 
 def masks(width, height, source=None, target=None):

@@ -1,4 +1,5 @@
-"""Crop arithmetic of the plug-in, checked against the engine's own region rule."""
+"""Crop arithmetic (magic_common.region, used by the plug-in and the command-line client), checked
+against the engine's own region rule."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from magic_client import protocol
 from magic_engine import make_config
 from magic_engine.region import choose_region
-from magic_gimp_core.region import Box, context_region, crop_bytes, region_rule_from_hello
+from magic_common.region import Box, context_region, crop_bytes, paste_bytes, region_rule_from_hello
 
 
 def _mask(width, height, box):
@@ -59,6 +60,18 @@ def test_crop_bytes_takes_rows_and_columns_of_a_multichannel_buffer():
     expected = np.frombuffer(data, np.uint8).reshape(height, width, channels)[1:4, 2:5].tobytes()
     assert crop_bytes(data, width, channels, box) == expected
     assert crop_bytes(data, width, channels, Box(0, 1, width, 3)) == data[width * channels:3 * width * channels]
+
+
+def test_paste_bytes_puts_a_crop_back_where_it_came_from():
+    width, height, channels = 7, 5, 4
+    photo = bytearray(np.arange(width * height * channels, dtype=np.uint8).tobytes())
+    box = Box(2, 1, 5, 4)
+    edited = bytes(255 - v for v in crop_bytes(photo, width, channels, box))
+    whole = bytearray(photo)
+    paste_bytes(whole, width, channels, box, edited)
+    expected = np.frombuffer(photo, np.uint8).reshape(height, width, channels).copy()
+    expected[1:4, 2:5] = 255 - expected[1:4, 2:5]
+    assert bytes(whole) == expected.tobytes()
 
 
 def test_box_helpers():

@@ -63,7 +63,7 @@ def test_gimp_free_modules_import_without_numpy_zmq_or_gi():
         "import pkgutil, importlib, magic_gimp_core\n"
         "names = [m.name for m in pkgutil.iter_modules(magic_gimp_core.__path__)]\n"
         "for name in names: importlib.import_module('magic_gimp_core.' + name)\n"
-        "from magic_gimp_core import masks\n"
+        "from magic_common import masks\n"
         "assert masks.numpy is None\n"
         "assert masks.mask_box(bytes([0, 200, 0, 0]), 2, 2) == (1, 0, 2, 1)\n"
         "print(len(names))\n"

@@ -35,7 +35,7 @@ def test_hello_describes_what_the_server_offers(client):
     assert "UNTRAINED" in info["classifiers"][0]["warning"]
     assert set(info["presets"]) >= {"tiny", "preview", "standard", "paper"}
     assert info["modes"] == ["position", "shape", "scene"]
-    assert info["region_rule"] == {"context_margin": 0.25, "min_context": 16}
+    assert info["region_rule"] == {"context_margin": 0.25, "min_context": 16, "fill_reach": 1.0}
     assert info["limits"]["max_pixels"] == 100_000_000
 
 
@@ -162,3 +162,18 @@ def test_engine_errors_come_back_as_failed_with_the_engines_words(client):
 def test_a_second_client_sees_the_same_jobs(magic_server, client):
     with MagicClient.connect(magic_server.runtime_file) as other:
         assert {j["id"] for j in other.jobs()} == {j["id"] for j in client.jobs()}
+
+
+def test_a_placement_is_checked_kept_and_given_back(magic_server):
+    image, source, target = make_job_inputs(96, 72)
+    with magic_server.client() as client:
+        placement = {"left": 100, "top": 40, "width": 400, "height": 300}
+        job = client.submit(96, 72, image, source, target, params=TINY, placement=placement)
+        assert client.wait(job, timeout=120).placement == placement
+        for bad, code in (({"left": -1, "top": 0, "width": 400, "height": 300}, "invalid_param"),
+                          ({"left": 350, "top": 0, "width": 400, "height": 300}, "invalid_param"),  # does not fit
+                          ({"left": "1", "top": 0, "width": 400, "height": 300}, "bad_header"),
+                          ({"left": 1, "top": 0}, "bad_header")):
+            with pytest.raises(ServerError) as info:
+                client.submit(96, 72, image, source, target, params=TINY, placement=bad)
+            assert info.value.code == code, bad

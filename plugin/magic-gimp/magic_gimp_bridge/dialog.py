@@ -31,11 +31,11 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import GdkPixbuf, Gegl, GLib, GimpUi, Gtk  # noqa: E402
 
 from magic_gimp_core import choices, messages, preflight, thumbnail  # noqa: E402
-from magic_gimp_core.masks import count_inside  # noqa: E402
+from magic_common.limits import MIN_IMAGE_SIDE  # noqa: E402
+from magic_common.masks import count_inside  # noqa: E402
+from magic_common.region import CONTEXT_MARGIN, MIN_CONTEXT, region_rule_from_hello  # noqa: E402
 from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
-from magic_gimp_core.region import (CONTEXT_MARGIN, MIN_CONTEXT, MIN_IMAGE_SIDE,  # noqa: E402
-                                    region_rule_from_hello)
 from magic_gimp_core.server_job import CONNECT_TIMEOUT_S, connect, connect_studio  # noqa: E402
 
 from .client_import import saved_choice  # noqa: E402

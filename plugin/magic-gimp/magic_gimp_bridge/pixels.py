@@ -15,7 +15,7 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl  # noqa: E402
 
 from magic_gimp_core.masks import mask_read_format  # noqa: E402
-from magic_gimp_core.region import Box  # noqa: E402
+from magic_common.region import Box  # noqa: E402
 
 RGBA_U8 = "R'G'B'A u8"  # what the engine takes; babl converts grey, 16-bit and float layers
 

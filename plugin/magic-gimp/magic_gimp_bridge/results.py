@@ -31,7 +31,7 @@ from gi.repository import Gimp  # noqa: E402
 
 from magic_gimp_core.masks import binary_layer_mask  # noqa: E402
 from magic_gimp_core.naming import group_name, layer_name, next_run  # noqa: E402
-from magic_gimp_core.region import Box  # noqa: E402
+from magic_common.region import Box  # noqa: E402
 from magic_gimp_core.transparency import cut_out, shows_transparency  # noqa: E402
 
 from . import pixels  # noqa: E402

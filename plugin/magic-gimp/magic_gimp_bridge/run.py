@@ -18,7 +18,7 @@ from magic_gimp_core.naming import resolve_seed  # noqa: E402
 from magic_gimp_core.notices import NOTICES_FILE, first_time, server_start_key  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
 from magic_gimp_core.progress import JobEstimate, ProgressView  # noqa: E402
-from magic_gimp_core.region import region_rule_from_hello  # noqa: E402
+from magic_common.region import region_rule_from_hello  # noqa: E402
 from magic_gimp_core.server_job import JobRequest, JobRunner, connect  # noqa: E402
 from magic_gimp_core.settings import PluginSettings  # noqa: E402
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from magic_common.masks import mask_box
+from magic_common.region import Box, context_region, crop_bytes
+
 from .mask_sources import TARGET_CHANNEL_NAME
-from .masks import mask_box
 from .messages import UserError
-from .region import Box, context_region, crop_bytes
 
 
 @dataclass
