@@ -296,7 +296,7 @@ class Server:
                        "min_side": protocol.MIN_IMAGE_SIDE, "max_frame_bytes":
                        protocol.max_frame_bytes(self.settings.max_pixels), "max_queue": self.settings.max_queue,
                        "max_request_header_bytes": protocol.MAX_REQUEST_HEADER_BYTES},
-            "queue": self._queue_summary(),
+            "queue": self._queue_summary(peer),
         })
         return info, []
 
@@ -347,7 +347,7 @@ class Server:
     def op_estimate(self, peer, header, buffers):
         width, height = check_estimate(header, self.settings.max_pixels)
         reply = self.estimates.estimate(width, height)
-        reply["queue"] = self._queue_summary()
+        reply["queue"] = self._queue_summary(peer)
         return reply, []
 
     def _seconds_left(self, job: Job):
@@ -388,9 +388,12 @@ class Server:
         wait = None if any(left is None for left in lefts) else round(sum(lefts) / workers, 1)
         return {"jobs_ahead": len(running) + len(before), "wait_s": wait}
 
-    def _queue_summary(self) -> dict:
-        return {"queued": len(self.board.queue_positions()),
-                "running": sum(1 for job in self.board.active() if job.state == "running")}
+    def _queue_summary(self, peer: Peer) -> dict:
+        """Jobs queued and running, and `ahead`: those a new job of this client would
+        wait for (the running ones, and the queued ones the clients' turns put first)."""
+        running = sum(1 for job in self.board.active() if job.state == "running")
+        return {"queued": len(self.board.queue_positions()), "running": running,
+                "ahead": running + self.board.position_of_next(peer.client)}
 
     def op_status(self, peer, header, buffers):
         job = self._job(peer, header)

@@ -233,15 +233,23 @@ class JobBoard:
             self.cond.notify_all()
             return self._fair_order().index(job.id)
 
-    def _fair_order(self) -> list:
+    def _fair_order(self, newcomer: str | None = None) -> list:
         """The queued job ids in the order they start: the clients take turns, the one
-        whose job started longest ago (or never) first, each with its oldest job."""
+        whose job started longest ago (or never) first, each with its oldest job.
+        `newcomer`: a client whose next job is placed too, as None."""
         per_client: dict = {}
         for job_id in self.queue:
             per_client.setdefault(self.jobs[job_id].client, []).append(job_id)
+        if newcomer is not None:
+            per_client.setdefault(newcomer, []).append(None)
         turns = sorted(per_client, key=lambda client: self._last_turn.get(client, -1))  # stable: first come first
-        rounds = itertools.zip_longest(*(per_client[client] for client in turns))
-        return [job_id for one_each in rounds for job_id in one_each if job_id is not None]
+        rounds = itertools.zip_longest(*(per_client[client] for client in turns), fillvalue=False)
+        return [job_id for one_each in rounds for job_id in one_each if job_id is not False]
+
+    def position_of_next(self, client: str) -> int:
+        """The queue position a new job of `client` would get: the jobs that would start before it."""
+        with self.cond:
+            return self._fair_order(newcomer=client).index(None)
 
     def queue_position(self, job_id: str):
         return self.queue_positions().get(job_id)

@@ -55,6 +55,9 @@ def test_the_dialog_names_the_studio_server():
     hello = {"devices": [{"name": "cuda:0", "description": "NVIDIA H100"}], "queue": {"queued": 1, "running": 1}}
     assert preflight.server_line("running", hello, studio="tcp://gpu-box:5555") == \
         "Server: the studio server tcp://gpu-box:5555, running on NVIDIA H100; 2 job(s) ahead of this one."
+    # Other designers' batches: the clients take turns, so fewer are ahead than are queued.
+    hello["queue"] = {"queued": 20, "running": 1, "ahead": 2}
+    assert "; 2 job(s) ahead of this one." in preflight.server_line("running", hello, studio="tcp://gpu-box:5555")
     assert preflight.server_line("connecting", studio="tcp://gpu-box:5555") == \
         "Server: connecting to the studio server tcp://gpu-box:5555…"
 

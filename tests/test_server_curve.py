@@ -193,3 +193,26 @@ def test_key_files_are_private_and_made_without_hard_links_too(tmp_path, monkeyp
     assert other == curve.load_or_create("client", tmp_path / "exfat")
     assert stat.S_IMODE((tmp_path / "exfat" / "client.key_secret").stat().st_mode) == 0o600
     assert sorted(p.name for p in (tmp_path / "exfat").iterdir()) == ["client.key", "client.key_secret"]
+
+
+def test_a_designer_sees_how_many_jobs_are_ahead_of_theirs(server_factory, tmp_path, monkeypatch):
+    keys = {}
+    for name in ("ann", "bo"):
+        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))
+        keys[name] = curve.client_keys()
+    server, _, server_key = start_curve_server(server_factory, tmp_path, [k.public_text for k in keys.values()])
+
+    def connect(name):
+        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))
+        return MagicClient.connect_remote(server.endpoint, server_key, timeout=TIMEOUT_S)
+
+    with connect("ann") as ann, connect("bo") as bo:
+        image, source, target = make_job_inputs()
+        slow = dict(TINY, iterations=3000)  # long enough that all of them are still there below
+        jobs = [ann.submit(96, 72, image, source, target, params=slow) for _ in range(4)]
+        queue = bo.estimate(96, 72)["queue"]
+        assert queue["queued"] + queue["running"] == 4
+        assert queue["ahead"] == 1  # ann's first job only: then it is bo's turn, before ann's other three
+        assert ann.estimate(96, 72)["queue"]["ahead"] == 4
+        for job in jobs:
+            ann.cancel(job)

@@ -57,6 +57,17 @@ def test_a_client_whose_job_just_ran_waits_for_the_others(tmp_path):
     assert started_order(jobs) == ["bo1", "ann2", "ann3"]
 
 
+def test_where_a_new_job_of_each_client_would_go(tmp_path):
+    jobs = board(tmp_path)
+    for i in range(1, 4):
+        submit(jobs, "ann", f"ann{i}")
+    assert jobs.position_of_next("bo") == 1  # after ann's first, before her second
+    assert jobs.position_of_next("ann") == 3
+    submit(jobs, "bo", "bo1")
+    assert jobs.position_of_next("bo") == 3  # ann1, bo1, ann2, then bo's next
+    assert jobs.position_of_next("cy") == 2
+
+
 def test_one_client_cannot_fill_the_queue(tmp_path):
     jobs = board(tmp_path, max_queue=5, max_queue_per_client=2)
     submit(jobs, "ann", "ann1")

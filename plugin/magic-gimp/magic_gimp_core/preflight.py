@@ -68,6 +68,6 @@ def server_line(state: str, hello: Optional[dict] = None, detail: str = "", stud
         return f"Server: {detail}"
     devices = ", ".join(d.get("description") or d.get("name", "?") for d in (hello or {}).get("devices") or [])
     queue = (hello or {}).get("queue") or {}
-    busy = queue.get("queued", 0) + queue.get("running", 0)
+    busy = queue.get("ahead", queue.get("queued", 0) + queue.get("running", 0))  # "ahead": clients take turns
     waiting = f"; {busy} job(s) ahead of this one" if busy else ""
     return f"Server: {where + ', ' if studio else ''}running on {devices or 'its device'}{waiting}."
