@@ -93,13 +93,7 @@ class MagicClient:
         if not runtime.alive:
             raise ServerUnavailable(f"the MAGIC server (pid {runtime.pid}) is no longer running; its runtime file "
                                     f"{path} is stale. Start the server again.")
-        client = cls(runtime, timeout, heartbeat_timeout)
-        try:
-            client.hello()
-        except BaseException:
-            client.close()
-            raise
-        return client
+        return cls.connect_runtime(runtime, timeout, heartbeat_timeout)
 
     @classmethod
     def connect_remote(cls, endpoint: str, server_key: str | None, timeout: float = 10.0,
@@ -110,7 +104,13 @@ class MagicClient:
         encrypted: only for a server on this computer. Raises ServerUnavailable with a
         message saying what is wrong (a key the server does not allow, a wrong server key)."""
         key = curve.check_public_key(server_key, "the server key").decode("ascii") if server_key else ""
-        client = cls(RuntimeInfo.remote(endpoint, key, protocol.PROTOCOL_VERSION), timeout, heartbeat_timeout)
+        return cls.connect_runtime(RuntimeInfo.remote(endpoint, key, protocol.PROTOCOL_VERSION), timeout, heartbeat_timeout)
+
+    @classmethod
+    def connect_runtime(cls, runtime: RuntimeInfo, timeout: float = 5.0, heartbeat_timeout: float | None = None):
+        """Connect to the server `runtime` names (a runtime file's, or RuntimeInfo.remote),
+        once it has answered hello; the client is closed again if it does not."""
+        client = cls(runtime, timeout, heartbeat_timeout)
         try:
             client.hello()
         except BaseException:

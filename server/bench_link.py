@@ -115,14 +115,10 @@ def run(mbit: float, rounds: int, width: int = 6000, height: int = 4000, side: i
             runtime = read_runtime_file(Path(tmp) / "server.json")
             slow = RuntimeInfo(runtime.path, f"tcp://127.0.0.1:{link.port}", runtime.token, runtime.pid,
                                runtime.protocol)
-            client = MagicClient(slow, timeout=600)
-            try:
-                client.hello()
+            with MagicClient.connect_runtime(slow, timeout=600) as client:
                 for _ in range(rounds):
                     for way in ("whole", "cropped"):
                         figures[way].append(one_round(client, photo, way == "cropped", params))
-            finally:
-                client.close()
         finally:
             if link is not None:
                 link.close()

@@ -36,7 +36,7 @@ from magic_common.masks import count_inside  # noqa: E402
 from magic_common.region import CONTEXT_MARGIN, MIN_CONTEXT, region_rule_from_hello  # noqa: E402
 from magic_gimp_core.naming import SEED_MAX, SEED_RANDOM  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
-from magic_gimp_core.server_job import CONNECT_TIMEOUT_S, connect, connect_studio  # noqa: E402
+from magic_gimp_core.server_job import CONNECT_TIMEOUT_S, connect, connect_studio, uses_studio  # noqa: E402
 
 from .client_import import saved_choice  # noqa: E402
 from .inputs import EditInputs, read_edit_inputs  # noqa: E402
@@ -93,7 +93,7 @@ class ServerQuestions(threading.Thread):
         try:
             client_module = self.import_client(self.settings)
             choice = saved_choice()
-            if choice.studio and not self.runtime_file:  # a script's runtime file names this computer's server
+            if uses_studio(choice, self.runtime_file):
                 self.answers.put(("studio", choice.address))
                 client = connect_studio(client_module, choice)
             else:

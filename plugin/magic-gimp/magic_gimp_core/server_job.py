@@ -19,6 +19,12 @@ START_TIMEOUT_S = 180.0  # a cold start loads torch and the classifier
 CANCEL_IF_SILENT_S = 15.0  # GIMP SIGKILLs a plug-in whose progress bar is cancelled; the server then cancels
 
 
+def uses_studio(choice: Optional[ServerChoice], runtime_file: Optional[str]) -> bool:
+    """Whether a run goes to the studio server `choice` names: a script's runtime file
+    names this computer's server, and wins."""
+    return choice is not None and choice.studio and not runtime_file
+
+
 def connect_studio(client_module, choice: ServerChoice):
     """A MagicClient connected to the studio server `choice` names; UserError with what to do."""
     try:
@@ -34,7 +40,7 @@ def connect(client_module, settings: PluginSettings, runtime_file: Optional[str]
     installer's server_command when none is running. Raises UserError with what to
     do, or the client library's ServerUnavailable (described by
     messages.describe_failure)."""
-    if choice is not None and choice.studio and not runtime_file:
+    if uses_studio(choice, runtime_file):
         return connect_studio(client_module, choice)
     client_cls = client_module.MagicClient
     runtime_file = runtime_file or settings.runtime_file
