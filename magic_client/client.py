@@ -24,11 +24,14 @@ from pathlib import Path
 
 import zmq
 
+from magic_common.region import Box, paste_bytes
+
 from . import curve, launcher, protocol
 from .errors import (JobCancelled, JobFailed, MagicClientError, ProtocolError, ServerError, ServerUnavailable,
                      WaitTimeout)
 from .paths import default_log_file, default_runtime_file
 from .runtime import RuntimeInfo, pid_alive, read_runtime_file
+from .transfer import Transfer, image_sha256, transfer_for
 
 EXIT_ALREADY_RUNNING = 3  # magic_server's exit code when another server won the race to start
 MAX_EVENTS_PER_JOB = 1000
@@ -56,11 +59,18 @@ def _event_from_message(message: protocol.Message) -> dict:
     return event
 
 
+def _pasted(whole, width: int, channels: int, box: Box, part) -> bytearray:
+    out = bytearray(whole)
+    paste_bytes(out, width, channels, box, part)
+    return out
+
+
 class MagicClient:
     def __init__(self, runtime: RuntimeInfo, timeout: float = 5.0, heartbeat_timeout: float | None = None):
         self.timeout = timeout
         self.heartbeat_timeout = heartbeat_timeout
         self.info: dict = {}  # the server's hello reply
+        self.transfer = Transfer()  # set from hello: compressed pixels and kept uploads for a distant server
         self.started_process = None  # set by connect_or_start when it started the server
         self._runtime = runtime
         self._context = zmq.Context.instance()
@@ -76,6 +86,7 @@ class MagicClient:
         self._last_keepalive = 0.0
         self._keepalive_s = 2.0
         self._lock = threading.RLock()
+        self._submitted_images: dict = {}  # job id -> the image it was given, to put edit-box results into
         self._watch = None  # curve.HandshakeWatch of the socket
         self._open_socket()
 
@@ -208,8 +219,11 @@ class MagicClient:
             raise MagicClientError("this client is closed")
         request_id = str(next(self._ids))
         header = dict(fields, token=self._runtime.token, op=op, id=request_id)
+        if self.transfer.encodings:
+            header["encodings"] = self.transfer.encodings
         try:
-            self._socket.send_multipart(protocol.encode(header, buffers), zmq.NOBLOCK, copy=False)
+            self._socket.send_multipart(protocol.encode(header, buffers, self.transfer.compress), zmq.NOBLOCK,
+                                        copy=False)
         except zmq.Again:
             raise ServerUnavailable(f"cannot send to the MAGIC server at {self._runtime.endpoint} (not "
                                     f"connected)") from None
@@ -248,6 +262,8 @@ class MagicClient:
             self._add_event(job_id, _event_from_message(message))
             if kind in protocol.FINAL_STATES:  # the final events are named after the final states
                 self._active.discard(job_id)
+                if kind != "done":  # no results to put into the image
+                    self._submitted_images.pop(job_id, None)
 
     def _add_event(self, job_id: str, event: dict) -> None:
         events = self._events.setdefault(job_id, [])
@@ -328,6 +344,7 @@ class MagicClient:
         """Server description: protocol, server_version, devices, classifiers,
         presets, modes, defaults, region_rule, limits, heartbeat_s."""
         self.info = dict(self._request("hello").header)
+        self.transfer = transfer_for(self.endpoint, self.info)
         heartbeat = float(self.info.get("heartbeat_s", 1.0))
         if self.heartbeat_timeout is None:
             self.heartbeat_timeout = max(10.0, 5 * heartbeat)
@@ -366,8 +383,19 @@ class MagicClient:
             fields["cancel_if_silent_s"] = cancel_if_silent_s
         with self._lock:
             buffers = list(zip(protocol.job_input_specs(width, height), (image_rgba, source_mask, target_mask)))
-            reply = self._request("submit", fields, buffers, timeout=timeout, retry=False)
+            reply = None
+            if self.transfer.reuse_uploads:
+                fields["image_sha256"] = image_sha256(image_rgba)
+                try:  # the photo of an earlier run: the masks alone
+                    reply = self._request("submit", fields, buffers[1:], timeout=timeout, retry=False)
+                except ServerError as exc:
+                    if exc.code != "image_not_held":
+                        raise
+            if reply is None:
+                reply = self._request("submit", fields, buffers, timeout=timeout, retry=False)
             job_id = reply.header["job"]
+            if self.transfer.edit_box_only:
+                self._submitted_images[job_id] = image_rgba
             self._active.add(job_id)
             self._last_job_news[job_id] = time.monotonic()
             self._keep_alive_for(cancel_if_silent_s)
@@ -405,11 +433,19 @@ class MagicClient:
     def result(self, job_id: str, timeout: float = BULK_TIMEOUT_S) -> JobResult:
         """Fetch a finished job's layers; ServerError with code not_ready,
         job_failed, job_cancelled or unknown_job otherwise."""
-        message = self._request("result", {"job": job_id}, timeout=timeout)
+        image = self._submitted_images.get(job_id) if self.transfer.edit_box_only else None
+        message = self._request("result", {"job": job_id, "edit_box_only": image is not None}, timeout=timeout)
         header = message.header
-        layers = [bytes(message.buffer(f"composite_{i}")) for i in range(header["variants"])]
-        return JobResult(job_id=job_id, width=header["width"], height=header["height"], layers=layers,
-                         edit_mask=bytes(message.buffer("edit_mask")), report=header.get("report") or {},
+        width, height, box = header["width"], header["height"], header.get("edit_box")
+        layers = [message.buffer(f"composite_{i}") for i in range(header["variants"])]
+        edit_mask = message.buffer("edit_mask")
+        if box is not None:  # the edit's box alone: put it into the submitted image
+            box = Box(box["left"], box["top"], box["left"] + box["width"], box["top"] + box["height"])
+            layers = [_pasted(image, width, 4, box, layer) for layer in layers]
+            edit_mask = _pasted(bytes(width * height), width, 1, box, edit_mask)
+        self._submitted_images.pop(job_id, None)  # a later fetch gets the whole of each result
+        return JobResult(job_id=job_id, width=width, height=height, layers=[bytes(layer) for layer in layers],
+                         edit_mask=bytes(edit_mask), report=header.get("report") or {},
                          params=header.get("params") or {}, placement=header.get("placement"))
 
     def shutdown(self) -> None:

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-results-gb", type=float, default=20.0, metavar="GB",
                    help="results kept at most, all jobs together; above it the longest-fetched are dropped "
                         "first, then the oldest unfetched (default %(default)g)")
+    p.add_argument("--max-uploads-gb", type=float, default=4.0, metavar="GB",
+                   help="photos kept so that a client's next run on the same photo need not send it again, all "
+                        "together; each is kept as long as unfetched results (default %(default)g)")
     p.add_argument("--idle-exit", type=float, default=0.0, metavar="SECONDS",
                    help="stop after this long with no jobs and no requests (default 0: never)")
     p.add_argument("--heartbeat", type=float, default=1.0, metavar="SECONDS",
@@ -82,8 +85,8 @@ def _check_numbers(parser, args) -> None:
         parser.error("--keep-results must be > 0, --keep-fetched and --idle-exit >= 0")
     if args.log_max_mb <= 0:
         parser.error("--log-max-mb must be > 0")
-    if args.max_results_gb <= 0:
-        parser.error("--max-results-gb must be > 0")
+    if args.max_results_gb <= 0 or args.max_uploads_gb < 0:
+        parser.error("--max-results-gb must be > 0, --max-uploads-gb >= 0")
     if not 0.05 <= args.heartbeat <= 60:
         parser.error("--heartbeat must be within 0.05..60 seconds")
 
@@ -159,6 +162,7 @@ def _serve(args, endpoint, runtime_file, spool, devices, launched, security) -> 
                         max_pixels=int(args.max_megapixels * 1e6),
                         keep_results_s=args.keep_results * 3600.0, keep_fetched_s=args.keep_fetched,
                         max_result_bytes=int(args.max_results_gb * 1e9),
+                        max_upload_bytes=int(args.max_uploads_gb * 1e9),
                         idle_exit_s=args.idle_exit, heartbeat_s=args.heartbeat)
     server = Server(settings, runtime_file, spool, security)
     try:

@@ -22,6 +22,9 @@ import zmq
 
 from magic_client import protocol
 from magic_client.errors import ProtocolError
+from magic_client.transfer import image_sha256
+from magic_common.masks import mask_box
+from magic_common.region import crop_bytes
 
 from . import __version__
 from .endpoint import prepare_ipc_path
@@ -31,8 +34,9 @@ from .outbox import Outbox
 from .refusals import RefusalLog
 from .runtime_file import RuntimeFile
 from .spool import Spool, SpoolError
-from .validation import (RequestError, check_envelope, check_estimate, check_job_id, check_params,
-                         check_ping_jobs, check_submit, request_id)
+from .uploads import Uploads
+from .validation import (RequestError, accepts_compressed, check_envelope, check_estimate, check_flag,
+                         check_job_id, check_params, check_ping_jobs, check_submit, request_id)
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ class Settings:
     keep_results_s: float = 24 * 3600.0
     keep_fetched_s: float = 600.0
     max_result_bytes: int = 20 * 10**9  # results kept at most, all jobs together
+    max_upload_bytes: int = 4 * 10**9  # uploaded photos kept for clients' next runs, all together
     idle_exit_s: float = 0.0  # 0: never
     heartbeat_s: float = 1.0
     progress_interval_s: float = 0.25
@@ -82,6 +87,7 @@ class Server:
         self.outbox = Outbox(self.context)
         self._refusals = RefusalLog()
         self.board = JobBoard(spool, settings.max_queue, self.outbox.put, settings.max_queue_per_client)
+        self.uploads = Uploads(spool.root, settings.max_upload_bytes, settings.keep_results_s)
         self.watchers: dict = {}  # job id -> set of routing ids
         self.stop_reason = None
         self.endpoint = None
@@ -232,7 +238,7 @@ class Server:
             self._touch(peer, header)
             reply, reply_buffers = self.handlers[op](peer, header, buffers)
             reply.update({"type": protocol.REPLY, "ok": True, "id": header["id"], "op": op})
-            self._send(identity, reply, reply_buffers)
+            self._send(identity, reply, reply_buffers, compress=accepts_compressed(header))
         except (ProtocolError, RequestError) as exc:
             extra = getattr(exc, "extra", {})
             self._send_error(identity, header, exc.code, str(exc), extra)
@@ -262,9 +268,10 @@ class Server:
         self._refusals.log(code, message)
         self._send(identity, reply)
 
-    def _send(self, identity: bytes, header: dict, buffers=()) -> bool:
+    def _send(self, identity: bytes, header: dict, buffers=(), compress: bool = False) -> bool:
         try:
-            self.router.send_multipart([identity] + protocol.encode(header, buffers), zmq.NOBLOCK, copy=False)
+            self.router.send_multipart([identity] + protocol.encode(header, buffers, compress), zmq.NOBLOCK,
+                                       copy=False)
             return True
         except zmq.ZMQError as exc:
             if exc.errno in (errno.EHOSTUNREACH, errno.EAGAIN):
@@ -297,6 +304,9 @@ class Server:
                        protocol.max_frame_bytes(self.settings.max_pixels), "max_queue": self.settings.max_queue,
                        "max_request_header_bytes": protocol.MAX_REQUEST_HEADER_BYTES},
             "queue": self._queue_summary(peer),
+            # Buffers may come compressed, and a submit may name a photo uploaded before by its sha256.
+            # A result may come as the edit's box alone (the rest is the submitted image).
+            "transfer": {"encodings": list(protocol.ENCODINGS), "keeps_uploads": True, "edit_box_only": True},
         })
         return info, []
 
@@ -316,13 +326,16 @@ class Server:
         job = Job(id=new_job_id(), width=request.width, height=request.height, params=params,
                   cancel_if_silent_s=request.cancel_if_silent_s, owner=peer.identity, client=peer.client,
                   placement=request.placement)
-        inputs = {"image": request.image, "source_mask": request.source_mask, "target_mask": request.target_mask}
+        inputs = {"image": self._submitted_image(peer, request), "source_mask": request.source_mask,
+                  "target_mask": request.target_mask}
         try:
             position = self.board.add(job, inputs)
         except QueueFull as exc:
             raise RequestError("queue_full", str(exc)) from None
         except OSError as exc:
             raise RequestError("internal", f"the job could not be saved to the spool: {exc}") from None
+        if request.image_sha256 is not None and request.image is not None:
+            self.uploads.keep(peer.client, request.image_sha256, self.spool.input_file(job.id, "image"))
         ahead = self._ahead(position, job.id)
         self.watchers.setdefault(job.id, set()).add(peer.identity)
         self._last_positions[job.id] = position
@@ -331,6 +344,19 @@ class Server:
         self.outbox.put(job.id, {"type": "accepted", "job": job.id, "queue_position": position,
                                  "params": params, "width": job.width, "height": job.height, **ahead})
         return {"job": job.id, "queue_position": position}, []
+
+    def _submitted_image(self, peer: Peer, request):
+        """The submit's image: the one it sent (checked against the sha256 it gave), or
+        the file of the one it names by sha256, which this client uploaded before."""
+        nbytes = request.width * request.height * 4
+        if request.image is None:
+            kept = self.uploads.find(peer.client, request.image_sha256, nbytes)
+            if kept is None:
+                raise RequestError("image_not_held", "this server does not hold that image (any more); send it")
+            return kept
+        if request.image_sha256 is not None and image_sha256(request.image) != request.image_sha256:
+            raise RequestError("invalid_param", "image_sha256 is not the sha256 of the image sent")
+        return request.image
 
     def _job(self, peer: Peer, header) -> Job:
         """The job a request names; another client's job is not there for this one."""
@@ -412,6 +438,7 @@ class Server:
 
     def op_result(self, peer, header, buffers):
         job = self._job(peer, header)
+        edit_box_only = check_flag(header, "edit_box_only")
         if job.state != "done":
             code = {"failed": "job_failed", "cancelled": "job_cancelled"}.get(job.state, "not_ready")
             message = {"job_failed": f"job {job.id} failed: {job.message}",
@@ -423,11 +450,18 @@ class Server:
         except SpoolError as exc:
             raise RequestError("internal", str(exc)) from None
         self.board.mark_fetched(job)
-        out = [(protocol.BufferSpec(f"composite_{i}", job.width, job.height, 4), layer)
-               for i, layer in enumerate(layers)]
-        out.append((protocol.BufferSpec("edit_mask", job.width, job.height, 1), edit_mask))
+        # Outside the edit a result is the submitted image: a client that holds it takes the edit's box alone.
+        box = mask_box(edit_mask, job.width, job.height, inside_from=1) if edit_box_only else None
+        if box is not None:
+            layers = [crop_bytes(layer, job.width, 4, box) for layer in layers]
+            edit_mask = crop_bytes(edit_mask, job.width, 1, box)
+        width, height = (box.width, box.height) if box is not None else (job.width, job.height)
+        out = [(protocol.BufferSpec(f"composite_{i}", width, height, 4), layer) for i, layer in enumerate(layers)]
+        out.append((protocol.BufferSpec("edit_mask", width, height, 1), edit_mask))
         return {"job": job.id, "width": job.width, "height": job.height, "variants": len(layers),
-                "params": job.params, "report": job.report, "placement": job.placement}, out
+                "params": job.params, "report": job.report, "placement": job.placement,
+                "edit_box": None if box is None else {"left": box.left, "top": box.top, "width": box.width,
+                                                      "height": box.height}}, out
 
     def op_jobs(self, peer, header, buffers):
         positions = self.board.queue_positions()
@@ -502,3 +536,6 @@ class Server:
                                         self.settings.max_result_bytes):
             self.watchers.pop(job_id, None)
             log.info("job %s expired and was removed from the spool", job_id)
+        dropped = self.uploads.expire()
+        if dropped:
+            log.info("%d uploaded image(s) no longer kept for later runs", dropped)

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 import stat
 import sys
 from pathlib import Path
 
+from magic_common.endpoints import is_loopback_host
+
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:0"
 
 
 class EndpointError(ValueError):
     pass
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_endpoint(endpoint: str, curve: bool = False) -> str:
@@ -34,7 +26,7 @@ def check_endpoint(endpoint: str, curve: bool = False) -> str:
             raise EndpointError(f"{endpoint!r}: expected tcp://HOST:PORT, e.g. {DEFAULT_ENDPOINT}")
         if port != "*" and not (port.isdigit() and int(port) <= 65535):
             raise EndpointError(f"{endpoint!r}: port must be 0..65535 (0 picks a free port)")
-        if not _is_loopback(host) and not curve:
+        if not is_loopback_host(host) and not curve:
             raise EndpointError(
                 f"{endpoint!r} is reachable from other machines; the server binds loopback only "
                 f"(127.0.0.1) unless it encrypts and authenticates its clients: pass --curve and "

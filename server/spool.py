@@ -64,6 +64,19 @@ def _write_atomic(path: Path, data) -> None:
         raise
 
 
+def _link_or_copy(source: Path, path: Path) -> None:
+    try:
+        os.link(source, path)
+    except OSError:
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
 class Spool:
     def __init__(self, root):
         self.root = Path(root)
@@ -127,10 +140,18 @@ class Spool:
 
     # --- inputs ----------------------------------------------------------
     def save_inputs(self, job_id: str, buffers: dict) -> None:
+        """buffers: name -> bytes-like, or the Path of a file that holds them (a
+        kept upload: hard-linked, or copied where links are not possible)."""
         folder = self.job_dir(job_id)
         folder.mkdir(mode=0o700)
         for name, filename in INPUT_FILES.items():
-            _write_atomic(folder / filename, buffers[name])
+            if isinstance(buffers[name], Path):
+                _link_or_copy(buffers[name], folder / filename)
+            else:
+                _write_atomic(folder / filename, buffers[name])
+
+    def input_file(self, job_id: str, name: str) -> Path:
+        return self.job_dir(job_id) / INPUT_FILES[name]
 
     def load_inputs(self, job_id: str, sizes: dict) -> dict:
         """name -> bytes; `sizes`: name -> expected byte count."""

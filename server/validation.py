@@ -15,22 +15,24 @@ from dataclasses import dataclass
 from magic_client import protocol
 from magic_client.protocol import is_int, is_number
 
-ENVELOPE_FIELDS = frozenset({"v", "token", "op", "id", "buffers"})
+# "encodings": what the client accepts for the reply's buffers (protocol.ENCODINGS).
+ENVELOPE_FIELDS = frozenset({"v", "token", "op", "id", "buffers", "encodings"})
 OP_FIELDS = {
     "hello": frozenset(),
     "ping": frozenset({"jobs"}),
     "estimate": frozenset({"width", "height"}),
-    "submit": frozenset({"params", "cancel_if_silent_s", "placement"}),
+    "submit": frozenset({"params", "cancel_if_silent_s", "placement", "image_sha256"}),
     "status": frozenset({"job"}),
     "watch": frozenset({"job"}),
     "cancel": frozenset({"job"}),
-    "result": frozenset({"job"}),
+    "result": frozenset({"job", "edit_box_only"}),
     "jobs": frozenset(),
     "shutdown": frozenset(),
 }
 assert set(OP_FIELDS) == set(protocol.OPS)
 
 JOB_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")  # see jobs.new_job_id
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # printable ASCII, no spaces
 MAX_PING_JOBS = 64
 SILENCE_RANGE = (1.0, 3600.0)
@@ -83,7 +85,22 @@ def check_envelope(header: dict, token: str | None) -> str:
         raise RequestError("bad_header", f"unexpected field(s) for op {op!r}: {', '.join(unexpected[:8])}")
     if op != "submit" and header.get("buffers"):
         raise RequestError("buffer_mismatch", f"op {op!r} takes no buffers")
+    encodings = header.get("encodings", [])
+    if not isinstance(encodings, list) or len(encodings) > 8 or not all(isinstance(e, str) for e in encodings):
+        raise RequestError("bad_header", "'encodings' must be a list of encoding names, e.g. [\"zlib\"]")
     return op
+
+
+def accepts_compressed(header: dict) -> bool:
+    """The request's sender takes zlib-compressed buffers in its reply."""
+    return protocol.ZLIB in header.get("encodings", [])
+
+
+def check_flag(header: dict, name: str) -> bool:
+    value = header.get(name, False)
+    if not isinstance(value, bool):
+        raise RequestError("bad_header", f"'{name}' must be true or false")
+    return value
 
 
 def check_job_id(value) -> str:
@@ -116,30 +133,41 @@ def check_estimate(header: dict, max_pixels: int) -> tuple:
 class SubmitRequest:
     width: int
     height: int
-    image: object  # bytes-like, RGBA
+    image: object  # bytes-like, RGBA; None when the submit names an image the server holds
     source_mask: object
     target_mask: object
     params: dict  # raw, checked by check_params
     cancel_if_silent_s: float | None
     placement: dict | None = None  # where the image (a crop) lies in the client's whole photo
+    image_sha256: str | None = None  # the image's sha256 (hex): to keep it, or to find it kept
 
 
 def check_submit(header: dict, buffers: list) -> SubmitRequest:
-    """Shape of a submit: exactly the three job buffers, same size, big enough."""
+    """Shape of a submit: the three job buffers (or, with image_sha256, the two
+    masks alone: the image is one the server holds), same size, big enough."""
+    digest = header.get("image_sha256")
+    if digest is not None and (not isinstance(digest, str) or not SHA256_RE.fullmatch(digest)):
+        raise RequestError("bad_header", "'image_sha256' must be 64 lowercase hex digits (the image's sha256)")
     names = [spec.name for spec, _ in buffers]
     expected = [name for name, _ in protocol.JOB_INPUTS]
-    if names != expected:
-        raise RequestError("buffer_mismatch", f"submit needs the buffers {', '.join(expected)} in this order, "
+    given = list(buffers)
+    if digest is not None and names == expected[1:]:
+        given.insert(0, (None, None))  # the image: one the server holds
+    elif names != expected:
+        also = " (or, with image_sha256, the masks alone)" if digest is not None else ""
+        raise RequestError("buffer_mismatch", f"submit needs the buffers {', '.join(expected)} in this order{also}, "
                                               f"got {', '.join(names) or 'none'}")
-    image_spec = buffers[0][0]
-    width, height = image_spec.width, image_spec.height
-    for (spec, _), (name, channels) in zip(buffers, protocol.JOB_INPUTS):
+    width, height = buffers[0][0].width, buffers[0][0].height
+    for (spec, _), (name, channels) in zip(given, protocol.JOB_INPUTS):
+        if spec is None:
+            continue
         if spec.channels != channels:
             raise RequestError("buffer_mismatch", f"buffer {name!r} must have {channels} channel(s), "
                                                   f"got {spec.channels}")
         if (spec.width, spec.height) != (width, height):
-            raise RequestError("buffer_mismatch", f"buffer {name!r} is {spec.width}x{spec.height} but the image "
-                                                  f"is {width}x{height}; masks must match the image")
+            raise RequestError("buffer_mismatch", f"buffer {name!r} is {spec.width}x{spec.height} but the "
+                                                  f"{buffers[0][0].name} is {width}x{height}; masks must match "
+                                                  f"the image")
     if min(width, height) < protocol.MIN_IMAGE_SIDE:
         raise RequestError("invalid_param", f"image is {width}x{height} px; each side must be at least "
                                             f"{protocol.MIN_IMAGE_SIDE} px")
@@ -154,7 +182,7 @@ def check_submit(header: dict, buffers: list) -> SubmitRequest:
                                                 f"{low:g}..{high:g}, or null")
         silence = float(silence)
     placement = check_placement(header.get("placement"), width, height)
-    return SubmitRequest(width, height, buffers[0][1], buffers[1][1], buffers[2][1], params, silence, placement)
+    return SubmitRequest(width, height, given[0][1], given[1][1], given[2][1], params, silence, placement, digest)
 
 
 def check_placement(value, width: int, height: int) -> dict | None:
