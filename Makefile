@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	# torch and torchvision come together from the registry (a lone local
 	# torch wheel may not match the registry's torchvision).
 	$(PY) -m pip install --quiet "torch>=2.14" torchvision
-	$(PY) -m pip install --quiet -e ".[test,evaluate]"
+	$(PY) -m pip install --quiet -e ".[test,evaluate,cluster]"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -38,6 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "when it changes. This user's own client key is always allowed")
     p.add_argument("--device", action="append", dest="devices", metavar="DEVICE",
                    help="auto, cpu, cuda, cuda:N or mps; repeat for one worker per device (default auto)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="where jobs run: local (an engine process per --device on this machine) or ray (each "
+                        "job a Ray task on any machine of a Ray cluster; needs pip install magic-gimp[cluster]) "
+                        "(default %(default)s)")
+    p.add_argument("--ray-address", metavar="ADDRESS",
+                   help="with --backend ray: the cluster to join (HOST:PORT of its head, or auto); default: start "
+                        "a Ray instance of this machine's own")
+    p.add_argument("--ray-slots", type=int, metavar="N",
+                   help="with --backend ray: jobs run at once (default: the cluster's GPUs, or 1 without GPUs)")
+    p.add_argument("--ray-cpus", type=int, metavar="N",
+                   help="with --backend ray and no --ray-address: CPUs of the Ray instance started here "
+                        "(default: all)")
     p.add_argument("--classifier", default="auto",
                    help="classifier loaded once per device: auto (installed weights, else random), random:ARCH, "
                         "a torchvision name or a checkpoint path (default %(default)s)")
@@ -83,6 +95,12 @@ def _check_numbers(parser, args) -> None:
         parser.error("--max-megapixels must be within 0.01..1000")
     if args.keep_results <= 0 or args.keep_fetched < 0 or args.idle_exit < 0:
         parser.error("--keep-results must be > 0, --keep-fetched and --idle-exit >= 0")
+    if args.backend != "ray" and (args.ray_address or args.ray_slots or args.ray_cpus):
+        parser.error("--ray-address, --ray-slots and --ray-cpus need --backend ray")
+    if args.backend == "ray" and args.devices:
+        parser.error("--device is for --backend local; a Ray cluster places each job itself")
+    if (args.ray_slots is not None and args.ray_slots < 1) or (args.ray_cpus is not None and args.ray_cpus < 1):
+        parser.error("--ray-slots and --ray-cpus must be at least 1")
     if args.log_max_mb <= 0:
         parser.error("--log-max-mb must be > 0")
     if args.max_results_gb <= 0 or args.max_uploads_gb < 0:
@@ -143,7 +161,7 @@ def main(argv=None) -> int:
     from .engine_process import launch_engine_processes
 
     devices = args.devices or ["auto"]
-    launched = launch_engine_processes(args.classifier, devices)
+    launched = launch_engine_processes(args.classifier, devices) if args.backend == "local" else []
     try:
         return _serve(args, endpoint, runtime_file, spool, devices, launched, security)
     finally:
@@ -172,9 +190,7 @@ def _serve(args, endpoint, runtime_file, spool, devices, launched, security) -> 
         print(f"magic_server: could not start on {endpoint}: {exc}", file=sys.stderr)
         return 1
     try:
-        from .engine import IsolatedEngine
-
-        engine = IsolatedEngine(args.classifier, devices, launched=launched)
+        engine = _start_engine(args, devices, launched)
     except Exception as exc:  # noqa: BLE001 - report any engine start failure in words, then exit
         server.abort()
         print(f"magic_server: the engine could not start: {exc}", file=sys.stderr)
@@ -195,6 +211,19 @@ def _serve(args, endpoint, runtime_file, spool, devices, launched, security) -> 
               f"--server-key)", flush=True)
     server.serve()
     return 0
+
+
+def _start_engine(args, devices, launched):
+    if args.backend == "local":
+        from .engine import IsolatedEngine
+
+        return IsolatedEngine(args.classifier, devices, launched=launched)
+    try:
+        from .ray_backend import RayEngine
+    except ImportError as exc:
+        raise RuntimeError(f"--backend ray needs Ray, which is not installed here ({exc}): pip install "
+                           f"'magic-gimp[cluster]' on this machine and on every machine of the cluster") from None
+    return RayEngine(args.classifier, args.ray_address, args.ray_slots, args.ray_cpus)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,16 @@ checking submit params) and one call that runs a job on raw buffers.
     IsolatedEngine  what the server uses: an Engine per device in a child
                     process (engine_process.py), so a crash or an
                     out-of-memory kill ends a job, not the server
+    RayEngine       (ray_backend.py, `--backend ray`) an Engine per Ray worker,
+                    jobs as Ray tasks on a cluster's machines
 
-This and engine_process.py are the only server modules that import torch
-(through magic_engine).
+An engine's answers to the server's worker, whichever runs the job, are tuples:
+("done", ...), ("probed", sample dict), ("cancelled", text), ("error", text)
+(the engine refused the inputs: a message for the user), ("crash", text,
+traceback); `raise_answer` turns the last three into exceptions.
+
+This module, engine_process.py and ray_backend.py are the only server modules
+that import torch (through magic_engine).
 """
 
 from __future__ import annotations
@@ -65,6 +72,25 @@ def _json_safe(value):
     return value
 
 
+def progress_fields(p) -> dict:
+    """A magic_engine.Progress as plain fields, to cross a process (magic_engine.Progress(**fields))."""
+    return {"phase": p.phase, "step": p.step, "total": p.total, "losses": dict(p.losses),
+            "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "preview": p.preview}
+
+
+def raise_answer(answer: tuple):
+    """An engine's "cancelled", "error" or "crash" answer as the exception the worker expects."""
+    from .engine_process import EngineCrashed
+
+    kind, text = answer[0], answer[1]
+    if kind == "cancelled":
+        raise magic_engine.Cancelled(text)
+    if kind == "error":
+        raise magic_engine.MagicError(text)
+    log.error("the engine failed: %s\n%s", text, answer[2] if len(answer) > 2 else "")
+    raise EngineCrashed(text)
+
+
 def _rgba_bytes(composite: np.ndarray) -> bytes:
     if composite.shape[2] == 4:
         return np.ascontiguousarray(composite).tobytes()
@@ -83,18 +109,24 @@ class EngineOffer:
     Error = magic_engine.MagicError
 
     def __init__(self, classifier_spec: str = "auto", devices=("auto",)):
-        self.devices = []
-        for name in devices:
-            device = str(magic_engine.resolve_device(name))
-            if device in self.devices:
-                raise ConfigError(f"device {device} was given twice")
-            self.devices.append(device)
+        self.devices = self._resolve_devices(devices)
         self.classifier_name = classifier_name(classifier_spec)
         self.classifier_info = None  # {"name", "description", "warning"}, once a classifier is loaded
         defaults = magic_engine.make_config()
         # What the engine reads of a photo: the region, and the photo around it that holes are filled from.
         self.region_rule = {"context_margin": defaults.context_margin, "min_context": defaults.min_context,
                             "fill_reach": FILL_REACH}
+
+    @staticmethod
+    def _resolve_devices(names) -> list:
+        """The worker names, one per device: "auto" resolved to this machine's best."""
+        devices = []
+        for name in names:
+            device = str(magic_engine.resolve_device(name))
+            if device in devices:
+                raise ConfigError(f"device {device} was given twice")
+            devices.append(device)
+        return devices
 
     def _describe_classifier(self, description: str, warning) -> None:
         self.classifier_info = {"name": self.classifier_name, "description": description, "warning": warning}
@@ -229,24 +261,13 @@ class IsolatedEngine(EngineOffer):
             raise SpoolError(answer[1])
         if answer[0] == "not_saved":
             raise ResultsNotSaved(answer[1])
-        return self._raise(answer)
+        return raise_answer(answer)
 
     def probe(self, preset: str, device: str, cancel=None):
         from magic_engine.estimate import CostSample
 
         answer = self.processes[device].request(("probe", preset), cancelled=cancel)
-        return CostSample.from_dict(answer[1]) if answer[0] == "probed" else self._raise(answer)
-
-    def _raise(self, answer):
-        from .engine_process import EngineCrashed
-
-        kind, text = answer[0], answer[1]
-        if kind == "cancelled":
-            raise self.Cancelled(text)
-        if kind == "error":
-            raise self.Error(text)
-        log.error("the engine failed: %s\n%s", text, answer[2] if len(answer) > 2 else "")
-        raise EngineCrashed(text)
+        return CostSample.from_dict(answer[1]) if answer[0] == "probed" else raise_answer(answer)
 
     def release(self, device: str) -> None:
         self.processes[device].close()

@@ -110,9 +110,10 @@ def _child_main(conn, cancel_event, classifier_spec: str, device: str, parent: i
 
 
 def _serve(engine, device, request, conn, cancel_event):
+    from .engine import progress_fields
+
     def progress(p):
-        conn.send(("progress", {"phase": p.phase, "step": p.step, "total": p.total, "losses": dict(p.losses),
-                                "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "preview": p.preview}))
+        conn.send(("progress", progress_fields(p)))
 
     try:
         if request[0] == "run":

@@ -1,0 +1,266 @@
+"""Jobs on a Ray cluster: `python -m magic_server --backend ray [--ray-address ADDRESS]`.
+
+The ZeroMQ front, authentication, spool and queue stay in the server. Each job
+(and each preset measurement) runs as one Ray task on whichever machine of the
+cluster has room: one GPU per task where the cluster has GPUs, else one CPU.
+Its inputs go to the task and its results come back through Ray's object store;
+the server writes them to the spool, as it does for its own engine processes.
+
+    RayEngine        the server's engine: one worker thread per slot (as many
+                     slots as the cluster has GPUs, or --ray-slots)
+    run_engine_task  the task: an Engine per Ray worker process, classifier
+                     loaded once and kept for that process's next tasks
+    JobNews          an actor between them: progress from the tasks, cancel
+                     requests to them
+
+A cancel asks the task to stop before its next engine step, as locally; one
+that has not stopped CANCEL_GRACE_S later is killed (`ray.cancel(force=True)`).
+A Ray worker that dies (killed, out of memory) or a node that is lost fails the
+job with a message that says so; Ray starts new workers for the next job.
+Every machine of the cluster needs magic-gimp installed with the same version
+(`pip install magic-gimp[cluster]`) and, for trained results, the classifier
+weights in its own data folder (the server's --classifier is resolved there).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+
+import ray
+from ray import exceptions as ray_errors
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from .engine import EngineOffer, progress_fields, raise_answer
+from .engine_process import EngineProcessDied, EngineStartFailed, ResultsNotSaved
+
+log = logging.getLogger(__name__)
+
+NEWS_EVERY_S = 0.25  # how often the server collects a task's progress, and a task looks for a cancel
+CANCEL_GRACE_S = 15.0  # a cancelled task still running after this is killed
+START_TIMEOUT_S = 600.0  # the first task: a worker imports torch and loads the classifier
+SLOT_PREFIX = "ray:"
+
+
+@ray.remote(num_cpus=0)
+class JobNews:
+    """Progress posted by tasks, collected by the server; cancel requests the other way."""
+
+    def __init__(self):
+        self.progress: dict = {}  # key -> [fields] not yet collected
+        self.cancelled: set = set()
+
+    def post(self, key: str, fields: dict) -> None:
+        self.progress.setdefault(key, []).append(fields)
+
+    def collect(self, key: str) -> list:
+        return self.progress.pop(key, [])
+
+    def cancel(self, key: str) -> None:
+        self.cancelled.add(key)
+
+    def is_cancelled(self, key: str) -> bool:
+        return key in self.cancelled
+
+    def forget(self, key: str) -> None:
+        self.progress.pop(key, None)
+        self.cancelled.discard(key)
+
+
+# --- the task, in a Ray worker process ----------------------------------------
+_engines: dict = {}  # (classifier spec, device) -> server.engine.Engine of this worker process
+
+
+def _engine_here(classifier_spec: str):
+    """This worker's Engine (made on its first task) and its device."""
+    device = "cuda" if ray.get_gpu_ids() else "cpu"
+    if device == "cpu":  # Ray runs tasks with one OpenMP thread; a job has the machine's cores
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+    key = (classifier_spec, device)
+    if key not in _engines:
+        from .engine import Engine
+
+        _engines[key] = Engine(classifier_spec, [device])
+    engine = _engines[key]
+    return engine, engine.devices[0]
+
+
+class _TaskNews:
+    """The task's side of JobNews: posts progress (at most every NEWS_EVERY_S, plus
+    each phase's end and previews) and answers the engine's cancel checks."""
+
+    def __init__(self, news, key: str):
+        self.news, self.key = news, key
+        self.last_post = self.last_check = -float("inf")
+        self.cancelled = False
+
+    def progress(self, p) -> None:
+        now = time.monotonic()
+        if p.preview is not None or p.step >= p.total or now - self.last_post >= NEWS_EVERY_S:
+            self.last_post = now
+            self.news.post.remote(self.key, progress_fields(p))
+
+    def cancel_requested(self) -> bool:
+        now = time.monotonic()
+        if not self.cancelled and now - self.last_check >= NEWS_EVERY_S:
+            self.last_check = now
+            self.cancelled = ray.get(self.news.is_cancelled.remote(self.key))
+        return self.cancelled
+
+
+@ray.remote(max_retries=0)
+def run_engine_task(request: tuple, inputs, news, key: str, classifier_spec: str) -> tuple:
+    """request: ("describe",), ("probe", preset) or ("run", width, height, params);
+    inputs: the job's input buffers (name -> bytes) for "run". -> the answer tuple
+    server.engine describes, ("ready", classifier info, device description) for
+    "describe", ("done", layers, edit mask, report) for "run"."""
+    import magic_engine
+
+    task = _TaskNews(news, key)
+    try:
+        engine, device = _engine_here(classifier_spec)
+        if request[0] == "describe":
+            return ("ready", engine.classifier_info, engine._device_info(device)["description"])
+        if request[0] == "probe":
+            return ("probed", engine.probe(request[1], device, cancel=task.cancel_requested).to_dict())
+        _, width, height, params = request
+        out = engine.run(width, height, inputs, params, device, task.progress, task.cancel_requested)
+        return ("done", out.layers, out.edit_mask, out.report)
+    except magic_engine.Cancelled as exc:
+        return ("cancelled", str(exc))
+    except magic_engine.MagicError as exc:
+        return ("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 - the server logs it, with this traceback
+        return ("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+# --- the server's side ---------------------------------------------------------
+def describe_ray_failure(exc: Exception) -> str:
+    """A Ray error that ended a task, in words for the job's message."""
+    first_line = (str(exc).strip().splitlines() or [""])[0].split(". ")[0][:300]  # Ray's first sentence
+    if isinstance(exc, ray_errors.OutOfMemoryError):
+        return (f"the Ray worker running this job was killed for lack of memory on its machine ({first_line}): use "
+                f"a smaller preset, fewer variants or a smaller area")
+    if isinstance(exc, (ray_errors.NodeDiedError, ray_errors.ActorDiedError)) or "node" in first_line.lower():
+        return f"the machine running this job left the Ray cluster ({type(exc).__name__}: {first_line})"
+    return f"the Ray worker running this job died ({type(exc).__name__}: {first_line})"
+
+
+class RayEngine(EngineOffer):
+    """Jobs as Ray tasks; one worker thread (slot) per task that may run at once."""
+
+    def __init__(self, classifier_spec: str = "auto", address: str | None = None, slots: int | None = None,
+                 local_cpus: int | None = None):
+        """address: a cluster's (ray://... or HOST:PORT, or "auto"), or None: a Ray
+        instance of this machine's own, started here with `local_cpus` CPUs."""
+        self.classifier_spec = classifier_spec
+        self.address = address
+        if address is None:
+            ray.init(num_cpus=local_cpus, include_dashboard=False, logging_level=logging.WARNING)
+        else:
+            ray.init(address=address, logging_level=logging.WARNING)
+        try:
+            resources = ray.cluster_resources()
+            gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 0))
+            if not gpus and not cpus:
+                raise EngineStartFailed("no machine of the Ray cluster can run a job (it has no GPU and no CPU to "
+                                        "lend): start Ray on the GPU machines (ray start --address HEAD:6379) "
+                                        "before the server")
+            self.task_resources = {"num_gpus": 1} if gpus else {"num_cpus": 1}
+            self.slot_count = slots or max(1, gpus)
+            self.cluster = (f"Ray cluster {'of this machine' if address is None else 'at ' + address}: "
+                            f"{gpus} GPU(s), {cpus} CPU(s)")
+            super().__init__(classifier_spec, [f"{SLOT_PREFIX}{i}" for i in range(self.slot_count)])
+            # On the server's own node: a machine that leaves the cluster must not take it along.
+            here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+            self.news = JobNews.options(scheduling_strategy=here).remote()
+            answer = self._call(("describe",), None, "start", timeout=START_TIMEOUT_S)
+            if answer[0] != "ready":
+                raise EngineStartFailed(f"a Ray worker could not start the engine: {answer[1]}")
+            _, info, device = answer
+            self._describe_classifier(info["description"], info["warning"])
+            self.cluster += f"; jobs run on {device}" if gpus else "; jobs run on a CPU"
+        except BaseException:
+            ray.shutdown()
+            raise
+        log.info("%s, %d slot(s)", self.cluster, self.slot_count)
+
+    @staticmethod
+    def _resolve_devices(names) -> list:
+        return list(names)  # slots, not devices: the cluster places each task
+
+    def _device_info(self, name: str) -> dict:
+        return {"name": name, "description": self.cluster}
+
+    def run_spooled(self, spool_root, job_id: str, width: int, height: int, sizes: dict, params: dict, device: str,
+                    progress, cancel) -> tuple:
+        """As IsolatedEngine.run_spooled: inputs read from the spool, results written there."""
+        import magic_engine
+
+        from .spool import Spool
+
+        spool = Spool(spool_root)  # the server holds its lock; this reads and writes the job's own files
+        inputs = spool.load_inputs(job_id, sizes)  # SpoolError: the worker fails the job as input_lost
+        answer = self._call(("run", width, height, params), inputs, job_id,
+                            on_progress=lambda fields: progress(magic_engine.Progress(**fields)),
+                            cancelled=cancel.is_set)
+        del inputs
+        if answer[0] != "done":
+            return raise_answer(answer)
+        _, layers, edit_mask, report = answer
+        try:
+            spool.save_result(job_id, layers, edit_mask, report)
+        except OSError as exc:
+            raise ResultsNotSaved(f"the results could not be written to the spool: {exc}") from None
+        return len(layers), report
+
+    def probe(self, preset: str, device: str, cancel=None):
+        from magic_engine.estimate import CostSample
+
+        answer = self._call(("probe", preset), None, f"probe-{device}", cancelled=cancel)
+        return CostSample.from_dict(answer[1]) if answer[0] == "probed" else raise_answer(answer)
+
+    def _call(self, request: tuple, inputs, key: str, on_progress=None, cancelled=None,
+              timeout: float | None = None) -> tuple:
+        """Run one task and wait for its answer, passing its progress on and its
+        cancel request down. Raises EngineProcessDied when Ray loses the task,
+        EngineStartFailed when it has not answered within `timeout` s."""
+        task = run_engine_task.options(**self.task_resources).remote(request, inputs, self.news, key,
+                                                                    self.classifier_spec)
+        cancel_sent = None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                if deadline is not None and time.monotonic() > deadline:
+                    ray.cancel(task, force=True)
+                    raise EngineStartFailed(f"no Ray worker ran the engine within {timeout:g} s (is a machine of "
+                                            f"the cluster free, and magic-gimp installed there?)")
+                done, _ = ray.wait([task], timeout=NEWS_EVERY_S)
+                if on_progress is not None:
+                    for fields in ray.get(self.news.collect.remote(key)):
+                        on_progress(fields)
+                if done:
+                    break
+                if cancel_sent is None and cancelled is not None and cancelled():
+                    cancel_sent = time.monotonic()
+                    self.news.cancel.remote(key)
+                elif cancel_sent is not None and time.monotonic() - cancel_sent > CANCEL_GRACE_S:
+                    log.warning("task %s did not stop %g s after its cancel; killing it", key, CANCEL_GRACE_S)
+                    ray.cancel(task, force=True)
+                    cancel_sent = float("inf")  # once
+            return ray.get(task)
+        except ray_errors.TaskCancelledError:
+            return ("cancelled", "cancelled")
+        except ray_errors.RayError as exc:
+            if cancel_sent is not None:  # killed after a cancel it did not heed
+                return ("cancelled", "cancelled")
+            raise EngineProcessDied(describe_ray_failure(exc)) from None
+        finally:
+            self.news.forget.remote(key)
+
+    def close(self) -> None:
+        ray.shutdown()  # a Ray instance of this machine's own stops; a cluster carries on
