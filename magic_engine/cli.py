@@ -9,6 +9,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from magic_common.choices import DEFAULT_MODE, DEFAULT_PRESET
+
 from .bench import run_bench
 from .config import MODES, PRESET_NAMES, make_config, preset_summaries
 from .demo import DEFAULT_CASE, run_demo
@@ -22,9 +24,9 @@ from .synthesis import synthesize
 
 
 def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mode", choices=MODES, default="position",
+    parser.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
                         help="position: move/copy the object; shape: reshape it; scene: reshape a repetitive scene")
-    parser.add_argument("--preset", choices=PRESET_NAMES, default="preview",
+    parser.add_argument("--preset", choices=PRESET_NAMES, default=DEFAULT_PRESET,
                         help="; ".join(f"{k}: {v['summary']}" for k, v in preset_summaries().items()))
     parser.add_argument("--variants", type=int, help="number of results (the preset's by default)")
     parser.add_argument("--size", type=int, help="working resolution in px (about size x size pixels)")
@@ -109,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run MAGIC on the bundled example and make a contact sheet")
     demo.add_argument("--out", default="out/demo")
     demo.add_argument("--case", default=str(DEFAULT_CASE), help="a case folder (see examples/README.md)")
-    demo.add_argument("--preset", choices=PRESET_NAMES, default="preview")
+    demo.add_argument("--preset", choices=PRESET_NAMES, default=DEFAULT_PRESET)
     demo.add_argument("--variants", type=int)
     demo.add_argument("--iterations", type=int)
     demo.add_argument("--seed", type=int, default=0)

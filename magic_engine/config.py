@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from magic_common import choices
 from magic_common.limits import MAX_IMAGE_PIXELS
 from magic_common.region import CONTEXT_MARGIN, MIN_CONTEXT
 
@@ -33,6 +34,7 @@ MODE_SETTINGS = {
     "scene": {"tv_l1_weight": 1e-3, "tv_l2_weight": 1e-3, "adversarial_weight": 0.05, "object_coherence": 0.9},
 }
 MODES = tuple(MODE_SETTINGS)
+assert MODES == choices.MODES, "magic_common.choices names the modes"
 
 # Preset name -> overrides of the defaults, plus a one-line summary for
 # `hello`, the CLI and docs/benchmarks.md. Every preset delivers the region at its
@@ -93,6 +95,7 @@ PRESETS = {
     },
 }
 PRESET_NAMES = tuple(PRESETS)
+assert PRESET_NAMES == choices.PRESET_NAMES, "magic_common.choices names the presets"
 
 # Starting images x'0, see init.py.
 INIT_CHOICES = ("noise", "copy", "input")
@@ -208,14 +211,17 @@ def _check(cfg: MagicConfig) -> None:
         problems.append(f"mode {cfg.mode!r} is not one of {', '.join(MODES)}")
     if cfg.preset not in PRESETS:
         problems.append(f"preset {cfg.preset!r} is not one of {', '.join(PRESET_NAMES)}")
-    if not 1 <= cfg.variants <= 64:
-        problems.append(f"variants must be 1..64, got {cfg.variants}")
-    if not 32 <= cfg.size <= 2048:
-        problems.append(f"size must be 32..2048 px, got {cfg.size}")
+    low, high = choices.VARIANTS
+    if not low <= cfg.variants <= high:
+        problems.append(f"variants must be {low}..{high}, got {cfg.variants}")
+    low, high = choices.WORK_SIZE
+    if not low <= cfg.size <= high:
+        problems.append(f"size must be {low}..{high} px, got {cfg.size}")
     if not 32 <= cfg.min_side <= cfg.size:
         problems.append(f"min_side must be 32..size, got {cfg.min_side}")
-    if cfg.iterations < 1:
-        problems.append(f"iterations must be at least 1, got {cfg.iterations}")
+    low, high = choices.ITERATIONS
+    if not low <= cfg.iterations <= high:
+        problems.append(f"iterations must be {low}..{high}, got {cfg.iterations}")
     if cfg.init not in INIT_CHOICES:
         problems.append(f"init must be one of {', '.join(INIT_CHOICES)}, got {cfg.init!r}")
     if cfg.init_std < 0:
@@ -254,7 +260,7 @@ def _check(cfg: MagicConfig) -> None:
         raise ConfigError("invalid MAGIC config: " + "; ".join(problems))
 
 
-def make_config(preset: str = "standard", mode: str = "shape", **overrides) -> MagicConfig:
+def make_config(preset: str = choices.DEFAULT_PRESET, mode: str = choices.DEFAULT_MODE, **overrides) -> MagicConfig:
     """Config for `preset` and `mode`, with any field overridden by keyword.
 
     Unknown field names are an error, so a typo never passes silently.

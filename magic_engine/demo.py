@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from magic_common.choices import DEFAULT_PRESET
+
 from .config import make_config
 from .evaluate.cases import load_case
 from .evaluate.sheet import SOURCE_COLOUR, TARGET_COLOUR, Tile, make_sheet, mask_overlay
@@ -40,7 +42,7 @@ def contact_sheet(case, result):
     return make_sheet([full_row, zoom_row], title=title)
 
 
-def run_demo(out_dir: Path, case_dir: Path = DEFAULT_CASE, preset: str = "preview", classifier: str = "auto",
+def run_demo(out_dir: Path, case_dir: Path = DEFAULT_CASE, preset: str = DEFAULT_PRESET, classifier: str = "auto",
              device: str = "auto", seed: int = 0, overrides: dict | None = None):
     case = load_case(case_dir)
     config = make_config(preset, case.mode, **(overrides or {}))

@@ -162,7 +162,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     result is then carried to the region's own resolution with the photo's
     own patches (refine.py). Variants are at the region's resolution.
     """
-    config = config or make_config("standard")
+    config = config or make_config()
     clock = _Clock()
     inputs = prepare_inputs(image, source_mask, target_mask, config.max_image_pixels)
     region = choose_region(inputs.source, inputs.target, config.context_margin, config.min_context)

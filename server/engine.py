@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import magic_engine
+from magic_common.choices import DEFAULT_MODE, DEFAULT_PRESET
 from magic_engine import ConfigError
 from magic_engine.fill import FILL_REACH
 
@@ -36,8 +37,6 @@ from .validation import RequestError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODE = "position"
-DEFAULT_PRESET = "preview"
 # Estimates are probed in this order: the presets people pick first, tests' own last.
 ESTIMATE_ORDER = ("preview", "standard", "paper", "tiny")
 

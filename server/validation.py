@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from magic_client import protocol
 from magic_client.protocol import is_int, is_number
+from magic_common.choices import ITERATIONS, VARIANTS, WORK_SIZE
 
 # "encodings": what the client accepts for the reply's buffers (protocol.ENCODINGS).
 ENVELOPE_FIELDS = frozenset({"v", "token", "op", "id", "buffers", "encodings"})
@@ -37,11 +38,11 @@ REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # printable ASCII, no spaces
 MAX_PING_JOBS = 64
 SILENCE_RANGE = (1.0, 3600.0)
 
-# Submit parameter -> (check, human description of the allowed values).
+# Submit parameter -> its inclusive range (the engine's own, magic_common.choices).
 INT_PARAMS = {
-    "variants": (1, 16),
-    "iterations": (1, 100_000),
-    "size": (32, 1024),
+    "variants": VARIANTS,
+    "iterations": ITERATIONS,
+    "size": WORK_SIZE,
     "seed": (0, 2**63 - 1),
 }
 CHOICE_PARAMS = ("mode", "preset", "classifier", "device")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from magic_common.choices import DEFAULT_PRESET
+
 from ..config import PRESET_NAMES
 from ..devices import DEVICE_CHOICES
 from ..errors import MagicError
@@ -26,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cases", default="examples/cases",
                         help="a folder of case folders, or one case folder (default: examples/cases)")
     parser.add_argument("--out", default="out/evaluate", help="output folder (default: out/evaluate)")
-    parser.add_argument("--preset", default="preview", choices=PRESET_NAMES, help="engine preset (default: preview)")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESET_NAMES,
+                        help="engine preset (default: %(default)s)")
     parser.add_argument("--classifier", default="auto",
                         help="classifier the engine inverts: auto (installed weights, else an untrained "
                              "ResNet-50 with a warning), random:ARCH, or a checkpoint path")

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from magic_common.choices import DEFAULT_PRESET
+
 from .. import __version__
 from ..classifier import RandomClassifierWarning, load_classifier
 from ..config import make_config
@@ -287,7 +289,7 @@ def write_outputs(report: dict, rows: list, out_dir: Path, closeups: list | None
             out_dir / "closeups.png", optimize=True)
 
 
-def run_evaluation(cases: list, out_dir, preset: str = "preview", classifier: str = "auto",
+def run_evaluation(cases: list, out_dir, preset: str = DEFAULT_PRESET, classifier: str = "auto",
                    device: str = "auto", seed: int = 0, variants: int | None = None,
                    iterations: int | None = None, log=None, overrides: dict | None = None) -> dict:
     """Evaluate every case; write the outputs into `out_dir`; return the report."""

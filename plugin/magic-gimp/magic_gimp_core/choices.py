@@ -1,10 +1,12 @@
-"""The procedure's choices and limits, shared by the dialog, scripts and tests.
-
-The server checks them again (hello lists what it offers); these are the
-engine's names (magic_engine.MODES and PRESET_NAMES).
+"""The procedure's choices as a designer sees them (labels, help), shared by the
+dialog, scripts and tests. The names, defaults and limits are every part's own
+(magic_common.choices); the server checks them again (hello lists what it offers).
 """
 
 from __future__ import annotations
+
+# DEFAULT_MODE and DEFAULT_PRESET are read here by the dialog and the procedure's arguments.
+from magic_common.choices import DEFAULT_MODE, DEFAULT_PRESET, MODES as MODE_NAMES, PRESET_NAMES, VARIANTS  # noqa: F401
 
 # name -> (label, help)
 MODES = {
@@ -27,11 +29,10 @@ AREAS = {
               "a quarter of the usual context: a large photo's edit takes less time, and the hole has less of "
               "the photo around it to be filled from"),
 }
-DEFAULT_MODE = "position"
-DEFAULT_PRESET = "preview"
+assert tuple(MODES) == MODE_NAMES and set(PRESETS) == set(PRESET_NAMES), "a label for each name"
 DEFAULT_AREA = "usual"
 AREA_MARGIN_SHARES = {"usual": 1.0, "tight": 0.25}  # of the server's context margin
-MAX_VARIANTS = 16  # the server's limit
+MAX_VARIANTS = VARIANTS[1]
 # Presets a designer picks from in the dialog; scripts may also pass the others (tiny, for tests).
 DIALOG_PRESETS = ("preview", "standard", "paper")
 
