@@ -42,6 +42,7 @@ def refusal(endpoint, server_key) -> tuple:
     return str(info.value), time.monotonic() - started
 
 
+@pytest.mark.slow  # starts servers of its own
 def test_only_allowed_keys_get_in_and_the_file_is_read_again_when_it_changes(server_factory, tmp_path, designer):
     server, allowed, server_key = start_curve_server(server_factory, tmp_path, ["# the studio's designers"])
     message, seconds = refusal(server.endpoint, server_key)
@@ -70,6 +71,7 @@ def test_only_allowed_keys_get_in_and_the_file_is_read_again_when_it_changes(ser
     assert "refused a client with key" in server.log()
 
 
+@pytest.mark.slow  # starts servers of its own
 def test_a_wrong_server_key_or_no_encryption_is_said_at_once(server_factory, tmp_path, designer):
     server, _, server_key = start_curve_server(server_factory, tmp_path, [designer.public_text])
     other_key = zmq.curve_keypair()[0].decode("ascii")
@@ -84,6 +86,7 @@ def test_a_wrong_server_key_or_no_encryption_is_said_at_once(server_factory, tmp
     assert server.alive()
 
 
+@pytest.mark.slow  # starts servers of its own
 def test_the_server_user_keeps_its_keys_and_its_own_plugin_gets_in(server_factory, tmp_path, monkeypatch):
     server, _, server_key = start_curve_server(server_factory, tmp_path, [])
     home = tmp_path / "server0" / "home"  # the server's MAGIC_GIMP_HOME (server_fixtures.start_server)
@@ -100,6 +103,7 @@ def test_the_server_user_keeps_its_keys_and_its_own_plugin_gets_in(server_factor
     assert again.runtime_info()["server_key"] == server_key  # made once, kept across starts
 
 
+@pytest.mark.slow  # starts servers of its own
 def test_designers_see_only_their_own_jobs_and_cannot_stop_the_server(server_factory, tmp_path, monkeypatch):
     keys = {}
     for name in ("ann", "bo"):
@@ -195,6 +199,7 @@ def test_key_files_are_private_and_made_without_hard_links_too(tmp_path, monkeyp
     assert sorted(p.name for p in (tmp_path / "exfat").iterdir()) == ["client.key", "client.key_secret"]
 
 
+@pytest.mark.slow  # starts servers of its own
 def test_a_designer_sees_how_many_jobs_are_ahead_of_theirs(server_factory, tmp_path, monkeypatch):
     keys = {}
     for name in ("ann", "bo"):
