@@ -34,6 +34,7 @@ from .runtime import RuntimeInfo, pid_alive, read_runtime_file
 from .transfer import Transfer, image_sha256, transfer_for
 
 EXIT_ALREADY_RUNNING = 3  # magic_server's exit code when another server won the race to start
+EXIT_WEIGHTS_MISSING = 5  # ... when its classifier's weights file is not there
 MAX_EVENTS_PER_JOB = 1000
 BULK_TIMEOUT_S = 120.0  # submit and result move whole layers
 PID_CHECK_S = 1.0  # while waiting for a reply, check this often that the server's process still exists
@@ -161,7 +162,8 @@ class MagicClient:
             code = process.poll()
             if code is not None and code != EXIT_ALREADY_RUNNING:
                 raise ServerUnavailable(f"the MAGIC server exited with code {code} while starting:\n"
-                                        f"{launcher.tail(log_path)}\n(command: {' '.join(command)}; log: {log_path})")
+                                        f"{launcher.tail(log_path)}\n(command: {' '.join(command)}; log: {log_path})",
+                                        "weights_missing" if code == EXIT_WEIGHTS_MISSING else None)
             time.sleep(0.2)
         raise ServerUnavailable(f"the MAGIC server did not become ready within {start_timeout:g} s; see {log_path}")
 

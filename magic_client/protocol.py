@@ -58,8 +58,11 @@ ERROR_CODES = {
     "forbidden": "this client may not do that (only the user the server runs as may stop it), or its key is no "
                  "longer allowed",
     "internal": "the server hit an unexpected error handling this request (it keeps running)",
-    # Codes of failed jobs (event "failed", status "code"):
-    "engine_error": "the engine refused the inputs or failed while running",
+    # Codes of failed jobs (event "failed", status "code"), and of a server that could not start:
+    "engine_error": "the engine failed while running, or its process died",
+    "bad_input": "the engine refused the inputs (an empty mask, an area too small); the message says which",
+    "weights_missing": "the classifier's weights file is not there: run the installer (--only weights)",
+    "out_of_memory": "the device or the machine ran out of memory: a smaller preset, fewer variants or area",
     "interrupted": "the server stopped while the job was running",
     "input_lost": "the job's inputs could not be read back from the spool after a restart",
 }

@@ -13,7 +13,7 @@ from magic_common import __version__  # noqa: F401 - the one version of every pa
 from .classifier import FeatureClassifier, RandomClassifierWarning, load_classifier  # noqa: E402
 from .config import MODES, PRESET_NAMES, MagicConfig, make_config, preset_summaries  # noqa: E402
 from .devices import available_devices, resolve_device  # noqa: E402
-from .errors import Cancelled, ClassifierError, ConfigError, InputError, MagicError  # noqa: E402
+from .errors import Cancelled, ClassifierError, ConfigError, InputError, MagicError, WeightsMissing  # noqa: E402
 from .progress import Progress  # noqa: E402
 from .synthesis import SynthesisResult, synthesize  # noqa: E402
 
@@ -21,5 +21,5 @@ __all__ = [
     "Cancelled", "ClassifierError", "ConfigError", "FeatureClassifier", "InputError", "MODES",
     "MagicConfig", "MagicError", "PRESET_NAMES", "Progress", "RandomClassifierWarning",
     "SynthesisResult", "available_devices", "load_classifier", "make_config", "preset_summaries",
-    "resolve_device", "synthesize",
+    "resolve_device", "synthesize", "WeightsMissing",
 ]

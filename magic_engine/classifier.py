@@ -26,7 +26,7 @@ import torch.nn.utils.fusion
 import torchvision
 from torch import nn
 
-from .errors import ClassifierError
+from .errors import ClassifierError, WeightsMissing
 from magic_common.checkpoints import load_manifest, sha256_of
 
 from .paths import default_checkpoint_path
@@ -270,7 +270,7 @@ def _from_checkpoint(path: Path, trust: bool, arch: str | None) -> FeatureClassi
         hint = ""
         if path == default_checkpoint_path():
             hint = " Run `python installer/install.py` to download it, or use --classifier random."
-        raise ClassifierError(f"classifier weights not found: {path} (expected a .ckpt/.pt file).{hint}")
+        raise WeightsMissing(f"classifier weights not found: {path} (expected a .ckpt/.pt file).{hint}")
     state = extract_state_dict(_read_checkpoint(path, trust), path)
     name = recognise_architecture(state, path, arch)
     model = build_architecture(name)

@@ -2,7 +2,8 @@
 
 Exit codes: 0 stopped normally, 1 the endpoint, runtime file or spool
 cannot be used, 2 bad arguments, 3 another server already runs for this
-runtime file or spool, 4 the engine could not start.
+runtime file or spool, 4 the engine could not start, 5 it could not because
+the classifier's weights file is not there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import sys
 
 from magic_client import protocol
-from magic_client.client import EXIT_ALREADY_RUNNING
+from magic_client.client import EXIT_ALREADY_RUNNING, EXIT_WEIGHTS_MISSING
 from magic_client.paths import default_runtime_file, default_spool_dir
 
 from . import __version__
@@ -194,7 +195,7 @@ def _serve(args, endpoint, runtime_file, spool, devices, launched, security) -> 
     except Exception as exc:  # noqa: BLE001 - report any engine start failure in words, then exit
         server.abort()
         print(f"magic_server: the engine could not start: {exc}", file=sys.stderr)
-        return EXIT_ENGINE_FAILED
+        return EXIT_WEIGHTS_MISSING if getattr(exc, "code", None) == "weights_missing" else EXIT_ENGINE_FAILED
     server.install_signal_handlers()
     try:
         counts = server.start(engine)

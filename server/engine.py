@@ -10,9 +10,10 @@ checking submit params) and one call that runs a job on raw buffers.
                     jobs as Ray tasks on a cluster's machines
 
 An engine's answers to the server's worker, whichever runs the job, are tuples:
-("done", ...), ("probed", sample dict), ("cancelled", text), ("error", text)
-(the engine refused the inputs: a message for the user), ("crash", text,
-traceback); `raise_answer` turns the last three into exceptions.
+("done", ...), ("probed", sample dict), ("cancelled", text), ("error", text,
+failure code) (the engine refused the inputs or could not run: a message for
+the user), ("crash", text, traceback); `raise_answer` turns the last three into
+exceptions.
 
 This module, engine_process.py and ray_backend.py are the only server modules
 that import torch (through magic_engine).
@@ -85,7 +86,9 @@ def raise_answer(answer: tuple):
     if kind == "cancelled":
         raise magic_engine.Cancelled(text)
     if kind == "error":
-        raise magic_engine.MagicError(text)
+        error = magic_engine.MagicError(text)
+        error.code = answer[2]  # the engine's own exception's code (magic_engine.errors)
+        raise error
     log.error("the engine failed: %s\n%s", text, answer[2] if len(answer) > 2 else "")
     raise EngineCrashed(text)
 

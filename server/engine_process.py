@@ -10,9 +10,9 @@ request starts a new one (the classifier loads again: seconds).
 
     parent -> child   ("run", spool root, job id, width, height, input sizes, params)
                       ("probe", preset)  ("stop",)
-    child -> parent   ("ready", classifier_info)  ("start_failed", text)
+    child -> parent   ("ready", classifier_info)  ("start_failed", text, failure code)
                       ("progress", fields)  ("done", variants, report)  ("probed", sample dict)
-                      ("cancelled", text)  ("error", text)  ("crash", text)
+                      ("cancelled", text)  ("error", text, failure code)  ("crash", text, traceback)
                       ("input_lost", text)  ("not_saved", text)
 
 Pixels never cross the pipe: the child reads a job's inputs from the spool
@@ -43,7 +43,9 @@ class EngineProcessDied(RuntimeError):
 
 
 class EngineStartFailed(RuntimeError):
-    pass
+    def __init__(self, message: str, code: str = "engine_error"):
+        super().__init__(message)
+        self.code = code  # a job failure code: weights_missing when the classifier's file is not there
 
 
 class ResultsNotSaved(RuntimeError):
@@ -83,13 +85,15 @@ def _child_main(conn, cancel_event, classifier_spec: str, device: str, parent: i
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s magic_server[engine %(process)d] %(levelname)s "
                                                    "%(message)s")
+    from magic_engine.errors import failure_code
+
     from .engine import Engine
 
     try:
         try:
             engine = Engine(classifier_spec, [device])
         except Exception as exc:  # noqa: BLE001 - the parent reports it in words
-            conn.send(("start_failed", f"{type(exc).__name__}: {exc}"))
+            conn.send(("start_failed", f"{type(exc).__name__}: {exc}", failure_code(exc)))
             return
         device = engine.devices[0]  # resolved here ("auto" -> "cuda:0"), as the parent resolves it
         conn.send(("ready", engine.classifier_info))
@@ -124,7 +128,7 @@ def _serve(engine, device, request, conn, cancel_event):
     except engine.Cancelled as exc:
         return ("cancelled", str(exc))
     except engine.Error as exc:
-        return ("error", str(exc))
+        return ("error", str(exc), exc.code)
     except Exception as exc:  # noqa: BLE001 - described and logged by the parent, with this traceback
         return ("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
@@ -191,18 +195,18 @@ class EngineProcess:
                 raise EngineStartFailed(f"the engine process for {self.device} did not start in "
                                         f"{START_TIMEOUT_S:g} s")
         try:
-            kind, value = parent_end.recv()
+            answer = parent_end.recv()
         except (EOFError, OSError):
             process.join(STOP_TIMEOUT_S)
             code = process.exitcode
             self._reap()
             raise EngineStartFailed(f"the engine process for {self.device} ended while starting "
                                     f"({describe_exit(code)})") from None
-        if kind != "ready":
+        if answer[0] != "ready":
             self._reap()
-            raise EngineStartFailed(value)
+            raise EngineStartFailed(*answer[1:3])
         log.info("engine process %d runs %s", process.pid, self.device)
-        return value
+        return answer[1]
 
     def _reap(self) -> None:
         if self.process is not None:

@@ -133,7 +133,7 @@ def run_engine_task(request: tuple, inputs, news, key: str, classifier_spec: str
     except magic_engine.Cancelled as exc:
         return ("cancelled", str(exc))
     except magic_engine.MagicError as exc:
-        return ("error", str(exc))
+        return ("error", str(exc), exc.code)
     except Exception as exc:  # noqa: BLE001 - the server logs it, with this traceback
         return ("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
@@ -180,7 +180,8 @@ class RayEngine(EngineOffer):
             self.news = JobNews.options(scheduling_strategy=here).remote()
             answer = self._call(("describe",), None, "start", timeout=START_TIMEOUT_S)
             if answer[0] != "ready":
-                raise EngineStartFailed(f"a Ray worker could not start the engine: {answer[1]}")
+                raise EngineStartFailed(f"a Ray worker could not start the engine: {answer[1]}",
+                                        answer[2] if answer[0] == "error" else "engine_error")
             _, info, device = answer
             self._describe_classifier(info["description"], info["warning"])
             self.cluster += f"; jobs run on {device}" if gpus else "; jobs run on a CPU"

@@ -127,8 +127,8 @@ class Worker(threading.Thread):
             self._end_cancelled(job)
             return
         except self.engine.Error as exc:
-            self.board.finish_failed(job, str(exc), "engine_error")
-            log.info("job %s failed: %s", job.id, exc)
+            self.board.finish_failed(job, str(exc), exc.code)
+            log.info("job %s failed (%s): %s", job.id, exc.code, exc)
             return
         except EngineProcessDied as exc:
             log.error("job %s: %s", job.id, exc)
@@ -145,15 +145,14 @@ class Worker(threading.Thread):
                 return
             self.board.finish_failed(job, f"the engine could not be started again for this job: "
                                           f"{str(exc).rstrip('.')}. The server is still running; the next job "
-                                          f"tries again.", "engine_error")
+                                          f"tries again.", exc.code)
             return
         except EngineCrashed as exc:  # its traceback is logged already
-            self.board.finish_failed(job, _describe_crash(str(exc), self.device), "engine_error")
+            self.board.finish_failed(job, *_describe_crash(str(exc), self.device))
             return
         except Exception as exc:  # noqa: BLE001 - a job must never take the server down
             log.exception("job %s crashed", job.id)
-            self.board.finish_failed(job, _describe_crash(f"{type(exc).__name__}: {exc}", self.device),
-                                     "engine_error")
+            self.board.finish_failed(job, *_describe_crash(f"{type(exc).__name__}: {exc}", self.device))
             return
         self.board.finish_done(job, variants, report)
         if self.estimates is not None:
@@ -169,8 +168,10 @@ class Worker(threading.Thread):
         log.info("job %s stopped: %s", job.id, job.message)
 
 
-def _describe_crash(text: str, device: str) -> str:
+def _describe_crash(text: str, device: str) -> tuple:
+    """An unexpected engine exception -> (message, failure code). torch says "out of
+    memory" in its allocators' errors (CUDA, MPS and the CPU's)."""
     if "out of memory" in text.lower():
         return (f"out of memory on {device}: use a smaller preset, fewer variants or a smaller working size, "
-                f"or crop the image closer to the object ({text[:200]})")
-    return f"the engine failed unexpectedly on {device} ({text[:300]}); see the server log"
+                f"or crop the image closer to the object ({text[:200]})", "out_of_memory")
+    return f"the engine failed unexpectedly on {device} ({text[:300]}); see the server log", "engine_error"

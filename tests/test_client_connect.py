@@ -62,11 +62,19 @@ def test_a_live_but_silent_server_times_out_and_is_not_replaced(tmp_path):
 
 
 def test_start_failure_shows_the_servers_last_words(tmp_path):
-    command = [sys.executable, "-c", "import sys; print('no GPU driver found'); sys.exit(5)"]
+    command = [sys.executable, "-c", "import sys; print('no GPU driver found'); sys.exit(4)"]
     with pytest.raises(ServerUnavailable) as info:
         MagicClient.connect_or_start(command, tmp_path / "server.json", start_timeout=30)
-    assert "exited with code 5" in str(info.value) and "no GPU driver found" in str(info.value)
+    assert "exited with code 4" in str(info.value) and "no GPU driver found" in str(info.value)
+    assert info.value.code is None
     assert (tmp_path / "server.log").exists()
+
+
+def test_a_server_without_its_weights_is_said_by_code(tmp_path):
+    command = [sys.executable, "-c", "import sys; print('WeightsMissing: /w.ckpt'); sys.exit(5)"]
+    with pytest.raises(ServerUnavailable) as info:
+        MagicClient.connect_or_start(command, tmp_path / "server.json", start_timeout=30)
+    assert info.value.code == "weights_missing" and "/w.ckpt" in str(info.value)
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from magic_gimp_core import messages
 def test_client_errors_become_actionable_messages():
     describe = messages.describe_failure
     assert "cancelled; nothing was added" in describe(JobCancelled("j1"))
-    text = describe(JobFailed("j1", "the source mask is empty after cropping", "engine_error"))
+    text = describe(JobFailed("j1", "the source mask is empty after cropping", "bad_input"))
     assert text.startswith("MAGIC could not make results: the source mask is empty") and "Nothing was added" in text
     assert "Run MAGIC again" in describe(JobFailed("j1", "server stopped", "interrupted"))
     text = describe(ServerUnavailable("no MAGIC server is running (no runtime file at /x)."))
@@ -22,12 +22,15 @@ def test_client_errors_become_actionable_messages():
     assert describe(messages.UserError("Select a layer.")) == "Select a layer."
 
 
-def test_missing_weights_are_named_as_such():
+def test_missing_weights_are_named_as_such_by_their_code():
     text = messages.describe_failure(ServerUnavailable(
-        "the MAGIC server exited with code 4 while starting:\nclassifier weights not found: /w.ckpt"))
+        "the MAGIC server exited with code 5 while starting:\nWeightsMissing: /w.ckpt", "weights_missing"))
     assert "weights are missing" in text and "--only weights" in text
-    text = messages.describe_failure(JobFailed("j", "classifier weights not found: /w.ckpt", "engine_error"))
+    text = messages.describe_failure(JobFailed("j", "WeightsMissing: /w.ckpt", "weights_missing"))
     assert "--only weights" in text
+    # The words alone decide nothing: another failure that mentions weights is that failure.
+    text = messages.describe_failure(JobFailed("j", "classifier weights do not match resnet50", "engine_error"))
+    assert "--only weights" not in text and text.startswith("MAGIC could not make results")
 
 
 def test_unexpected_errors_say_so_without_a_traceback():

@@ -142,7 +142,7 @@ def test_an_engine_process_that_cannot_start_again_fails_the_job_with_a_message(
         job = client.submit(96, 72, image, source, target, params=dict(TINY, classifier="resnet18-test", seed=4))
         with pytest.raises(JobFailed) as failed:
             client.wait(job, timeout=120)
-        assert failed.value.code == "engine_error"
+        assert failed.value.code == "weights_missing"
         assert "could not be started again" in str(failed.value) and "server is still running" in str(failed.value)
         assert server.alive() and client.hello()["protocol"] == 1
 

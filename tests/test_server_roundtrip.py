@@ -152,7 +152,7 @@ def test_engine_errors_come_back_as_failed_with_the_engines_words(client):
     job = client.submit(width, height, image, source, empty, params=TINY)
     with pytest.raises(JobFailed) as info:
         client.wait(job, timeout=60)
-    assert info.value.code == "engine_error"
+    assert info.value.code == "bad_input"  # the engine refused the inputs: its words say which
     assert "target mask is empty" in str(info.value)
     with pytest.raises(ServerError) as info:
         client.result(job)

@@ -61,6 +61,15 @@ def test_engine_start_failure_is_explained_and_leaves_no_runtime_file(tmp_path):
 
 
 @pytest.mark.slow
+def test_missing_weights_stop_the_start_with_their_own_exit_code(tmp_path):
+    missing = tmp_path / "weights" / "robust.ckpt"
+    done = run_server("--runtime-file", tmp_path / "s.json", "--spool", tmp_path / "sp", "--device", "cpu",
+                      "--classifier", missing)
+    assert done.returncode == 5  # magic_client turns it into ServerUnavailable code weights_missing
+    assert "classifier weights not found" in done.stderr and str(missing) in done.stderr
+
+
+@pytest.mark.slow
 def test_a_taken_port_is_reported_and_the_process_exits(magic_server, tmp_path):
     done = run_server("--endpoint", magic_server.endpoint, "--runtime-file", tmp_path / "s.json",
                       "--spool", tmp_path / "sp", *FAST_ENGINE_ARGS, timeout=60)

@@ -174,7 +174,7 @@ def run_procedure(procedure, run_mode, image, drawables, config, settings: Plugi
     except Cancelled:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     except BaseException as exc:  # noqa: BLE001 - GIMP would show nothing useful for an escaped exception
-        if "JobCancelled" in messages.class_names(exc):
+        if getattr(exc, "code", None) == "cancelled":  # the client library's JobCancelled
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
         message = messages.describe_failure(exc)
         if not isinstance(exc, messages.UserError):

@@ -67,11 +67,6 @@ def weights_warning(hello: dict) -> Optional[str]:
     return None
 
 
-def _looks_like_missing_weights(text: str) -> bool:
-    text = text.lower()
-    return "weights not found" in text or "classifier weights" in text
-
-
 def studio_unreachable(address: str, problem: str) -> str:
     """`problem`: the client library's line, which names the address itself."""
     where = "" if address in problem else f" {address}"
@@ -89,16 +84,16 @@ def describe_failure(exc: BaseException) -> str:
     code = getattr(exc, "code", None)
     if isinstance(exc, UserError):
         return text
-    if "JobCancelled" in names:
+    if code == "cancelled":
         return "MAGIC was cancelled; nothing was added to the image."
     if "JobFailed" in names:
         if code == "interrupted":
             return f"The MAGIC server stopped while the job was running ({text}). Run MAGIC again."
-        if _looks_like_missing_weights(text):
+        if code == "weights_missing":
             return f"MAGIC cannot run: {text}\n\nTo fix it, install the weights: {WEIGHTS_COMMAND}."
         return f"MAGIC could not make results: {text}\n\nNothing was added to the image."
     if "ServerUnavailable" in names:
-        if _looks_like_missing_weights(text):
+        if code == "weights_missing":
             return (f"The MAGIC server could not start because its classifier weights are missing:\n{text}\n\n"
                     f"To fix it, install them: {WEIGHTS_COMMAND}.")
         if code == "bad_version":
