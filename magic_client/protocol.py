@@ -22,6 +22,7 @@ import zlib
 from dataclasses import dataclass
 
 from magic_common.limits import MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE  # noqa: F401 - part of the protocol's limits
+from magic_common.phases import PHASES  # noqa: F401 - the `phase` of a progress event
 
 from .errors import ProtocolError
 
@@ -37,6 +38,15 @@ ERROR = "error"
 EVENTS = ("accepted", "progress", "done", "failed", "cancelled", "heartbeat")
 
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+def progress_event(job_id: str, phase: str, step: int = 0, total: int = 0, eta_s=None, elapsed_s: float = 0.0,
+                   queue_position=None, losses=None, **extra) -> dict:
+    """The header of a `progress` event (server/PROTOCOL.md §5); `phase` is one of PHASES."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; the protocol's phases are {', '.join(PHASES)}")
+    return {"type": "progress", "job": job_id, "phase": phase, "step": step, "total": total, "eta_s": eta_s,
+            "elapsed_s": elapsed_s, "queue_position": queue_position, "losses": dict(losses or {}), **extra}
 FINAL_STATES = frozenset({"done", "failed", "cancelled"})
 
 ERROR_CODES = {

@@ -6,10 +6,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from magic_common.phases import MASK_NET, REFINE, SYNTHESIS
+
 
 @dataclass
 class Progress:
-    phase: str  # "mask_net" (training the image-to-mask network) or "synthesis"
+    phase: str  # magic_common.phases.ENGINE_PHASES: mask_net, synthesis or refine
     step: int  # steps done in this phase
     total: int  # steps in this phase
     losses: dict = field(default_factory=dict)  # term -> float (unweighted), plus "total"
@@ -34,7 +36,7 @@ class TerminalProgressBar:
     """A one-line bar, redrawn at most 10 times a second. On a non-terminal
     stream it prints a plain line every 10 % instead."""
 
-    PHASE_LABELS = {"mask_net": "mask net", "synthesis": "synthesis"}
+    PHASE_LABELS = {MASK_NET: "mask net", SYNTHESIS: "synthesis", REFINE: "refine"}
 
     def __init__(self, stream=None, width: int = 28):
         self.stream = stream or sys.stderr

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from magic_common.phases import MASK_NET, REFINE, SYNTHESIS
 from magic_common.region import widened
 
 from . import __version__
@@ -210,7 +211,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
             check_cancel("while training the mask network")
             loss = objective.train_mask_net_step()
             if (step + 1) % max(1, config.mask_net_steps // 50) == 0 or step + 1 == config.mask_net_steps:
-                report("mask_net", step + 1, config.mask_net_steps, {"mask_net_bce": loss},
+                report(MASK_NET, step + 1, config.mask_net_steps, {"mask_net_bce": loss},
                        clock.eta(step + 1, config.mask_net_steps, None))
         mask_net_seconds = time.perf_counter() - mask_started
 
@@ -257,7 +258,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         done = step + 1
         if done % report_every == 0 or done == config.iterations:
             preview = _preview(x, clf) if progress is not None and (done % preview_every == 0) else None
-            report("synthesis", done, config.iterations, terms,
+            report(SYNTHESIS, done, config.iterations, terms,
                    clock.eta(done, config.iterations, refine_estimate), preview)
     synthesis_seconds = time.perf_counter() - synthesis_started
 
@@ -287,7 +288,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     def on_level(index, count):
         check_cancel(f"while refining level {index} of {count}")
         eta = (time.perf_counter() - levels_started) * sum(level_pixels[index:]) / sum(level_pixels[:index])
-        report("refine", index - 1, count, {}, eta)
+        report(REFINE, index - 1, count, {}, eta)
 
     alikes = look_alikes(objective, clf, coarse.photo)
     levels_started = time.perf_counter()  # the levels' own pace: the look-alikes are done once

@@ -24,6 +24,7 @@ from magic_client import protocol
 from magic_client.errors import ProtocolError
 from magic_client.transfer import image_sha256
 from magic_common.masks import mask_box
+from magic_common.phases import QUEUED
 from magic_common.region import crop_bytes
 
 from . import __version__
@@ -491,9 +492,7 @@ class Server:
         positions = self.board.queue_positions()
         for job_id, position in positions.items():
             if self._last_positions.get(job_id) != position:
-                header = {"type": "progress", "job": job_id, "phase": "queued", "step": 0, "total": 0,
-                          "eta_s": None, "elapsed_s": 0.0, "queue_position": position, "losses": {},
-                          **self._ahead(position)}
+                header = protocol.progress_event(job_id, QUEUED, queue_position=position, **self._ahead(position))
                 for identity in list(self.watchers.get(job_id, ())):
                     self._send(identity, header)
         self._last_positions = positions

@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from magic_client.protocol import BufferSpec
+from magic_client.protocol import BufferSpec, progress_event
+from magic_common.phases import STARTING
 
 from .engine_process import EngineCrashed, EngineProcessDied, EngineStartFailed, ResultsNotSaved
 from .jobs import INTERRUPTED_MESSAGE, Job, JobBoard
@@ -47,9 +48,8 @@ class ProgressReporter:
         if not (preview_due or p.step >= p.total or now - self.last_sent >= self.interval):
             return
         self.last_sent = now
-        header = {"type": "progress", "job": self.job.id, "phase": p.phase, "step": p.step, "total": p.total,
-                  "eta_s": eta, "elapsed_s": round(p.elapsed_s, 2), "queue_position": None,
-                  "losses": {k: _finite_or_none(float(v)) for k, v in p.losses.items()}}
+        header = progress_event(self.job.id, p.phase, p.step, p.total, eta, round(p.elapsed_s, 2),
+                                losses={k: _finite_or_none(float(v)) for k, v in p.losses.items()})
         buffers = []
         if preview_due:
             self.last_preview = now
@@ -110,8 +110,7 @@ class Worker(threading.Thread):
 
     def run_job(self, job: Job) -> None:
         log.info("job %s started on %s (%dx%d, %s)", job.id, self.device, job.width, job.height, job.params)
-        self.emit(job.id, {"type": "progress", "job": job.id, "phase": "starting", "step": 0, "total": 0,
-                           "eta_s": None, "elapsed_s": 0.0, "queue_position": None, "losses": {}})
+        self.emit(job.id, progress_event(job.id, STARTING))
         reporter = ProgressReporter(job, self.emit, self.progress_interval, self.preview_interval)
         try:
             variants, report = self.engine.run_spooled(self.spool.root, job.id, job.width, job.height,

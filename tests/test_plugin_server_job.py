@@ -52,7 +52,7 @@ def test_job_runs_on_a_worker_thread_and_reports_progress(magic_server, tmp_path
     assert (result.width, result.height, len(result.layers)) == (96, 72, 2)
     assert all(len(layer) == 96 * 72 * 4 for layer in result.layers) and len(result.edit_mask) == 96 * 72
     kinds = [e["type"] for e in events]
-    assert kinds[0] == "submitted" and "progress" in kinds and kinds[-1] == "done"
+    assert kinds[0] == "accepted" and "progress" in kinds and kinds[-1] == "done"  # the protocol's events only
     fractions = [describe_event(e)[1] for e in events if describe_event(e) and describe_event(e)[1] is not None]
     assert fractions and fractions[-1] == 1.0
 

@@ -18,6 +18,7 @@ from magic_gimp_core.naming import resolve_seed  # noqa: E402
 from magic_gimp_core.notices import NOTICES_FILE, first_time, server_start_key  # noqa: E402
 from magic_gimp_core.plan import plan_crop  # noqa: E402
 from magic_gimp_core.progress import JobEstimate, ProgressView  # noqa: E402
+from magic_common.phases import STARTING  # noqa: E402
 from magic_common.region import region_rule_from_hello  # noqa: E402
 from magic_gimp_core.server_job import JobRequest, JobRunner, connect  # noqa: E402
 from magic_gimp_core.settings import PluginSettings  # noqa: E402
@@ -136,7 +137,7 @@ class MagicRun:
             events = runner.drain_events()
             for event in events:
                 now = time.monotonic()
-                if event.get("type") == "progress" and event.get("phase") == "starting":
+                if event.get("type") == "progress" and event.get("phase") == STARTING:
                     self.view.restart(now)  # the measured time counts from the engine's start, not the upload
                 shown = self.view.on_event(event, now)
                 if shown is not None and cancel_sent_at is None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
+from magic_common.phases import MASK_NET, QUEUED, REFINE, STARTING, SYNTHESIS
+
 # Share of the whole job each engine phase takes on the bar (the mask
 # network trains for far fewer, cheaper steps than the synthesis; the
 # refinement to full resolution takes seconds, one step per level).
-PHASE_SPANS = {"mask_net": (0.0, 0.1), "synthesis": (0.1, 0.9), "refine": (0.9, 1.0)}
-PHASE_LABELS = {"mask_net": "Learning the masks", "synthesis": "Synthesising",
-                "refine": "Adding full-resolution detail, level"}
-PHASES_WITH_ESTIMATE = ("synthesis", "refine")
+PHASE_SPANS = {MASK_NET: (0.0, 0.1), SYNTHESIS: (0.1, 0.9), REFINE: (0.9, 1.0)}
+PHASE_LABELS = {MASK_NET: "Learning the masks", SYNTHESIS: "Synthesising",
+                REFINE: "Adding full-resolution detail, level"}
+PHASES_WITH_ESTIMATE = (SYNTHESIS, REFINE)
 TIME_BAR_MAX = 0.99  # the most a bar following the clock shows before the job ends
 BAR_STEPS = 200  # a bar following the clock moves in steps of 0.5 %: GIMP is asked only when it moves
 
@@ -52,7 +54,7 @@ class JobEstimate:
 
 def _about_the_queue(event: dict) -> bool:
     """Whether `event` says where the job stands in the queue (its acceptance, or a move in the queue)."""
-    return event.get("type") == "accepted" or (event.get("type") == "progress" and event.get("phase") == "queued")
+    return event.get("type") == "accepted" or (event.get("type") == "progress" and event.get("phase") == QUEUED)
 
 
 def _jobs_ahead(event: dict):
@@ -89,7 +91,7 @@ def describe_event(event: dict, fallback_left: Optional[float] = None) -> Option
         return (f"MAGIC: starting{extra}" if kind == "accepted" else "MAGIC: queued"), None
     if kind != "progress":
         return None
-    if phase == "starting":
+    if phase == STARTING:
         return f"MAGIC: starting the engine{extra}", None
     step, total = event.get("step") or 0, event.get("total") or 0
     label = PHASE_LABELS.get(phase, phase.replace("_", " ").capitalize() or "Working")

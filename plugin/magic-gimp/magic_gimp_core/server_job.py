@@ -87,7 +87,6 @@ class JobRunner:
         self.job_id = self.client.submit(request.width, request.height, image_rgba=request.image_rgba,
                                          source_mask=request.source_mask, target_mask=request.target_mask,
                                          params=request.params, cancel_if_silent_s=CANCEL_IF_SILENT_S)
-        self.events.put({"type": "submitted", "job": self.job_id})
         return self.client.wait(self.job_id, on_event=self.events.put, should_cancel=self.cancel_requested.is_set)
 
     def cancel(self) -> None:
