@@ -27,6 +27,7 @@ from magic_client import JobCancelled, JobFailed, MagicClient, MagicClientError,
 from magic_client.cropping import crop_to_region, into_photo
 from magic_client.__main__ import describe_job, describe_server
 from magic_common.limits import MAX_IMAGE_PIXELS
+from magic_common.phases import QUEUED
 
 EXIT_FAILED, EXIT_CANCELLED, EXIT_USAGE = 1, 130, 2
 
@@ -107,7 +108,7 @@ class ProgressLine:
 
     def __call__(self, event: dict) -> None:
         kind = event["type"]
-        if kind == "progress" and event.get("phase") == "queued" or kind == "accepted":
+        if kind == "progress" and event.get("phase") == QUEUED or kind == "accepted":
             ahead, wait = event.get("jobs_ahead", event.get("queue_position")), event.get("wait_s")
             text = f"queued, {ahead} job(s) ahead" + (f", starts in about {wait:.0f} s" if wait else "")
         elif kind == "progress" and event.get("total"):
