@@ -296,7 +296,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
                                     alikes)
     refine_report.seconds = time.perf_counter() - refine_started
     refined = fade_margins(refined, native.photo, native.source, native.target)
-    report("refine", max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)
+    report(REFINE, max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)
 
     alphas = [None] * len(refined)
     if inputs.alpha is not None:  # a cut-out: the place the object leaves becomes what the layer held around it
