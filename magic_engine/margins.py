@@ -154,10 +154,10 @@ def fade_weights(result: torch.Tensor, photo: torch.Tensor, source: torch.Tensor
 
 
 def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tensor,
-                 target: torch.Tensor) -> torch.Tensor:
-    """(B, 3, h, w) results with the object's loose margins faded into `photo`, and the
-    old background's share of its rim replaced by the new place's (each variant with
-    its own stretch, see warp.variant_spread)."""
+                 target: torch.Tensor, unmix: bool = True) -> torch.Tensor:
+    """(B, 3, h, w) results with the object's loose margins faded into `photo`, and
+    (with `unmix`) the old background's share of its rim replaced by the new place's
+    (each variant with its own stretch, see warp.variant_spread)."""
     if not target.any() or not source.any():
         return results
     # What no variant changes is computed once.
@@ -168,6 +168,6 @@ def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tenso
         rows, cols = _warped_from(source, target, variant_spread(variant))
         fade = _fade(result, looseness, behind, near_outline, rows, cols)
         old_background = behind[:, rows, cols]
-        share = rim * background_share(result, old_background, front[:, rows, cols])
+        share = rim * background_share(result, old_background, front[:, rows, cols]) if unmix else 0.0
         faded.append(result * (1 - fade) + photo * fade + (1 - fade) * share * (photo - old_background))
     return torch.stack(faded)
