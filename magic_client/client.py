@@ -35,6 +35,7 @@ from .transfer import Transfer, image_sha256, transfer_for
 
 EXIT_ALREADY_RUNNING = 3  # magic_server's exit code when another server won the race to start
 EXIT_WEIGHTS_MISSING = 5  # ... when its classifier's weights file is not there
+HELD_IMAGES = 8  # submitted images kept to put edit-box results into (the latest jobs')
 MAX_EVENTS_PER_JOB = 1000
 BULK_TIMEOUT_S = 120.0  # submit and result move whole layers
 PID_CHECK_S = 1.0  # while waiting for a reply, check this often that the server's process still exists
@@ -87,7 +88,8 @@ class MagicClient:
         self._last_keepalive = 0.0
         self._keepalive_s = 2.0
         self._lock = threading.RLock()
-        self._submitted_images: dict = {}  # job id -> the image it was given, to put edit-box results into
+        # job id -> (the image it was given, its sha256): edit-box results are put into it, if it is unchanged
+        self._submitted_images: dict = {}
         self._watch = None  # curve.HandshakeWatch of the socket
         self._open_socket()
 
@@ -397,7 +399,9 @@ class MagicClient:
                 reply = self._request("submit", fields, buffers, timeout=timeout, retry=False)
             job_id = reply.header["job"]
             if self.transfer.edit_box_only:
-                self._submitted_images[job_id] = image_rgba
+                self._submitted_images[job_id] = (image_rgba, fields.get("image_sha256") or image_sha256(image_rgba))
+                while len(self._submitted_images) > HELD_IMAGES:  # a script's batch holds no more than this
+                    self._submitted_images.pop(next(iter(self._submitted_images)))
             self._active.add(job_id)
             self._last_job_news[job_id] = time.monotonic()
             self._keep_alive_for(cancel_if_silent_s)
@@ -435,8 +439,11 @@ class MagicClient:
     def result(self, job_id: str, timeout: float = BULK_TIMEOUT_S) -> JobResult:
         """Fetch a finished job's layers; ServerError with code not_ready,
         job_failed, job_cancelled or unknown_job otherwise."""
-        image = self._submitted_images.get(job_id) if self.transfer.edit_box_only else None
-        message = self._request("result", {"job": job_id, "edit_box_only": image is not None}, timeout=timeout)
+        image, digest = self._submitted_images.get(job_id, (None, None))
+        if image is not None and image_sha256(image) != digest:  # the caller reused its buffer meanwhile
+            image = None
+        fields = {"job": job_id, "edit_box_only": True} if image is not None else {"job": job_id}
+        message = self._request("result", fields, timeout=timeout)
         header = message.header
         width, height, box = header["width"], header["height"], header.get("edit_box")
         layers = [message.buffer(f"composite_{i}") for i in range(header["variants"])]

@@ -84,6 +84,7 @@ DEFAULT_MAX_PIXELS = MAX_IMAGE_PIXELS  # a server's limit unless it is given a l
 
 # Job inputs, in this order: name -> channels.
 JOB_INPUTS = (("image", 4), ("source_mask", 1), ("target_mask", 1))
+JOB_INPUT_BYTES_PER_PIXEL = sum(channels for _, channels in JOB_INPUTS)
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _BUFFER_KEYS = frozenset({"name", "width", "height", "channels", "nbytes"})
@@ -283,11 +284,19 @@ def parse_buffer_specs(header: dict, max_pixels: int | None = None) -> list:
 
 def decode_buffers(header: dict, data_frames, max_pixels: int | None = None) -> list:
     """The frames after the header, checked against its "buffers" declaration
-    -> [(BufferSpec, zero-copy view of a raw frame, or a compressed one's bytes)]."""
+    -> [(BufferSpec, zero-copy view of a raw frame, or a compressed one's bytes)].
+    With max_pixels (a server reading a request), the buffers together may declare
+    at most a job's inputs of that size (6 bytes a pixel), checked before anything
+    is inflated: a few MB of zlib cannot make the server allocate gigabytes."""
     specs = parse_buffer_specs(header, max_pixels)
     if len(data_frames) != len(specs):
         raise ProtocolError(f"the header declares {len(specs)} buffer frame(s) but the message has "
                             f"{len(data_frames)} (truncated or padded message)", "buffer_mismatch")
+    declared = sum(spec.nbytes for spec, _ in specs)
+    if max_pixels and declared > JOB_INPUT_BYTES_PER_PIXEL * max_pixels:
+        raise ProtocolError(f"the buffers declare {declared} bytes in all; a request carries at most "
+                            f"{JOB_INPUT_BYTES_PER_PIXEL * max_pixels} (a job's inputs at this server's largest "
+                            f"image)", "too_large")
     buffers = []
     for (spec, encoding), frame in zip(specs, data_frames):
         view = _frame_view(frame)

@@ -84,12 +84,12 @@ def _near_outline(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def _rim(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """(h, w) float in [0, 1]: where the object's rim may be unmixed from its old
-    background: 1 within the fade band of the target's outline, tapering to 0 over twice
-    the band further in (deeper, the object's own texture could read as background);
-    0 on the old footprint and outside the target."""
+    background: 1 within the fade band of the target's outline, tapering to 0 over as
+    much again further in (deeper, the object's own shading and texture could read as
+    background); 0 on the old footprint and outside the target."""
     band = band_width(target)
     inner = erode(target, band)
-    taper = 1 - blend_weights(inner, 2 * band) if inner.any() else torch.ones(target.shape, device=target.device)
+    taper = 1 - blend_weights(inner, band) if inner.any() else torch.ones(target.shape, device=target.device)
     at_new_place = blend_weights(~dilate(source, SIDE), band)
     return torch.where(target, taper * at_new_place, torch.zeros_like(taper))
 

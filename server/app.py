@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 
 TIMER_PERIOD_S = 0.25  # how often timers run and stop requests are noticed
 EXPIRY_PERIOD_S = 30.0
+# Replies are compressed in this loop, at 80-170 MB/s: above this they go raw, so that
+# no fetch stops the loop (heartbeats, cancels, other clients) for more than about a second.
+# A distant client's results are its edit's box, which stays well below it.
+COMPRESS_MAX_BYTES = 64 * 2**20
 WORKER_STOP_TIMEOUT_S = 60.0  # an engine step on a slow device, plus writing results
 
 
@@ -239,7 +243,9 @@ class Server:
             self._touch(peer, header)
             reply, reply_buffers = self.handlers[op](peer, header, buffers)
             reply.update({"type": protocol.REPLY, "ok": True, "id": header["id"], "op": op})
-            self._send(identity, reply, reply_buffers, compress=accepts_compressed(header))
+            raw = sum(memoryview(data).nbytes for _, data in reply_buffers)
+            compress = accepts_compressed(header) and raw <= COMPRESS_MAX_BYTES
+            self._send(identity, reply, reply_buffers, compress)
         except (ProtocolError, RequestError) as exc:
             extra = getattr(exc, "extra", {})
             self._send_error(identity, header, exc.code, str(exc), extra)
@@ -307,7 +313,8 @@ class Server:
             "queue": self._queue_summary(peer),
             # Buffers may come compressed, and a submit may name a photo uploaded before by its sha256.
             # A result may come as the edit's box alone (the rest is the submitted image).
-            "transfer": {"encodings": list(protocol.ENCODINGS), "keeps_uploads": True, "edit_box_only": True},
+            "transfer": {"encodings": list(protocol.ENCODINGS), "keeps_uploads": self.settings.max_upload_bytes > 0,
+                         "edit_box_only": True},
         })
         return info, []
 

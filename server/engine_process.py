@@ -39,7 +39,11 @@ STOP_TIMEOUT_S = 10.0
 
 
 class EngineProcessDied(RuntimeError):
-    """The child ended in the middle of a request; the text says how."""
+    """The child (or a Ray worker) ended in the middle of a request; the text says how."""
+
+    def __init__(self, message: str, code: str = "engine_error"):
+        super().__init__(message)
+        self.code = code  # out_of_memory where that is known to be the cause
 
 
 class EngineStartFailed(RuntimeError):

@@ -24,6 +24,8 @@ weights in its own data folder (the server's --classifier is resolved there).
 
 from __future__ import annotations
 
+import collections
+import itertools
 import logging
 import os
 import time
@@ -51,9 +53,11 @@ class JobNews:
     def __init__(self):
         self.progress: dict = {}  # key -> [fields] not yet collected
         self.cancelled: set = set()
+        self.ended = collections.deque(maxlen=256)  # keys forgotten: a task's late posts are dropped
 
     def post(self, key: str, fields: dict) -> None:
-        self.progress.setdefault(key, []).append(fields)
+        if key not in self.ended:
+            self.progress.setdefault(key, []).append(fields)
 
     def collect(self, key: str) -> list:
         return self.progress.pop(key, [])
@@ -67,6 +71,7 @@ class JobNews:
     def forget(self, key: str) -> None:
         self.progress.pop(key, None)
         self.cancelled.discard(key)
+        self.ended.append(key)
 
 
 # --- the task, in a Ray worker process ----------------------------------------
@@ -112,7 +117,6 @@ class _TaskNews:
         return self.cancelled
 
 
-@ray.remote(max_retries=0)
 def run_engine_task(request: tuple, inputs, news, key: str, classifier_spec: str) -> tuple:
     """request: ("describe",), ("probe", preset) or ("run", width, height, params);
     inputs: the job's input buffers (name -> bytes) for "run". -> the answer tuple
@@ -138,6 +142,13 @@ def run_engine_task(request: tuple, inputs, news, key: str, classifier_spec: str
         return ("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
+# A task on a CPU keeps its worker (and Engine) for the next one. One on a GPU gets a
+# fresh worker each time (Ray's max_calls=1 for GPU functions): a reused worker's torch
+# stays on the GPU it first opened, whichever GPU Ray gives its next task.
+cpu_task = ray.remote(max_retries=0)(run_engine_task)
+gpu_task = ray.remote(max_retries=0, num_gpus=1)(run_engine_task)
+
+
 # --- the server's side ---------------------------------------------------------
 def describe_ray_failure(exc: Exception) -> str:
     """A Ray error that ended a task, in words for the job's message."""
@@ -159,6 +170,7 @@ class RayEngine(EngineOffer):
         instance of this machine's own, started here with `local_cpus` CPUs."""
         self.classifier_spec = classifier_spec
         self.address = address
+        self._calls = itertools.count()
         if address is None:
             ray.init(num_cpus=local_cpus, include_dashboard=False, logging_level=logging.WARNING)
         else:
@@ -170,14 +182,13 @@ class RayEngine(EngineOffer):
                 raise EngineStartFailed("no machine of the Ray cluster can run a job (it has no GPU and no CPU to "
                                         "lend): start Ray on the GPU machines (ray start --address HEAD:6379) "
                                         "before the server")
-            self.task_resources = {"num_gpus": 1} if gpus else {"num_cpus": 1}
+            self.task = gpu_task if gpus else cpu_task
             self.slot_count = slots or max(1, gpus)
             self.cluster = (f"Ray cluster {'of this machine' if address is None else 'at ' + address}: "
                             f"{gpus} GPU(s), {cpus} CPU(s)")
             super().__init__(classifier_spec, [f"{SLOT_PREFIX}{i}" for i in range(self.slot_count)])
             # On the server's own node: a machine that leaves the cluster must not take it along.
-            here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-            self.news = JobNews.options(scheduling_strategy=here).remote()
+            self.news = self._new_news()
             answer = self._call(("describe",), None, "start", timeout=START_TIMEOUT_S)
             if answer[0] != "ready":
                 raise EngineStartFailed(f"a Ray worker could not start the engine: {answer[1]}",
@@ -225,19 +236,24 @@ class RayEngine(EngineOffer):
         answer = self._call(("probe", preset), None, f"probe-{device}", cancelled=cancel)
         return CostSample.from_dict(answer[1]) if answer[0] == "probed" else raise_answer(answer)
 
+    @staticmethod
+    def _new_news():
+        # On the server's own node: a machine that leaves the cluster must not take it along.
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+        return JobNews.options(scheduling_strategy=here).remote()
+
     def _call(self, request: tuple, inputs, key: str, on_progress=None, cancelled=None,
               timeout: float | None = None) -> tuple:
         """Run one task and wait for its answer, passing its progress on and its
         cancel request down. Raises EngineProcessDied when Ray loses the task,
         EngineStartFailed when it has not answered within `timeout` s."""
-        task = run_engine_task.options(**self.task_resources).remote(request, inputs, self.news, key,
-                                                                    self.classifier_spec)
-        cancel_sent = None
+        key = f"{key}/{next(self._calls)}"  # one key per task: a probe's or a retried job's are never mixed up
+        task = self.task.remote(request, inputs, self.news, key, self.classifier_spec)
+        cancel_sent, finished = None, False
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while True:
-                if deadline is not None and time.monotonic() > deadline:
-                    ray.cancel(task, force=True)
+                if deadline is not None and time.monotonic() > deadline:  # cancelled on the way out
                     raise EngineStartFailed(f"no Ray worker ran the engine within {timeout:g} s (is a machine of "
                                             f"the cluster free, and magic-gimp installed there?)")
                 done, _ = ray.wait([task], timeout=NEWS_EVERY_S)
@@ -245,6 +261,7 @@ class RayEngine(EngineOffer):
                     for fields in ray.get(self.news.collect.remote(key)):
                         on_progress(fields)
                 if done:
+                    finished = True
                     break
                 if cancel_sent is None and cancelled is not None and cancelled():
                     cancel_sent = time.monotonic()
@@ -256,11 +273,17 @@ class RayEngine(EngineOffer):
             return ray.get(task)
         except ray_errors.TaskCancelledError:
             return ("cancelled", "cancelled")
+        except ray_errors.RayActorError as exc:  # the news actor itself is gone: a new one for the next job
+            self.news = self._new_news()
+            raise EngineProcessDied(f"the server lost touch with the Ray task running this job ({exc})") from None
         except ray_errors.RayError as exc:
             if cancel_sent is not None:  # killed after a cancel it did not heed
                 return ("cancelled", "cancelled")
-            raise EngineProcessDied(describe_ray_failure(exc)) from None
+            code = "out_of_memory" if isinstance(exc, ray_errors.OutOfMemoryError) else "engine_error"
+            raise EngineProcessDied(describe_ray_failure(exc), code) from None
         finally:
+            if not finished:  # left early (lost touch, the server stopping): the task must not go on alone
+                ray.cancel(task, force=True)
             self.news.forget.remote(key)
 
     def close(self) -> None:

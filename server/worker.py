@@ -135,7 +135,7 @@ class Worker(threading.Thread):
                 self.board.finish_failed(job, INTERRUPTED_MESSAGE, "interrupted")
                 return
             self.board.finish_failed(job, f"{exc}. The server is still running; the next job gets a new engine "
-                                          f"process.", "engine_error")
+                                          f"process.", exc.code)
             return
         except EngineStartFailed as exc:  # a new engine process (after one died) could not start
             log.error("job %s: %s", job.id, exc)

@@ -145,3 +145,13 @@ def test_a_submit_whose_sha256_does_not_match_its_image_is_refused(magic_server)
         with pytest.raises(ServerError) as info:  # the masks alone without a sha256
             client._request("submit", {"params": TINY}, buffers[1:])
         assert info.value.code == "buffer_mismatch"
+
+
+def test_a_request_cannot_declare_more_than_a_jobs_inputs_before_anything_is_inflated():
+    # 32 small zlib frames declaring 4 MP each would make a server allocate gigabytes.
+    declared = [{"name": f"b{i}", "width": 2000, "height": 2000, "channels": 1, "nbytes": 4_000_000,
+                 "encoding": "zlib"} for i in range(32)]
+    header = {"v": 1, "buffers": declared}
+    with pytest.raises(ProtocolError) as info:  # garbage frames: refused before any is inflated
+        protocol.decode_buffers(header, [b"garbage"] * 32, max_pixels=10_000_000)
+    assert info.value.code == "too_large" and "at most 60000000" in str(info.value)
