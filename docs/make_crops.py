@@ -28,7 +28,6 @@ CROPS = {
     "demo-rocket-move": ("demo-rocket-move", (190, 40, 400, 427), (255, 250, 375, 410)),
     "wren-rock-move": ("wren-rock-move", (860, 420, 1880, 990), (1330, 560, 1650, 960)),
     "dandelion-grass-move": ("dandelion-grass-move", (880, 520, 1480, 900), (1150, 580, 1450, 800)),
-    "dandelion-grass-move-rim": ("dandelion-grass-move", (880, 540, 1200, 800), (905, 590, 1065, 720)),
     "tower-lattice-wider": ("tower-lattice-wider", (0, 0, 240, 427), (0, 60, 120, 260)),
     "star-spikes-move": ("star-spikes-move", (95, 180, 380, 430), (250, 185, 380, 310)),
     "galaxy-stars-move": ("galaxy-stars-move", (60, 190, 320, 400), (80, 205, 170, 290)),

@@ -295,8 +295,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level, hole_starts,
                                     alikes)
     refine_report.seconds = time.perf_counter() - refine_started
-    # A cut-out's alpha is its matte already, and the colours under its transparent pixels are no background.
-    refined = fade_margins(refined, native.photo, native.source, native.target, unmix=inputs.alpha is None)
+    refined = fade_margins(refined, native.photo, native.source, native.target)
     report(REFINE, max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)
 
     alphas = [None] * len(refined)
