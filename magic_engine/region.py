@@ -18,6 +18,7 @@ import math
 import numpy as np
 import torch
 
+from magic_common.masks import mask_box as shared_mask_box
 from magic_common.region import Box, context_region
 
 from .masks import box_blur, dilate, erode
@@ -29,12 +30,13 @@ def region_report(region: Box) -> dict:
 
 
 def mask_box(mask: np.ndarray):
-    """(left, top, right, bottom) of the True pixels, right/bottom exclusive."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
+    """(left, top, right, bottom) of the True pixels of a 2-D mask, right/bottom exclusive
+    (magic_common.masks.mask_box, the one scan every part uses)."""
+    height, width = mask.shape
+    box = shared_mask_box(np.ascontiguousarray(mask, dtype=np.uint8).reshape(-1), width, height, inside_from=1)
+    if box is None:
         raise ValueError("mask is empty")
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return box.left, box.top, box.right, box.bottom
 
 
 def choose_region(source: np.ndarray, target: np.ndarray, context_margin: float, min_context: int) -> Box:
