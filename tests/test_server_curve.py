@@ -34,6 +34,22 @@ def start_curve_server(server_factory, tmp_path, allowed_lines):
     return server, allowed, server.runtime_info()["server_key"]
 
 
+def two_designers(server_factory, tmp_path, monkeypatch):
+    """A --curve server that allows Ann's and Bo's computers (each its own data folder and
+    key pair) -> (server, connect(name) -> that designer's connected client)."""
+    keys = []
+    for name in ("ann", "bo"):
+        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))
+        keys.append(curve.client_keys().public_text)
+    server, _, server_key = start_curve_server(server_factory, tmp_path, keys)
+
+    def connect(name):
+        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))  # the key pair is read when the socket opens
+        return MagicClient.connect_remote(server.endpoint, server_key, timeout=TIMEOUT_S)
+
+    return server, connect
+
+
 def refusal(endpoint, server_key) -> tuple:
     """-> (message, seconds) of a connection that must be refused."""
     started = time.monotonic()
@@ -105,17 +121,7 @@ def test_the_server_user_keeps_its_keys_and_its_own_plugin_gets_in(server_factor
 
 @pytest.mark.slow  # starts servers of its own
 def test_designers_see_only_their_own_jobs_and_cannot_stop_the_server(server_factory, tmp_path, monkeypatch):
-    keys = {}
-    for name in ("ann", "bo"):
-        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))
-        keys[name] = curve.client_keys()
-    server, _, server_key = start_curve_server(server_factory, tmp_path, [keys["ann"].public_text,
-                                                                           keys["bo"].public_text])
-
-    def connect(name):
-        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))  # the key pair is read when the socket opens
-        return MagicClient.connect_remote(server.endpoint, server_key, timeout=TIMEOUT_S)
-
+    server, connect = two_designers(server_factory, tmp_path, monkeypatch)
     with connect("ann") as ann, connect("bo") as bo:
         image, source, target = make_job_inputs()
         job = ann.submit(96, 72, image, source, target, params=TINY)
@@ -201,16 +207,7 @@ def test_key_files_are_private_and_made_without_hard_links_too(tmp_path, monkeyp
 
 @pytest.mark.slow  # starts servers of its own
 def test_a_designer_sees_how_many_jobs_are_ahead_of_theirs(server_factory, tmp_path, monkeypatch):
-    keys = {}
-    for name in ("ann", "bo"):
-        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))
-        keys[name] = curve.client_keys()
-    server, _, server_key = start_curve_server(server_factory, tmp_path, [k.public_text for k in keys.values()])
-
-    def connect(name):
-        monkeypatch.setenv("MAGIC_GIMP_HOME", str(tmp_path / name))
-        return MagicClient.connect_remote(server.endpoint, server_key, timeout=TIMEOUT_S)
-
+    server, connect = two_designers(server_factory, tmp_path, monkeypatch)
     with connect("ann") as ann, connect("bo") as bo:
         image, source, target = make_job_inputs()
         slow = dict(TINY, iterations=3000)  # long enough that all of them are still there below
