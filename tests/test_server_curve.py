@@ -207,7 +207,7 @@ def test_key_files_are_private_and_made_without_hard_links_too(tmp_path, monkeyp
 
 @pytest.mark.slow  # starts servers of its own
 def test_a_designer_sees_how_many_jobs_are_ahead_of_theirs(server_factory, tmp_path, monkeypatch):
-    server, connect = two_designers(server_factory, tmp_path, monkeypatch)
+    _, connect = two_designers(server_factory, tmp_path, monkeypatch)
     with connect("ann") as ann, connect("bo") as bo:
         image, source, target = make_job_inputs()
         slow = dict(TINY, iterations=3000)  # long enough that all of them are still there below
