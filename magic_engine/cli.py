@@ -56,11 +56,11 @@ def _synthesize(args) -> int:
                         device=args.device, seed=args.seed, progress=TerminalProgressBar(),
                         trust_checkpoint=args.trust_checkpoint)
     result.save(Path(args.out))
-    for note in result.report["notes"]:
+    report = result.report
+    for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {len(result.variants)} variants to {args.out} in "
-          f"{format_seconds(result.report['total_seconds'])} ({result.report['seconds_per_step']} s/step "
-          f"on {result.report['device']})")
+          f"{format_seconds(report.times.total)} ({report.times.per_step:.4f} s/step on {report.device})")
     return 0
 
 

@@ -30,14 +30,14 @@ def _zoom(image: np.ndarray, region, pad: int = 8) -> np.ndarray:
 def contact_sheet(case, result):
     overlay = mask_overlay(case.image, [(case.source, SOURCE_COLOUR), (case.target, TARGET_COLOUR)])
     report = result.report
-    header = [f"mode {report['config']['mode']}, preset {report['config']['preset']}, seed {report['seed']}",
-              f"{report['classifier']} on {report['device']}, {format_seconds(report['total_seconds'])}"]
+    header = [f"mode {report.config.mode}, preset {report.config.preset}, seed {report.seed}",
+              f"{report.classifier} on {report.device}, {format_seconds(report.times.total)}"]
     before = Tile(overlay, "input: source red, target blue", header)
     full_row = [before] + [Tile(c, f"result {i + 1}") for i, c in enumerate(result.composites)]
     zoom_row = [Tile(_zoom(overlay, result.region), "input (zoomed)")]
     zoom_row += [Tile(_zoom(c, result.region), f"result {i + 1} (zoomed)") for i, c in enumerate(result.composites)]
     title = f"MAGIC demo: {case.name}"
-    if report.get("classifier_warning"):
+    if report.classifier_warning:
         title += "  (untrained classifier: install the weights for real results)"
     return make_sheet([full_row, zoom_row], title=title)
 
@@ -53,5 +53,5 @@ def run_demo(out_dir: Path, case_dir: Path = DEFAULT_CASE, preset: str = DEFAULT
     sheet_path = out_dir / "contact_sheet.png"
     contact_sheet(case, result).save(sheet_path)
     print(f"wrote {len(written)} files and the contact sheet {sheet_path} "
-          f"in {format_seconds(result.report['total_seconds'])}")
+          f"in {format_seconds(result.report.times.total)}")
     return result, sheet_path

@@ -1,17 +1,18 @@
-"""How long a run will take, from what runs on this device have measured.
+"""How long a run will take: the engine's one cost model.
 
-A run's time is three parts (see the report of `synthesize`):
+A run's time is three parts (`RunTimes` in the report of `synthesize`):
 
     fixed       the starting images and the upfront mask network
     steps       iterations x seconds per step at level 0 (the preset's own
                 working size, whatever the region's size)
     refinement  patch search and vote up to the region's resolution: in
-                proportion to the region's pixels
+                proportion to the pixels it edits, level by level
 
-A `CostSample` holds those parts as one run measured them; `predict_seconds`
-carries them to another region and another number of iterations. A sample
-comes from a real job's report, or from `probe`: the preset's real engine,
-a few steps on a synthetic photo, timed on the device.
+Before a run, `predict_seconds` carries a `CostSample` (those parts as one
+run measured them, from a real job's report or from `probe`: the preset's
+real engine, a few steps on a synthetic photo) to another region and
+another number of iterations. During a run, `refine_seconds` predicts the
+refinement from the copy start's own hole fill, which is the same work.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .config import MagicConfig, make_config
+from .fill import FILL_ITERATIONS
 
 PROBE_STEPS = 6  # enough for the critic and all terms to run; the first steps carry the warm-up
 # Width, height of the probe's photo. For preview (level 0 at 128 px) its region has
 # a finer level above level 0; for the 224 px presets it is level 0 alone, so
 # their refinement rate is that of level 0 until a real job replaces the figure.
 PROBE_SIZE = (192, 144)
+REFINE_SECONDS_PER_PIXEL_ROUND = 5e-7  # a 2-core CPU's rate; only used without a copy start to learn it from
+# A refinement round costs this share of a hole-fill round per pixel (fitted on
+# eight evaluation cases cropped to their region, 2026-12-06).
+FILL_TO_REFINE = 0.08
 
 
 @dataclass
@@ -67,6 +73,32 @@ def predict_seconds(sample: CostSample, config: MagicConfig, region_width: int, 
     return sample.fixed_s + config.iterations * sample.seconds_per_step + refine * per_variant
 
 
+def refine_seconds(config: MagicConfig, levels: list, edited_pixels: float, start_edited_pixels: float,
+                   start_seconds: float) -> float:
+    """Seconds the refinement of a run will take, predicted when its starting images are made.
+
+    levels: the run's `Level`s; edited_pixels: the pixels the results may
+    change, at the region's resolution; start_edited_pixels: the same at
+    level 0, where the copy start filled the hole in `start_seconds`.
+    The refinement and the copy start's hole fill are the same work, rounds
+    of search and vote over edited pixels, so the start's measured cost per
+    pixel-round carries over; other starts assume REFINE_SECONDS_PER_PIXEL_ROUND.
+    The fill's cost grows with the hole, not with the frame of surroundings
+    it searches, so a crop that is just the region (what the plug-in sends)
+    and a whole photo are estimated alike. With FILL_TO_REFINE it predicted
+    the refinement of eight cases sent as the plug-in sends them within
+    0.76x..1.15x and the 3840x2560 flower photo whole at 1.40x (2026-12-06);
+    a shape case, whose refinement does more per pixel, at 0.40x (2 s of 36).
+    The report gives the estimate beside the measured time.
+    """
+    rounds = config.variants * config.refine_iterations * sum(edited_pixels * level.scale ** 2 for level in levels)
+    rate = REFINE_SECONDS_PER_PIXEL_ROUND
+    if config.init == "copy" and start_seconds > 0:
+        fill_rounds = config.variants * FILL_ITERATIONS * max(1.0, start_edited_pixels)
+        rate = FILL_TO_REFINE * start_seconds / fill_rounds
+    return rate * rounds
+
+
 def _probe_photo(width: int, height: int, seed: int = 0):
     """A textured photo with a round object on the left and its target on the right."""
     rng = np.random.default_rng(seed)
@@ -96,9 +128,9 @@ def probe(config: MagicConfig, classifier, device, cancel=None, warm_up: bool = 
     short = config.replace(iterations=PROBE_STEPS, warmup_steps=min(config.warmup_steps, 1),
                            mask_net_steps=min(config.mask_net_steps, 4 * PROBE_STEPS))
     result = synthesize(photo, source, target, short, classifier=classifier, device=device, seed=0, cancel=cancel)
-    sample = CostSample.from_report(result.report)
+    sample = CostSample.from_report(result.report.to_dict())
     # The upfront mask network ran fewer steps than the preset's: scale its share back up.
-    mask_share = float(result.report.get("mask_net_seconds", 0.0))
+    mask_share = result.report.times.mask_net
     if short.mask_net_steps:
         sample.fixed_s += mask_share * (config.mask_net_steps / short.mask_net_steps - 1.0)
     return sample

@@ -44,16 +44,27 @@ HELD_STRETCH = 1.1
 
 @dataclass
 class RefineSettings:
-    iterations: int  # search-and-vote rounds per searched level
+    """The refinement's share of a MagicConfig (its fields keep the config's names), and
+    what the run decided: whether the object is copied and whether MAGIC changed it."""
+
+    refine_iterations: int  # search-and-vote rounds per searched level
     patchmatch_iterations: int
     max_refine_pixels: int  # levels with more region pixels are carried, not searched
     patch_dims: int
-    object_coherence: float  # how closely object patches keep the warp's correspondence (MagicConfig)
-    final_reach: int  # how far the patches voting in a level's last round reach (patches.vote)
+    object_coherence: float  # how closely object patches keep the warp's correspondence
+    vote_reach: int  # how far the patches voting in a level's last round reach (patches.vote)
     copy_object: bool  # the object is the photo's own pixels at the new place (position mode)
     # The level-0 results hold MAGIC's own change (a trained classifier's): a copied
     # object takes its tone. Else they are the start, and the copy arrives untouched.
     carry_change: bool
+
+    @classmethod
+    def from_config(cls, config, carry_change: bool) -> "RefineSettings":
+        """The settings of a run of `config` (a MagicConfig)."""
+        return cls(refine_iterations=config.refine_iterations, patchmatch_iterations=config.patchmatch_iterations,
+                   max_refine_pixels=config.max_refine_pixels, patch_dims=config.patch_dims,
+                   object_coherence=config.object_coherence, vote_reach=config.vote_reach,
+                   copy_object=config.mode == "position", carry_change=carry_change)
 
 
 @dataclass
@@ -152,10 +163,10 @@ def _object_layer(images: RegionImages, variant: _Variant, level: Level, previou
         carry_matches(variant.object_matches, previous, level, plevel)
     if previous is not None and level.pixels > settings.max_refine_pixels:
         variant.object_matches = start
-        return paint(plevel, torch.where(images.target[None], guide, around), start, settings.final_reach)
-    image, variant.object_matches = synthesize_level(plevel, guide, settings.iterations, start,
+        return paint(plevel, torch.where(images.target[None], guide, around), start, settings.vote_reach)
+    image, variant.object_matches = synthesize_level(plevel, guide, settings.refine_iterations, start,
                                                      settings.patchmatch_iterations, generator,
-                                                     settings.final_reach)
+                                                     settings.vote_reach)
     return image
 
 
@@ -180,7 +191,7 @@ def _fill_hole(hole: PatchLevel | None, images: RegionImages, variant: _Variant,
     # A finer level starts from the coarser one's matches, already coherent: one
     # PatchMatch pass per round settles the seams (the first level searches more).
     searches = settings.patchmatch_iterations if previous is None else 1
-    image, variant.hole_matches = complete(plevel, image, start, settings.iterations, searches, generator)
+    image, variant.hole_matches = complete(plevel, image, start, settings.refine_iterations, searches, generator)
     return image
 
 

@@ -6,7 +6,7 @@ import json
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +16,12 @@ from PIL import Image
 from magic_common.phases import MASK_NET, REFINE, SYNTHESIS
 from magic_common.region import widened
 
-from . import __version__
 from .classifier import FeatureClassifier, load_classifier
 from .config import MagicConfig, make_config
 from .devices import resolve_device, resolve_precision
 from .errors import Cancelled, MagicError
-from .fill import FILL_ITERATIONS, FILL_REACH, Surroundings
+from .estimate import refine_seconds
+from .fill import FILL_REACH, Surroundings
 from .init import starting_images
 from .inputs import PreparedInput, prepare_inputs
 from .margins import fade_margins
@@ -29,15 +29,12 @@ from .objective import MagicObjective
 from .progress import Progress
 from .pyramid import Level, levels_for, resize_mask
 from .refine import RefineSettings, RegionImages, refine
-from .region import Box, blend_weights, choose_region, composite, edit_band, feather_width, region_report
+from .region import Box, blend_weights, choose_region, composite, edit_band, feather_width
+from .report import RunReport, RunTimes
 from .schedule import cosine_with_warmup
 from .transparency import keep_transparency
 
 _PREVIEW_SIDE = 160
-REFINE_SECONDS_PER_PIXEL_ROUND = 5e-7  # a 2-core CPU's rate; only used without a copy start to learn it from
-# A refinement round costs this share of a hole-fill round per pixel (see
-# _refine_estimate; fitted on eight evaluation cases cropped to their region, 2026-12-06).
-FILL_TO_REFINE = 0.08
 
 
 @dataclass
@@ -46,7 +43,7 @@ class SynthesisResult:
     composites: list  # uint8 (H, W, 3|4) per variant, the full input with the edit blended in
     edit_mask: np.ndarray  # uint8 (H, W): 255 where results replace the input, 0 where input is kept
     region: Box
-    report: dict = field(default_factory=dict)
+    report: RunReport
 
     def save(self, out_dir: Path) -> list:
         """variant_<i>.png, composite_<i>.png and report.json; returns the paths."""
@@ -57,7 +54,7 @@ class SynthesisResult:
                 Image.fromarray(pixels).save(out_dir / name)
                 written.append(out_dir / name)
         report_path = out_dir / "report.json"
-        report_path.write_text(json.dumps(self.report, indent=2) + "\n", encoding="utf-8")
+        report_path.write_text(json.dumps(self.report.to_dict(), indent=2) + "\n", encoding="utf-8")
         written.append(report_path)
         return written
 
@@ -142,6 +139,63 @@ def look_alikes(objective: MagicObjective, clf: FeatureClassifier, photo: torch.
     return objective.predicted_mask(clf.normalize(photo[None]))[0, 0] > 0.5
 
 
+@dataclass
+class _Run:
+    """What a run works on, fixed before it starts: the inputs, the region and its scales,
+    the classifier and the objective."""
+
+    config: MagicConfig
+    seed: int
+    inputs: PreparedInput
+    region: Box
+    levels: list  # Level, level 0 (the classifier's scale) first
+    band: int  # px the edit area reaches beyond the masks, at the region's resolution
+    native: RegionImages  # the region at its own resolution
+    coarse: RegionImages  # the region at level 0
+    clf: FeatureClassifier
+    device: torch.device
+    autocast_dtype: torch.dtype | None
+    generator: torch.Generator
+    objective: MagicObjective
+    notes: list
+
+    @property
+    def carry_change(self) -> bool:
+        """Whether MAGIC's optimisation means something to carry to the results:
+        an untrained classifier's gradients are texture statistics only, so from
+        a copy start its change is drift, and the results carry the start."""
+        return self.clf.trained or self.config.init != "copy"
+
+
+class _Events:
+    """A run's progress reports (with elapsed time) and its cancel checks."""
+
+    def __init__(self, progress, cancel):
+        self.clock = _Clock()
+        self._progress = progress
+        self._cancel = cancel
+
+    @property
+    def wanted(self) -> bool:
+        return self._progress is not None
+
+    def report(self, phase, step, total, losses, eta, preview=None):
+        if self._progress is not None:
+            values = {k: float(v) for k, v in losses.items()}
+            self._progress(Progress(phase, step, total, values, self.clock.elapsed(), eta, preview))
+
+    def check_cancel(self, where: str):
+        if _cancel_requested(self._cancel):
+            raise Cancelled(f"cancelled {where}")
+
+
+@dataclass
+class _Start:
+    images: torch.Tensor  # (B, 3, h0, w0) the starting images x'0, normalised for the classifier
+    hole_starts: list  # the copy start's hole matches per variant, for the refinement
+    seconds: float
+
+
 def synthesize(image, source_mask, target_mask, config: MagicConfig | None = None, *,
                classifier="auto", device="auto", seed: int = 0, progress=None, cancel=None,
                trust_checkpoint: bool = False) -> SynthesisResult:
@@ -164,7 +218,32 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     own patches (refine.py). Variants are at the region's resolution.
     """
     config = config or make_config()
-    clock = _Clock()
+    events = _Events(progress, cancel)
+    run = _prepare(image, source_mask, target_mask, config, classifier, device, seed, trust_checkpoint)
+    times = RunTimes()
+    events.check_cancel("before the start")
+    times.mask_net = _fit_mask_net(run, events)
+    start = _starting_images(run, events)
+    times.start = start.seconds
+    times.refine_estimate = refine_seconds(config, run.levels, float(run.native.free.sum()),
+                                           float(run.coarse.free.sum()), start.seconds)
+    optimised, final_losses, times.per_step = _optimise(run, start.images, times.refine_estimate, events)
+    refined, refine_report = _refine(run, _to_carry(run, optimised, start), start.hole_starts, events)
+    variants, composites, edit_mask, edited_fraction = _composite(run, refined)
+    times.total = events.clock.elapsed()
+    report = RunReport(config=config, seed=seed, classifier=run.clf.description,
+                       classifier_warning=run.clf.warning, device=str(run.device),
+                       precision=str(run.autocast_dtype).replace("torch.", "") if run.autocast_dtype else "fp32",
+                       image_size=(run.inputs.width, run.inputs.height), region=run.region, levels=run.levels,
+                       refine=refine_report, times=times, final_losses=final_losses,
+                       mask_net_fit_iou=_mask_net_fit_iou(run), edited_fraction=edited_fraction, notes=run.notes)
+    return SynthesisResult(variants=variants, composites=composites, edit_mask=edit_mask, region=run.region,
+                           report=report)
+
+
+def _prepare(image, source_mask, target_mask, config: MagicConfig, classifier, device, seed: int,
+             trust_checkpoint: bool) -> _Run:
+    """The inputs read and checked, the region and its levels chosen, the classifier loaded."""
     inputs = prepare_inputs(image, source_mask, target_mask, config.max_image_pixels)
     region = choose_region(inputs.source, inputs.target, config.context_margin, config.min_context)
     levels = levels_for(region.width, region.height, config.size, config.min_side)
@@ -177,74 +256,70 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     autocast_dtype = resolve_precision(config.precision, torch_device)
     clf = load_classifier(classifier, torch_device, trust_checkpoint=trust_checkpoint)
     generator = torch.Generator().manual_seed(seed)
-
     band = edit_band(region, config.edit_dilation)
     native = _region_images(inputs, region, band, torch_device)
     coarse = native.at(first)
     if not coarse.target.any():
         coarse.target = resize_mask(native.target, first, cover="any")  # a thin target survives the scaling
-    reference = clf.normalize(coarse.photo[None])
-    source = coarse.source[None, None].float()
-    target = coarse.target[None, None].float()
-    free = coarse.free[None, None].float()
-    objective = MagicObjective(config, clf, reference, source, target, autocast_dtype, network_seed=seed)
+    objective = MagicObjective(config, clf, clf.normalize(coarse.photo[None]), coarse.source[None, None].float(),
+                               coarse.target[None, None].float(), autocast_dtype, network_seed=seed)
+    return _Run(config, seed, inputs, region, levels, band, native, coarse, clf, torch_device, autocast_dtype,
+                generator, objective, notes)
 
-    report_every = max(1, config.iterations // 500)
-    preview_every = config.preview_every or max(1, config.iterations // 20)
 
-    def report(phase, step, total, losses, eta, preview=None):
-        if progress is not None:
-            values = {k: float(v) for k, v in losses.items()}
-            progress(Progress(phase, step, total, values, clock.elapsed(), eta, preview))
+def _fit_mask_net(run: _Run, events: _Events) -> float:
+    """The upfront schedule's image-to-mask network, fitted before the start: it also
+    tells the hole fill where the photo looks like the object. -> seconds."""
+    config = run.config
+    if config.mask_net_training != "upfront":
+        return 0.0
+    started = time.perf_counter()
+    every = max(1, config.mask_net_steps // 50)
+    for step in range(config.mask_net_steps):
+        events.check_cancel("while training the mask network")
+        loss = run.objective.train_mask_net_step()
+        done = step + 1
+        if done % every == 0 or done == config.mask_net_steps:
+            events.report(MASK_NET, done, config.mask_net_steps, {"mask_net_bce": loss},
+                          events.clock.eta(done, config.mask_net_steps, None))
+    return time.perf_counter() - started
 
-    def check_cancel(where):
-        if _cancel_requested(cancel):
-            raise Cancelled(f"cancelled {where}")
 
-    # Phase 1 (upfront schedule only): fit the image-to-mask network. It comes first
-    # because it also tells the hole fill where the photo looks like the object.
-    check_cancel("before the start")
-    mask_net_seconds = 0.0
-    if config.mask_net_training == "upfront":
-        mask_started = time.perf_counter()
-        for step in range(config.mask_net_steps):
-            check_cancel("while training the mask network")
-            loss = objective.train_mask_net_step()
-            if (step + 1) % max(1, config.mask_net_steps // 50) == 0 or step + 1 == config.mask_net_steps:
-                report(MASK_NET, step + 1, config.mask_net_steps, {"mask_net_bce": loss},
-                       clock.eta(step + 1, config.mask_net_steps, None))
-        mask_net_seconds = time.perf_counter() - mask_started
-
-    # Starting images: the object in its new place and shape, the hole filled with texture.
-    check_cancel("before the starting images")
-    fill_started = time.perf_counter()
-    surroundings = _surroundings(inputs, region, first, torch_device) if config.init == "copy" else None
+def _starting_images(run: _Run, events: _Events) -> _Start:
+    """x'0: the object in its new place and shape, the hole filled with the photo's texture."""
+    config, coarse, first = run.config, run.coarse, run.levels[0]
+    events.check_cancel("before the starting images")
+    started = time.perf_counter()
+    surroundings = _surroundings(run.inputs, run.region, first, run.device) if config.init == "copy" else None
     frame_alikes = None
     if surroundings is not None and config.mask_net_training == "upfront":
-        frame_alikes = look_alikes(objective, clf, surroundings.photo)
-    x, hole_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free, first,
-                                     config.variants, config.init_std, config.fill_noise, clf.normalize,
-                                     generator, rim=max(1, math.ceil(band * first.scale)),
-                                     surroundings=surroundings, look_alikes=frame_alikes)
-    start_seconds = time.perf_counter() - fill_started
-    x = x.to(torch_device)
-    carry_change = clf.trained or config.init != "copy"
-    start_images = None if carry_change else x.detach().clone()  # what the results carry instead
-    x.requires_grad_(True)
-    optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
-    refine_estimate = _refine_estimate(levels, native, coarse, config, start_seconds)
+        frame_alikes = look_alikes(run.objective, run.clf, surroundings.photo)
+    images, hole_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free,
+                                          first, config.variants, config.init_std, config.fill_noise,
+                                          run.clf.normalize, run.generator,
+                                          rim=max(1, math.ceil(run.band * first.scale)),
+                                          surroundings=surroundings, look_alikes=frame_alikes)
+    return _Start(images.to(run.device), hole_starts, time.perf_counter() - started)
 
-    # Phase 2: optimise the pixels of x' inside the edit area; the rest stays the photo.
-    clock.begin_phase()
-    synthesis_started = time.perf_counter()
-    critic_start = config.critic_start_step
+
+def _optimise(run: _Run, start: torch.Tensor, refine_estimate: float, events: _Events):
+    """MAGIC's optimisation of the pixels of x' inside the edit area at level 0; the
+    rest stays the photo. -> (images, final losses, seconds per step)."""
+    config, objective = run.config, run.objective
+    x = start.detach().clone().requires_grad_(True)
+    free = run.coarse.free[None, None].float()
+    optimizer = torch.optim.Adam([x], lr=config.learning_rate, betas=config.adam_betas)
+    report_every = max(1, config.iterations // 500)
+    preview_every = config.preview_every or max(1, config.iterations // 20)
+    events.clock.begin_phase()
+    started = time.perf_counter()
     terms = {}
     for step in range(config.iterations):
-        check_cancel(f"at step {step} of {config.iterations}")
+        events.check_cancel(f"at step {step} of {config.iterations}")
         if step < config.interleaved_mask_net_steps:
             objective.train_mask_net_step()
-        adversarial = step >= critic_start
-        if adversarial and (step - critic_start) % config.critic_every == 0:
+        adversarial = step >= config.critic_start_step
+        if adversarial and (step - config.critic_start_step) % config.critic_every == 0:
             objective.train_critic_step(x)
         for group in optimizer.param_groups:
             group["lr"] = cosine_with_warmup(step, config.iterations, config.warmup_steps, config.learning_rate)
@@ -257,47 +332,61 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
         optimizer.step()
         done = step + 1
         if done % report_every == 0 or done == config.iterations:
-            preview = _preview(x, clf) if progress is not None and (done % preview_every == 0) else None
-            report(SYNTHESIS, done, config.iterations, terms,
-                   clock.eta(done, config.iterations, refine_estimate), preview)
-    synthesis_seconds = time.perf_counter() - synthesis_started
+            preview = _preview(x, run.clf) if events.wanted and done % preview_every == 0 else None
+            events.report(SYNTHESIS, done, config.iterations, terms,
+                          events.clock.eta(done, config.iterations, refine_estimate), preview)
+    per_step = (time.perf_counter() - started) / config.iterations
+    return x.detach(), {k: float(v) for k, v in terms.items()}, per_step
 
-    # Phase 3: to the region's own resolution with the photo's own patches.
-    coarse_results = clf.denormalize(x.detach().float()).clamp(0, 1)
-    if not torch.isfinite(coarse_results).all():
+
+def _to_carry(run: _Run, optimised: torch.Tensor, start: _Start) -> torch.Tensor:
+    """The level-0 images the refinement carries to the region's resolution, [0, 1]."""
+    results = run.clf.denormalize(optimised.float()).clamp(0, 1)
+    if not torch.isfinite(results).all():
         raise MagicError("the optimisation produced non-finite pixels; try precision fp32 (--precision fp32)")
-    if not carry_change:
-        # An untrained classifier's gradients are texture statistics only: what the
-        # optimisation changed in a copy start is drift (a pink tint on a moved
-        # dandelion, a lighter haze in its hole), so the refinement carries the start
-        # instead. (A noise start has nothing else to carry.)
-        coarse_results = clf.denormalize(start_images.float()).clamp(0, 1)
-        notes.append("the classifier is untrained: the optimisation's changes carry no meaning, so the results "
+    if run.carry_change:
+        return results
+    # An untrained classifier's change to a copy start is drift (a pink tint on a moved
+    # dandelion, a lighter haze in its hole): the refinement carries the start instead.
+    run.notes.append("the classifier is untrained: the optimisation's changes carry no meaning, so the results "
                      "carry the starting images (the object moved, the hole filled) to full resolution")
-    refine_started = time.perf_counter()
-    settings = RefineSettings(iterations=config.refine_iterations,
-                              patchmatch_iterations=config.patchmatch_iterations,
-                              max_refine_pixels=config.max_refine_pixels, patch_dims=config.patch_dims,
-                              object_coherence=config.object_coherence, final_reach=config.vote_reach,
-                              copy_object=config.mode == "position", carry_change=carry_change)
+    return run.clf.denormalize(start.images.float()).clamp(0, 1)
 
+
+def _refine(run: _Run, coarse_results: torch.Tensor, hole_starts: list, events: _Events):
+    """To the region's own resolution with the photo's own patches. -> (images, RefineReport)."""
+    started = time.perf_counter()
+    settings = RefineSettings.from_config(run.config, run.carry_change)
     # A level costs in proportion to its pixels (each is 4x the one below), so the time
     # left is the time so far scaled by the pixels left over the pixels done.
-    level_pixels = [level.width * level.height for level in levels]
+    level_pixels = [level.width * level.height for level in run.levels]
+    levels_started = None
 
     def on_level(index, count):
-        check_cancel(f"while refining level {index} of {count}")
+        events.check_cancel(f"while refining level {index} of {count}")
         eta = (time.perf_counter() - levels_started) * sum(level_pixels[index:]) / sum(level_pixels[:index])
-        report(REFINE, index - 1, count, {}, eta)
+        events.report(REFINE, index - 1, count, {}, eta)
 
-    alikes = look_alikes(objective, clf, coarse.photo)
+    alikes = look_alikes(run.objective, run.clf, run.coarse.photo)
     levels_started = time.perf_counter()  # the levels' own pace: the look-alikes are done once
-    refined, refine_report = refine(coarse_results, native, levels, settings, generator, on_level, hole_starts,
-                                    alikes)
-    refine_report.seconds = time.perf_counter() - refine_started
-    refined = fade_margins(refined, native.photo, native.source, native.target)
-    report(REFINE, max(1, len(levels) - 1), max(1, len(levels) - 1), {}, 0.0)
+    refined, refine_report = refine(coarse_results, run.native, run.levels, settings, run.generator, on_level,
+                                    hole_starts, alikes)
+    refine_report.seconds = time.perf_counter() - started
+    refined = fade_margins(refined, run.native.photo, run.native.source, run.native.target)
+    last = max(1, len(run.levels) - 1)
+    events.report(REFINE, last, last, {}, 0.0)
+    if refine_report.carried:
+        width, height = refine_report.searched[-1]
+        run.notes.append(f"patches were searched up to {width}x{height} px (the preset's budget, max_refine_pixels "
+                         f"{run.config.max_refine_pixels}); the finer levels up to {run.region.width}x"
+                         f"{run.region.height} px carry those matches without a new search")
+    return refined, refine_report
 
+
+def _composite(run: _Run, refined: torch.Tensor):
+    """The variants blended into the photo (a cut-out keeps its transparency).
+    -> (variants, composites, edit mask, edited fraction of the photo)."""
+    inputs, region, native = run.inputs, run.region, run.native
     alphas = [None] * len(refined)
     if inputs.alpha is not None:  # a cut-out: the place the object leaves becomes what the layer held around it
         ys, xs = region.slices
@@ -306,64 +395,15 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
                                           native.hole)
         alphas = [np.rint(a.clamp(0, 1).cpu().numpy() * 255).astype(np.uint8) for a in kept]
     variants = [np.ascontiguousarray(v) for v in _to_uint8(refined)]
-    weights = blend_weights(native.free.cpu(), feather_width(region, config.edit_feather)).numpy()
+    weights = blend_weights(native.free.cpu(), feather_width(region, run.config.edit_feather)).numpy()
     composites = [composite(inputs.rgb, inputs.alpha, v, region, weights, a) for v, a in zip(variants, alphas)]
-    final_losses = {k: float(v) for k, v in terms.items()}
-    fitted = objective.predicted_mask(reference)[0, 0] > 0.5
-    wanted = source[0, 0] > 0.5
-    mask_net_fit_iou = float((fitted & wanted).sum() / (fitted | wanted).sum().clamp_min(1))
-    if refine_report.carried:
-        width, height = refine_report.searched[-1]
-        notes.append(f"patches were searched up to {width}x{height} px (the preset's budget, max_refine_pixels "
-                     f"{config.max_refine_pixels}); the finer levels up to {region.width}x{region.height} px "
-                     f"carry those matches without a new search")
-    report_dict = {
-        "engine_version": __version__,
-        "config": config.to_dict(),
-        "seed": seed,
-        "classifier": clf.description,
-        "classifier_warning": clf.warning,
-        "device": str(torch_device),
-        "precision": str(autocast_dtype).replace("torch.", "") if autocast_dtype else "fp32",
-        "image_size": [inputs.width, inputs.height],
-        "region": region_report(region),
-        "levels": [[level.width, level.height] for level in levels],
-        "refine": {**refine_report.to_dict(), "estimated_seconds": round(refine_estimate, 3)},
-        "notes": notes,
-        "start_seconds": round(start_seconds, 3),
-        "mask_net_seconds": round(mask_net_seconds, 3),
-        "seconds_per_step": round(synthesis_seconds / config.iterations, 4),
-        "total_seconds": round(clock.elapsed(), 3),
-        "final_losses": final_losses,
-        # How well the image-to-mask network learned the object on the input itself.
-        "mask_net_fit_iou": round(mask_net_fit_iou, 4),
-        "edited_fraction": float(np.count_nonzero(weights) / (inputs.width * inputs.height)),
-    }
     edit_mask = np.zeros((inputs.height, inputs.width), np.uint8)
     edit_mask[region.slices] = np.rint(weights * 255).astype(np.uint8)
-    return SynthesisResult(variants=variants, composites=composites, edit_mask=edit_mask, region=region,
-                           report=report_dict)
+    return variants, composites, edit_mask, float(np.count_nonzero(weights) / (inputs.width * inputs.height))
 
 
-def _refine_estimate(levels, native: RegionImages, coarse: RegionImages, config: MagicConfig,
-                     start_seconds: float) -> float:
-    """Seconds the refinement will take, for the progress estimate before it starts.
-
-    The refinement and the copy start's hole fill are the same work, rounds of
-    search and vote over edited pixels, so the start's measured cost per
-    hole pixel-round carries over; other starts assume REFINE_SECONDS_PER_PIXEL_ROUND.
-    The fill's cost grows with the hole, not with the frame of surroundings it
-    searches, so a crop that is just the region (what the plug-in
-    sends) and a whole photo are estimated alike. With FILL_TO_REFINE it
-    predicted the refinement of eight cases sent as the plug-in sends them
-    within 0.76x..1.15x and the 3840x2560 flower photo whole at 1.40x (2026-12-06); a
-    shape case, whose refinement does more per pixel, at 0.40x (2 s of 36).
-    The report gives the estimate beside the measured time.
-    """
-    edited = float(native.free.sum())
-    rounds = config.variants * config.refine_iterations * sum(edited * level.scale ** 2 for level in levels)
-    rate = REFINE_SECONDS_PER_PIXEL_ROUND
-    if config.init == "copy" and start_seconds > 0:
-        fill_rounds = config.variants * FILL_ITERATIONS * max(1.0, float(coarse.free.sum()))
-        rate = FILL_TO_REFINE * start_seconds / fill_rounds
-    return rate * rounds
+def _mask_net_fit_iou(run: _Run) -> float:
+    """How well the image-to-mask network learned the object on the input itself."""
+    fitted = run.objective.predicted_mask(run.clf.normalize(run.coarse.photo[None]))[0, 0] > 0.5
+    wanted = run.coarse.source
+    return float((fitted & wanted).sum() / (fitted | wanted).sum().clamp_min(1))

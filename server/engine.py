@@ -220,7 +220,7 @@ class Engine(EngineOffer):
         self._warm.add(device)
         return EngineOutput(layers=[_rgba_bytes(c) for c in result.composites],
                             edit_mask=np.ascontiguousarray(result.edit_mask).tobytes(),
-                            report=_json_safe(result.report))
+                            report=_json_safe(result.report.to_dict()))
 
 
 class IsolatedEngine(EngineOffer):

@@ -144,4 +144,4 @@ def test_an_untrained_classifier_s_drift_never_reaches_the_result():
     moved = np.roll(image, shift, axis=1)
     for composite in result.composites:
         assert np.array_equal(composite[inner], moved[inner])
-    assert any("untrained" in note for note in result.report["notes"])
+    assert any("untrained" in note for note in result.report.notes)

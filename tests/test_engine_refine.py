@@ -41,9 +41,8 @@ def _refined(coherence: float):
     coarse = region.at(levels[0])
     start = torch.where(coarse.target[None], _nearest_stretch(coarse.photo, coarse.source, coarse.target),
                         coarse.photo)
-    settings = RefineSettings(iterations=3, patchmatch_iterations=3, max_refine_pixels=10**9, patch_dims=24,
-                              object_coherence=coherence, final_reach=0,
-                              copy_object=False, carry_change=True)
+    settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=10**9,
+                                                      object_coherence=coherence), carry_change=True)
     out, _ = refine(torch.stack([start, start]), region, levels, settings, torch.Generator().manual_seed(0))
     return out, _nearest_stretch(photo, source, target), target & ~source
 

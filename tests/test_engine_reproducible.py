@@ -30,7 +30,7 @@ for _ in range(2):
     config = magic_engine.make_config("tiny", "position", precision=sys.argv[1])
     result = magic_engine.synthesize(image, source, target, config, classifier=classifier, device="cpu", seed=5)
     digest = hashlib.sha256(b"".join(c.tobytes() for c in result.composites)).hexdigest()
-    print(digest, all(np.isfinite(v) for v in result.report["final_losses"].values() if v is not None))
+    print(digest, all(np.isfinite(v) for v in result.report.final_losses.values() if v is not None))
 """
 
 

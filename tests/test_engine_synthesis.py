@@ -40,9 +40,9 @@ def test_each_mode_produces_variants_and_composites(scene, classifier, mode):
     assert len(result.variants) == len(result.composites) == cfg.variants
     assert result.variants[0].shape == (result.region.height, result.region.width, 3)  # the region's own size
     assert result.composites[0].shape == rgb.shape and result.composites[0].dtype == np.uint8
-    assert result.report["config"]["mode"] == mode
-    assert set(result.report["final_losses"]) == set(TERMS) | {"total"}
-    assert all(np.isfinite(v) for v in result.report["final_losses"].values())
+    assert result.report.config.mode == mode
+    assert set(result.report.final_losses) == set(TERMS) | {"total"}
+    assert all(np.isfinite(v) for v in result.report.final_losses.values())
     kept = result.edit_mask == 0
     for comp in result.composites:
         assert (comp[kept] == rgb[kept]).all()
@@ -101,7 +101,7 @@ def test_a_non_finite_gradient_never_reaches_the_result(scene, classifier, monke
 def test_interleaved_mask_net_schedule_runs(scene, classifier):
     config = make_config("tiny", "shape", mask_net_training="interleaved", mask_net_steps=6)
     result = _run(scene, classifier, config=config)
-    assert result.report["mask_net_seconds"] == 0
+    assert result.report.times.mask_net == 0
 
 
 def test_cancel_takes_effect_within_one_step(scene, classifier):
@@ -249,12 +249,12 @@ def textured():
 def test_every_level_keeps_the_aspect_ratio_and_the_last_is_the_region(textured, classifier):
     rgb, src, tgt = textured
     result = _run(textured, classifier)
-    levels = result.report["levels"]
+    levels = [[level.width, level.height] for level in result.report.levels]
     width, height = result.region.width, result.region.height
     assert len(levels) >= 2 and levels[-1] == [width, height]
     for w, h in levels:
         assert abs(w / h - width / height) <= 0.5 / (h - 0.5) * (1 + width / height)  # sides rounded, no stretch
-    assert result.report["refine"]["searched_levels"] == levels and not result.report["refine"]["carried_levels"]
+    assert result.report.refine.searched == levels and not result.report.refine.carried
 
 
 def test_known_pixels_are_the_photos_own_bit_for_bit_at_full_resolution(textured, classifier):
@@ -289,16 +289,15 @@ def test_a_region_above_the_budget_is_carried_up_with_its_detail_and_says_so(tex
     rgb, src, tgt = textured
     config = make_config("tiny", "position", max_refine_pixels=5000)  # only level 0 may be searched
     result = _run(textured, classifier, config=config)
-    refine = result.report["refine"]
-    assert refine["searched_levels"] == result.report["levels"][:1]
-    assert refine["carried_levels"] == result.report["levels"][1:]
-    assert any("max_refine_pixels" in note for note in result.report["notes"])
+    levels = [[level.width, level.height] for level in result.report.levels]
+    assert result.report.refine.searched == levels[:1] and result.report.refine.carried == levels[1:]
+    assert any("max_refine_pixels" in note for note in result.report.notes)
     assert result.variants[0].shape[:2] == (result.region.height, result.region.width)
     # carried matches copy the photo's pixels: far more detail than the level-0 result enlarged
     from PIL import Image
     ys, xs = result.region.slices
-    first = result.report["levels"][0]
-    small = Image.fromarray(rgb[ys, xs]).resize(tuple(first), Image.Resampling.LANCZOS)
+    first = result.report.levels[0]
+    small = Image.fromarray(rgb[ys, xs]).resize((first.width, first.height), Image.Resampling.LANCZOS)
     enlarged = np.array(rgb)
     enlarged[ys, xs] = np.asarray(small.resize((result.region.width, result.region.height), Image.Resampling.BICUBIC))
     assert _detail(result.composites[0], tgt) > 2 * _detail(enlarged, src)

@@ -116,7 +116,7 @@ def evaluate_case(case: Case, config, classifier, device: str, seed: int, out_di
         "methods": methods,
         "targets": check_targets(case.mode, methods, areas.freedom_variation, areas.stretch),
         "against_paste_heal": against_paste_heal(methods),
-        "engine_report": result.report,
+        "engine_report": result.report.to_dict(),
         "_sheet_row": _sheet_row(case, areas, {n: o[0] for n, o in outputs.items()}, methods),
         "_closeup_row": _closeup_row(case, areas, {n: o[0] for n, o in outputs.items()}),
     }

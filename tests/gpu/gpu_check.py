@@ -146,7 +146,7 @@ def refine_3mp(device: torch.device, quick: bool, classifier) -> dict:
     image, source, target = _three_megapixel_case(quick)
     config = make_config("tiny" if quick else "preview", "position")
     result = synthesize(image, source, target, config, classifier=classifier, device=device, seed=0)
-    report = result.report
+    report = result.report.to_dict()  # its JSON form, as report.json holds it
     width, height = report["region"]["box"][2:]
     refine = report["refine"]
     native = bool(refine["searched_levels"]) and refine["searched_levels"][-1] == [width, height]
@@ -181,7 +181,7 @@ def paper_run(device: torch.device, quick: bool, classifier, budget: float, out:
         return {"result": f"stopped at step {seen['step']} of {seen['total']} after {elapsed:.0f} s (budget); "
                           f"whole run about {estimate:.0f} s", "total_seconds": None,
                 "estimated_seconds": round(estimate, 1), "ok": True}
-    report = result.report
+    report = result.report.to_dict()  # its JSON form, as report.json holds it
     if out is not None:  # the preset's picture: no CPU of ours can make it
         for index, composite in enumerate(result.composites):
             Image.fromarray(composite).save(out / f"paper-composite_{index}.png")
