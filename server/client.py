@@ -109,7 +109,7 @@ class ProgressLine:
     def __call__(self, event: dict) -> None:
         kind = event["type"]
         if kind == "progress" and event.get("phase") == QUEUED or kind == "accepted":
-            ahead, wait = event.get("jobs_ahead", event.get("queue_position")), event.get("wait_s")
+            ahead, wait = event.get("jobs_ahead"), event.get("wait_s")
             text = f"queued, {ahead} job(s) ahead" + (f", starts in about {wait:.0f} s" if wait else "")
         elif kind == "progress" and event.get("total"):
             fraction = event["step"] / event["total"]

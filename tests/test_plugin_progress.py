@@ -24,7 +24,8 @@ def test_synthesis_steps_fill_the_bar_after_the_mask_net():
 def test_waiting_states_pulse_and_say_how_many_jobs_are_ahead():
     assert describe_event({"type": "accepted", "queue_position": 0, "jobs_ahead": 1, "wait_s": None}) == (
         "MAGIC: waiting for 1 job ahead", None)
-    assert describe_event({"type": "accepted", "queue_position": 2}) == ("MAGIC: waiting for 2 jobs ahead", None)
+    assert describe_event({"type": "accepted", "queue_position": 1, "jobs_ahead": 2}) == (
+        "MAGIC: waiting for 2 jobs ahead", None)
     assert describe_event(progress("queued", 0, 0, queue_position=0, jobs_ahead=2, wait_s=65)) == (
         "MAGIC: waiting for 2 jobs ahead, about 1 min 05 s until this one starts", None)
     assert describe_event(progress("queued", 0, 0, queue_position=0, jobs_ahead=2, wait_s=65), 30) == (
@@ -46,8 +47,9 @@ def test_unknown_phases_still_show_their_steps():
 
 
 def test_events_that_do_not_change_the_display():
+    view = ProgressView(JobEstimate(60.0, 0.0))
     for event in ({"type": "heartbeat", "state": "running"}, {"type": "done"}, {"type": "failed", "message": "x"}):
-        assert describe_event(event) is None
+        assert describe_event(event) is None and view.on_event(event, 1.0) is None
 
 
 def test_format_seconds():

@@ -19,8 +19,8 @@ RW = GObject.ParamFlags.READWRITE
 
 def _choice(options: dict) -> "Gimp.Choice":
     choice = Gimp.Choice.new()
-    for i, (name, (label, help_text)) in enumerate(options.items()):
-        choice.add(name, i, label, help_text)
+    for i, (name, option) in enumerate(options.items()):
+        choice.add(name, i, option.label, option.help)
     return choice
 
 

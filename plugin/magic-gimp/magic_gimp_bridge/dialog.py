@@ -220,12 +220,12 @@ class MagicDialog:
         grid = Gtk.Grid(column_spacing=8, row_spacing=6)
         outer.pack_start(grid, False, False, 0)
         self.mode = Gtk.ComboBoxText()
-        for name, (label, _) in choices.MODES.items():
-            self.mode.append(name, label)
+        for name, option in choices.MODES.items():
+            self.mode.append(name, option.label)
         self.mode.set_active_id(self.config.get_property("mode") or choices.DEFAULT_MODE)
         self.area = Gtk.ComboBoxText()
-        for name, (label, _) in choices.AREAS.items():
-            self.area.append(name, label)
+        for name, option in choices.AREAS.items():
+            self.area.append(name, option.label)
         self.area.set_active_id(self.config.get_property("area") or choices.DEFAULT_AREA)
         self.preset = Gtk.ComboBoxText()
         self._show_area()

@@ -23,7 +23,7 @@ def region_line(width: int, height: int, layer_name: str) -> str:
 def preset_label(name: str, entry: Optional[dict], measuring: bool) -> str:
     """The preset's menu text, with this server's measured time when it has one:
     "Preview (fewest steps): about 55 s, 3 results"."""
-    label = PRESETS.get(name, (name, ""))[0]
+    label = PRESETS[name].label if name in PRESETS else name
     if entry is None:
         return label
     variants = entry.get("variants")

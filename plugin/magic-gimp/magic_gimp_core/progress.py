@@ -57,13 +57,14 @@ def _about_the_queue(event: dict) -> bool:
     return event.get("type") == "accepted" or (event.get("type") == "progress" and event.get("phase") == QUEUED)
 
 
-def _jobs_ahead(event: dict):
-    return event.get("jobs_ahead", event.get("queue_position"))  # a server before jobs_ahead: the queue only
-
-
 def is_waiting(event: dict) -> bool:
     """Whether `event` says the job waits for others ahead of it."""
-    return _about_the_queue(event) and bool(_jobs_ahead(event))
+    return _about_the_queue(event) and bool(event.get("jobs_ahead"))
+
+
+def is_shown(event: dict) -> bool:
+    """Whether `event` changes the progress display (not heartbeats, not the final events)."""
+    return _about_the_queue(event) or event.get("type") == "progress"
 
 
 def waiting_text(ahead: int, wait: Optional[float], own: Optional[float]) -> str:
@@ -82,15 +83,14 @@ def describe_event(event: dict, fallback_left: Optional[float] = None) -> Option
     should change the progress display; None for events that should not
     (heartbeats, final events). `fallback_left`: seconds left by the job's
     own estimate (JobEstimate), shown where the event has no estimate."""
-    kind = event.get("type")
+    if not is_shown(event):
+        return None
     extra = time_left_text(fallback_left)
     phase = event.get("phase") or ""
     if _about_the_queue(event):
         if is_waiting(event):
-            return waiting_text(_jobs_ahead(event), event.get("wait_s"), fallback_left), None
-        return (f"MAGIC: starting{extra}" if kind == "accepted" else "MAGIC: queued"), None
-    if kind != "progress":
-        return None
+            return waiting_text(event["jobs_ahead"], event.get("wait_s"), fallback_left), None
+        return (f"MAGIC: starting{extra}" if event.get("type") == "accepted" else "MAGIC: queued"), None
     if phase == STARTING:
         return f"MAGIC: starting the engine{extra}", None
     step, total = event.get("step") or 0, event.get("total") or 0
@@ -124,7 +124,7 @@ class ProgressView:
 
     def on_event(self, event: dict, now: float) -> Optional[Tuple[str, Optional[float]]]:
         """(text, fraction) for a new event, or None if it changes nothing shown."""
-        if describe_event(event) is None:
+        if not is_shown(event):
             return None
         self.last, self.arrived = event, now
         return self.refresh(now)
