@@ -9,10 +9,10 @@ checking submit params) and one call that runs a job on raw buffers.
     RayEngine       (ray_backend.py, `--backend ray`) an Engine per Ray worker,
                     jobs as Ray tasks on a cluster's machines
 
-An engine's answers to the server's worker, whichever runs the job, are tuples:
-("done", ...), ("probed", sample dict), ("cancelled", text), ("error", text,
-failure code) (the engine refused the inputs or could not run: a message for
-the user), ("crash", text, traceback); `raise_answer` turns the last three into
+An engine running elsewhere answers with engine_messages.py's dataclasses:
+Saved or Results, Probed, and else Cancelled, Failed (the engine refused the
+inputs or could not run: a message for the user, with its failure code) or
+Crashed (with its traceback); `raise_answer` turns the last three into
 exceptions.
 
 This module, engine_process.py and ray_backend.py are the only server modules
@@ -34,6 +34,7 @@ from magic_common.choices import DEFAULT_MODE, DEFAULT_PRESET
 from magic_engine import ConfigError
 from magic_engine.fill import FILL_REACH
 
+from . import engine_messages as msg
 from .validation import RequestError
 
 log = logging.getLogger(__name__)
@@ -78,19 +79,22 @@ def progress_fields(p) -> dict:
             "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "preview": p.preview}
 
 
-def raise_answer(answer: tuple):
-    """An engine's "cancelled", "error" or "crash" answer as the exception the worker expects."""
+def raise_answer(answer):
+    """An engine's Cancelled, Failed or Crashed answer (engine_messages) as the
+    exception the worker expects; any other answer is a crash too."""
     from .engine_process import EngineCrashed
 
-    kind, text = answer[0], answer[1]
-    if kind == "cancelled":
-        raise magic_engine.Cancelled(text)
-    if kind == "error":
-        error = magic_engine.MagicError(text)
-        error.code = answer[2]  # the engine's own exception's code (magic_engine.errors)
+    if isinstance(answer, msg.Cancelled):
+        raise magic_engine.Cancelled(answer.text)
+    if isinstance(answer, msg.Failed):
+        error = magic_engine.MagicError(answer.text)
+        error.code = answer.code  # the engine's own exception's code (magic_engine.errors)
         raise error
-    log.error("the engine failed: %s\n%s", text, answer[2] if len(answer) > 2 else "")
-    raise EngineCrashed(text)
+    if isinstance(answer, msg.Crashed):
+        log.error("the engine failed: %s\n%s", answer.text, answer.traceback)
+        raise EngineCrashed(answer.text)
+    log.error("the engine answered %r", answer)
+    raise EngineCrashed(f"the engine gave an unexpected answer ({type(answer).__name__})")
 
 
 def _rgba_bytes(composite: np.ndarray) -> bytes:
@@ -255,21 +259,21 @@ class IsolatedEngine(EngineOffer):
         from .spool import SpoolError
 
         answer = self.processes[device].request(
-            ("run", str(spool_root), job_id, width, height, sizes, params),
+            msg.RunSpooled(str(spool_root), job_id, width, height, sizes, params),
             on_progress=lambda fields: progress(magic_engine.Progress(**fields)), cancelled=cancel.is_set)
-        if answer[0] == "done":
-            return answer[1], answer[2]
-        if answer[0] == "input_lost":
-            raise SpoolError(answer[1])
-        if answer[0] == "not_saved":
-            raise ResultsNotSaved(answer[1])
+        if isinstance(answer, msg.Saved):
+            return answer.variants, answer.report
+        if isinstance(answer, msg.InputLost):
+            raise SpoolError(answer.text)
+        if isinstance(answer, msg.NotSaved):
+            raise ResultsNotSaved(answer.text)
         return raise_answer(answer)
 
     def probe(self, preset: str, device: str, cancel=None):
         from magic_engine.estimate import CostSample
 
-        answer = self.processes[device].request(("probe", preset), cancelled=cancel)
-        return CostSample.from_dict(answer[1]) if answer[0] == "probed" else raise_answer(answer)
+        answer = self.processes[device].request(msg.Probe(preset), cancelled=cancel)
+        return CostSample.from_dict(answer.sample) if isinstance(answer, msg.Probed) else raise_answer(answer)
 
     def release(self, device: str) -> None:
         self.processes[device].close()

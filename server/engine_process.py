@@ -8,12 +8,11 @@ a shared event to cancel, and notices a dead child within POLL_S. A dead
 child fails its job with a message that says what happened, and the next
 request starts a new one (the classifier loads again: seconds).
 
-    parent -> child   ("run", spool root, job id, width, height, input sizes, params)
-                      ("probe", preset)  ("stop",)
-    child -> parent   ("ready", classifier_info)  ("start_failed", text, failure code)
-                      ("progress", fields)  ("done", variants, report)  ("probed", sample dict)
-                      ("cancelled", text)  ("error", text, failure code)  ("crash", text, traceback)
-                      ("input_lost", text)  ("not_saved", text)
+    parent -> child   RunSpooled, Probe, Stop
+    child -> parent   Ready or StartFailed once; then per request any number
+                      of Progress and one of Saved, Probed, Cancelled, Failed,
+                      Crashed, InputLost, NotSaved
+                      (the messages are engine_messages.py's)
 
 Pixels never cross the pipe: the child reads a job's inputs from the spool
 and writes its results there (the parent keeps the spool's lock and every
@@ -29,6 +28,8 @@ import signal
 import threading
 import time
 import traceback
+
+from . import engine_messages as msg
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +98,10 @@ def _child_main(conn, cancel_event, classifier_spec: str, device: str, parent: i
         try:
             engine = Engine(classifier_spec, [device])
         except Exception as exc:  # noqa: BLE001 - the parent reports it in words
-            conn.send(("start_failed", f"{type(exc).__name__}: {exc}", failure_code(exc)))
+            conn.send(msg.StartFailed(f"{type(exc).__name__}: {exc}", failure_code(exc)))
             return
         device = engine.devices[0]  # resolved here ("auto" -> "cuda:0"), as the parent resolves it
-        conn.send(("ready", engine.classifier_info))
+        conn.send(msg.Ready(engine.classifier_info))
     except (BrokenPipeError, EOFError, OSError):
         return  # the server gave up on this start
     while True:
@@ -108,7 +109,7 @@ def _child_main(conn, cancel_event, classifier_spec: str, device: str, parent: i
             request = conn.recv()
         except (EOFError, OSError):
             return  # the parent is gone
-        if request[0] == "stop":
+        if isinstance(request, msg.Stop):
             return
         cancel_event.clear()
         try:
@@ -121,38 +122,37 @@ def _serve(engine, device, request, conn, cancel_event):
     from .engine import progress_fields
 
     def progress(p):
-        conn.send(("progress", progress_fields(p)))
+        conn.send(msg.Progress(progress_fields(p)))
 
     try:
-        if request[0] == "run":
+        if isinstance(request, msg.RunSpooled):
             return _run_spooled(engine, device, request, progress, cancel_event)
-        if request[0] == "probe":
-            return ("probed", engine.probe(request[1], device, cancel=cancel_event.is_set).to_dict())
-        return ("crash", f"unknown request {request[0]!r}", "")
+        if isinstance(request, msg.Probe):
+            return msg.Probed(engine.probe(request.preset, device, cancel=cancel_event.is_set).to_dict())
+        return msg.Crashed(f"unknown request {request!r}")
     except engine.Cancelled as exc:
-        return ("cancelled", str(exc))
+        return msg.Cancelled(str(exc))
     except engine.Error as exc:
-        return ("error", str(exc), exc.code)
+        return msg.Failed(str(exc), exc.code)
     except Exception as exc:  # noqa: BLE001 - described and logged by the parent, with this traceback
-        return ("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        return msg.Crashed(f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
-def _run_spooled(engine, device, request, progress, cancel_event):
+def _run_spooled(engine, device, request: msg.RunSpooled, progress, cancel_event):
     from .spool import Spool, SpoolError
 
-    _, spool_root, job_id, width, height, sizes, params = request
-    spool = Spool(spool_root)  # the parent holds its lock; this process only reads and writes the job's files
+    spool = Spool(request.spool_root)  # the parent holds its lock; this process only reads and writes the job's files
     try:
-        inputs = spool.load_inputs(job_id, sizes)
+        inputs = spool.load_inputs(request.job_id, request.sizes)
     except SpoolError as exc:
-        return ("input_lost", str(exc))
-    out = engine.run(width, height, inputs, params, device, progress, cancel_event.is_set)
+        return msg.InputLost(str(exc))
+    out = engine.run(request.width, request.height, inputs, request.params, device, progress, cancel_event.is_set)
     del inputs
     try:
-        spool.save_result(job_id, out.layers, out.edit_mask, out.report)
+        spool.save_result(request.job_id, out.layers, out.edit_mask, out.report)
     except OSError as exc:
-        return ("not_saved", f"the results could not be written to the spool: {exc}")
-    return ("done", len(out.layers), out.report)
+        return msg.NotSaved(f"the results could not be written to the spool: {exc}")
+    return msg.Saved(len(out.layers), out.report)
 
 
 # --- the parent --------------------------------------------------------------
@@ -206,11 +206,11 @@ class EngineProcess:
             self._reap()
             raise EngineStartFailed(f"the engine process for {self.device} ended while starting "
                                     f"({describe_exit(code)})") from None
-        if answer[0] != "ready":
+        if not isinstance(answer, msg.Ready):
             self._reap()
-            raise EngineStartFailed(*answer[1:3])
+            raise EngineStartFailed(answer.text, answer.code)
         log.info("engine process %d runs %s", process.pid, self.device)
-        return answer[1]
+        return answer.classifier_info
 
     def _reap(self) -> None:
         if self.process is not None:
@@ -219,7 +219,7 @@ class EngineProcess:
             self.conn.close()
         self.process, self.conn = None, None
 
-    def request(self, message: tuple, on_progress=None, cancelled=None):
+    def request(self, message, on_progress=None, cancelled=None):
         """Send `message` and wait for its answer (progress passed to
         on_progress on the way). Raises EngineProcessDied if the child ends.
         A request left any other way (an exception here) costs the child: an
@@ -239,7 +239,7 @@ class EngineProcess:
             self.close(force=True)
             raise
 
-    def _exchange(self, message: tuple, on_progress, cancelled):
+    def _exchange(self, message, on_progress, cancelled):
         try:
             self.conn.send(message)
         except OSError:  # the child died just now: reported below
@@ -258,9 +258,9 @@ class EngineProcess:
                     if self.process.is_alive():
                         self.process.kill()
                         self.process.join(STOP_TIMEOUT_S)
-                elif answer[0] == "progress":
+                elif isinstance(answer, msg.Progress):
                     if on_progress is not None:
-                        on_progress(answer[1])
+                        on_progress(answer.fields)
                     continue
                 else:
                     return answer
@@ -275,7 +275,7 @@ class EngineProcess:
         if self.process is None:
             return
         try:
-            self.conn.send(("stop",))
+            self.conn.send(msg.Stop())
         except (BrokenPipeError, OSError):
             pass
         self.cancel_event.set()

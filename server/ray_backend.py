@@ -35,6 +35,7 @@ import ray
 from ray import exceptions as ray_errors
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from . import engine_messages as msg
 from .engine import EngineOffer, progress_fields, raise_answer
 from .engine_process import EngineProcessDied, EngineStartFailed, ResultsNotSaved
 
@@ -117,29 +118,28 @@ class _TaskNews:
         return self.cancelled
 
 
-def run_engine_task(request: tuple, inputs, news, key: str, classifier_spec: str) -> tuple:
-    """request: ("describe",), ("probe", preset) or ("run", width, height, params);
-    inputs: the job's input buffers (name -> bytes) for "run". -> the answer tuple
-    server.engine describes, ("ready", classifier info, device description) for
-    "describe", ("done", layers, edit mask, report) for "run"."""
+def run_engine_task(request, inputs, news, key: str, classifier_spec: str):
+    """request: engine_messages' Describe, Probe or RunInputs; inputs: the job's
+    input buffers (name -> bytes) for RunInputs. -> Ready (with the device's
+    description), Probed or Results, else Cancelled, Failed or Crashed."""
     import magic_engine
 
     task = _TaskNews(news, key)
     try:
         engine, device = _engine_here(classifier_spec)
-        if request[0] == "describe":
-            return ("ready", engine.classifier_info, engine._device_info(device)["description"])
-        if request[0] == "probe":
-            return ("probed", engine.probe(request[1], device, cancel=task.cancel_requested).to_dict())
-        _, width, height, params = request
-        out = engine.run(width, height, inputs, params, device, task.progress, task.cancel_requested)
-        return ("done", out.layers, out.edit_mask, out.report)
+        if isinstance(request, msg.Describe):
+            return msg.Ready(engine.classifier_info, engine._device_info(device)["description"])
+        if isinstance(request, msg.Probe):
+            return msg.Probed(engine.probe(request.preset, device, cancel=task.cancel_requested).to_dict())
+        out = engine.run(request.width, request.height, inputs, request.params, device, task.progress,
+                         task.cancel_requested)
+        return msg.Results(out.layers, out.edit_mask, out.report)
     except magic_engine.Cancelled as exc:
-        return ("cancelled", str(exc))
+        return msg.Cancelled(str(exc))
     except magic_engine.MagicError as exc:
-        return ("error", str(exc), exc.code)
+        return msg.Failed(str(exc), exc.code)
     except Exception as exc:  # noqa: BLE001 - the server logs it, with this traceback
-        return ("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        return msg.Crashed(f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
 # A task on a CPU keeps its worker (and Engine) for the next one. One on a GPU gets a
@@ -189,13 +189,13 @@ class RayEngine(EngineOffer):
             super().__init__(classifier_spec, [f"{SLOT_PREFIX}{i}" for i in range(self.slot_count)])
             # On the server's own node: a machine that leaves the cluster must not take it along.
             self.news = self._new_news()
-            answer = self._call(("describe",), None, "start", timeout=START_TIMEOUT_S)
-            if answer[0] != "ready":
-                raise EngineStartFailed(f"a Ray worker could not start the engine: {answer[1]}",
-                                        answer[2] if answer[0] == "error" else "engine_error")
-            _, info, device = answer
+            answer = self._call(msg.Describe(), None, "start", timeout=START_TIMEOUT_S)
+            if not isinstance(answer, msg.Ready):
+                raise EngineStartFailed(f"a Ray worker could not start the engine: {answer.text}",
+                                        answer.code if isinstance(answer, msg.Failed) else "engine_error")
+            info = answer.classifier_info
             self._describe_classifier(info["description"], info["warning"])
-            self.cluster += f"; jobs run on {device}" if gpus else "; jobs run on a CPU"
+            self.cluster += f"; jobs run on {answer.device}" if gpus else "; jobs run on a CPU"
         except BaseException:
             ray.shutdown()
             raise
@@ -217,24 +217,23 @@ class RayEngine(EngineOffer):
 
         spool = Spool(spool_root)  # the server holds its lock; this reads and writes the job's own files
         inputs = spool.load_inputs(job_id, sizes)  # SpoolError: the worker fails the job as input_lost
-        answer = self._call(("run", width, height, params), inputs, job_id,
+        answer = self._call(msg.RunInputs(width, height, params), inputs, job_id,
                             on_progress=lambda fields: progress(magic_engine.Progress(**fields)),
                             cancelled=cancel.is_set)
         del inputs
-        if answer[0] != "done":
+        if not isinstance(answer, msg.Results):
             return raise_answer(answer)
-        _, layers, edit_mask, report = answer
         try:
-            spool.save_result(job_id, layers, edit_mask, report)
+            spool.save_result(job_id, answer.layers, answer.edit_mask, answer.report)
         except OSError as exc:
             raise ResultsNotSaved(f"the results could not be written to the spool: {exc}") from None
-        return len(layers), report
+        return len(answer.layers), answer.report
 
     def probe(self, preset: str, device: str, cancel=None):
         from magic_engine.estimate import CostSample
 
-        answer = self._call(("probe", preset), None, f"probe-{device}", cancelled=cancel)
-        return CostSample.from_dict(answer[1]) if answer[0] == "probed" else raise_answer(answer)
+        answer = self._call(msg.Probe(preset), None, f"probe-{device}", cancelled=cancel)
+        return CostSample.from_dict(answer.sample) if isinstance(answer, msg.Probed) else raise_answer(answer)
 
     @staticmethod
     def _new_news():
@@ -242,8 +241,7 @@ class RayEngine(EngineOffer):
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         return JobNews.options(scheduling_strategy=here).remote()
 
-    def _call(self, request: tuple, inputs, key: str, on_progress=None, cancelled=None,
-              timeout: float | None = None) -> tuple:
+    def _call(self, request, inputs, key: str, on_progress=None, cancelled=None, timeout: float | None = None):
         """Run one task and wait for its answer, passing its progress on and its
         cancel request down. Raises EngineProcessDied when Ray loses the task,
         EngineStartFailed when it has not answered within `timeout` s."""
