@@ -8,6 +8,8 @@
 #   progress          the progress window (its geometry must not change when the
 #                     preview arrives); Cancel stops run 1
 #   result, result-next  run 2's results, then after Show Next Result
+#   result-cutout     the rocket cut out onto a transparent layer, moved: where it
+#                     was turns transparent
 #   dialog-problem    run 3 without a target: the dialog says so and Run stays off
 #   dialog-no-server  run 4 with the server stopped and not startable: the same
 #   server-settings   Filters → MAGIC → Server Settings with a studio server chosen,
@@ -165,6 +167,14 @@ sleep 3
 shot result-next.png
 done_with next-taken
 
+log "cut-out: the rocket on a transparent layer, moved; where it was turns transparent"
+dialog=$(wait_window '^MAGIC$' 120)
+x xdotool windowfocus --sync "$dialog" key Return
+wait_outcome "cutout status" 1800
+sleep 3
+shot result-cutout.png
+done_with cutout-taken
+
 log "run 3: no target, so the dialog says what to fix and Run stays off"
 refused_in_dialog 3 dialog-problem "a problem"
 wait_outcome "run 3 status" 60
@@ -187,20 +197,22 @@ shot server-settings-test.png
 x xdotool windowfocus --sync "$settings" key Escape
 wait_outcome "server settings status" 60
 wait_outcome "finished" 30
-for picture in canvas-two-steps plugin-dialog progress result result-next dialog-problem dialog-no-server \
-               server-settings server-settings-test; do
+for picture in canvas-two-steps plugin-dialog progress result result-next result-cutout dialog-problem \
+               dialog-no-server server-settings server-settings-test; do
     cp "$SHOT/$picture.png" "$OUT/"
 done
 cp "$SHOT/outcome.log" "$OUT/"
 cat "$SHOT/outcome.log"
 grep -q "run 1 status cancel" "$SHOT/outcome.log" || die "run 1 was not cancelled"
 grep -q "run 2 status success" "$SHOT/outcome.log" || die "run 2 did not succeed"
+grep -q "cutout status success" "$SHOT/outcome.log" || die "the cut-out run did not succeed"
 grep -q "run 3 status cancel" "$SHOT/outcome.log" || die "run 3 was not held back in the dialog"
 grep -q "run 4 status cancel" "$SHOT/outcome.log" || die "run 4 (no server) was not held back in the dialog"
 grep -q "server settings status cancel" "$SHOT/outcome.log" || die "Server Settings was not cancelled"
 log "screens and logs in $OUT; copy the ones plugin/README.md shows with MAGIC_SHOT_DOCS=1"
 if [[ "${MAGIC_SHOT_DOCS:-0}" == 1 ]]; then
-    for picture in canvas-two-steps plugin-dialog progress result-next dialog-problem server-settings-test; do
+    for picture in canvas-two-steps plugin-dialog progress result-next result-cutout dialog-problem \
+                   server-settings-test; do
         cp "$SHOT/$picture.png" "$REPO/docs/images/gimp-$picture.png"
     done
 fi

@@ -6,7 +6,8 @@
 # selection mode or a transform tool would leave it) and Move or Reshape
 # Object runs INTERACTIVE, so its dialog shows; screenshot.sh drives the
 # dialogs with xdotool. Run 1 is cancelled from the progress window, run 2
-# is left to finish, Show Next Result is used once, run 3 has no selection
+# is left to finish, Show Next Result is used once; then the rocket cut out
+# onto a transparent layer (a second image) is moved; run 3 has no selection
 # and run 4 no server (stopped, and its command is not installed): both must
 # be refused in the dialog itself. Outcomes are appended to
 # $MAGIC_SHOT_DIR/outcome.log; the script waits for screenshot.sh at the
@@ -69,6 +70,34 @@ def wait_for(name, timeout=600):
         time.sleep(0.2)
 
 
+def cut_out_run():
+    """The rocket cut out onto a transparent layer, moved: where it was turns transparent."""
+    cut = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.path.join(CASE, "image.jpg")))
+    layer = cut.get_layers()[0]
+    layer.set_name("Rocket cut-out")
+    layer.add_alpha()
+    select_mask(cut, os.path.join(CASE, "source.png"))
+    Gimp.Selection.grow(cut, 6)  # a designer's cut-out keeps a little sky around the object
+    Gimp.Selection.invert(cut)
+    layer.edit_clear()
+    select_mask(cut, os.path.join(CASE, "source.png"))
+    status, error = call("python-fu-magic-remember-object", cut, [layer])
+    note(f"cutout remember status {status.value_nick} {error!r}")
+    select_mask(cut, os.path.join(CASE, "target.png"))
+    cut.set_selected_layers([layer])
+    shown = Gimp.Display.new(cut)
+    Gimp.displays_flush()
+    status, error = call("python-fu-magic", cut, [layer], interactive=True)
+    note(f"cutout status {status.value_nick} {error!r}")
+    for line in layer_tree(cut):
+        note(f"cutout layer {line}")
+    Gimp.Selection.none(cut)
+    Gimp.displays_flush()
+    wait_for("cutout-taken")
+    shown.delete()
+    Gimp.displays_flush()
+
+
 def call(proc_name, image, drawables, interactive=False):
     proc = Gimp.get_pdb().lookup_procedure(proc_name)
     config = proc.create_config()
@@ -122,6 +151,7 @@ for run in (1, 2, 3, 4):
             note(f"next layer {line}")
         note("next shown")
         wait_for("next-taken")
+        cut_out_run()
 # Filters → MAGIC → Server Settings, after a script chose a studio server where none listens.
 proc = Gimp.get_pdb().lookup_procedure("python-fu-magic-server-settings")
 config = proc.create_config()
