@@ -2,7 +2,9 @@
 arrays, with a clear error for everything MAGIC cannot use.
 
 Soft masks are thresholded at 50 % and the caller is told so through
-`notes`, which end up in the run's report.
+`notes`, which end up in the run's report. Needs no torch: the command-line
+client reads the files it sends with `read_rgba` and `mask_values`, so a
+file means the same whether the engine or a client opens it.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _open(path, what: str, max_pixels: int) -> Image.Image:
     try:
         img = Image.open(path)
     except FileNotFoundError:
-        raise InputError(f"{what} file not found: {path}") from None
+        raise InputError(f"the {what} {path} does not exist") from None
     except Image.DecompressionBombError as exc:
         raise InputError(f"{what} {path} is too large to open safely ({exc})") from None
     except (OSError, ValueError) as exc:
@@ -119,8 +121,26 @@ def load_image(value, max_pixels: int = MAX_IMAGE_PIXELS):
     return np.ascontiguousarray(rgb), None if alpha is None else np.ascontiguousarray(alpha)
 
 
+def read_rgba(path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """The image file at `path` as uint8 (H, W, 4), opaque where it has no alpha."""
+    rgb, alpha = load_image(path, max_pixels)
+    alpha = np.full(rgb.shape[:2], 255, np.uint8) if alpha is None else alpha
+    return np.ascontiguousarray(np.dstack([rgb, alpha]))
+
+
 def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """-> bool (H, W). Soft or colour masks are reduced and thresholded at 50 %."""
+    """-> bool (H, W): `mask_values` thresholded at 50 % (MASK_INSIDE); soft pixels are noted."""
+    values = mask_values(value, what, shape, max_pixels)
+    soft = np.count_nonzero((values > 0) & (values < 255))
+    if soft:
+        notes.append(f"{what} had {soft} soft (grey) pixels; thresholded at 50 %")
+    return values >= MASK_INSIDE
+
+
+def mask_values(value, what: str, shape: tuple, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """-> uint8 (H, W), 0..255, before the threshold. A flat colour painted with a
+    varying alpha (a typical exported selection) gives its alpha; a colour mask
+    the mean of its channels; 16-bit and float masks are scaled, not clipped."""
     arr = _to_array(value, what, max_pixels)
     if arr.ndim == 3:
         if arr.shape[2] in (2, 4) and (arr[:, :, :-1] == arr[:, :, :1]).all() and arr[:, :, 0].min() == arr[:, :, 0].max():
@@ -134,11 +154,7 @@ def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = MAX
             f"{what} is {arr.shape[1]}x{arr.shape[0]} px but the image is {shape[1]}x{shape[0]} px; "
             f"masks must have the image's size"
         )
-    values = _to_uint8(arr, what)
-    soft = np.count_nonzero((values > 0) & (values < 255))
-    if soft:
-        notes.append(f"{what} had {soft} soft (grey) pixels; thresholded at 50 %")
-    return values >= MASK_INSIDE
+    return _to_uint8(arr, what)
 
 
 def prepare_inputs(image, source_mask, target_mask, max_pixels: int = MAX_IMAGE_PIXELS) -> PreparedInput:

@@ -11,8 +11,9 @@
 blended in), edit_mask.png and report.json. `submit` sends only the area MAGIC
 works on (the server's region around both masks; `--whole` sends the whole
 photo) and puts the results back into the photo; `fetch` of such a job needs
-the photo again (`--image`), else it writes the area alone. Images are read and
-written with Pillow here; the client library itself sends raw pixels.
+the photo again (`--image`), else it writes the area alone. Files are read as
+the engine reads them (magic_engine.inputs, which needs no torch) and written
+with Pillow; the client library itself sends raw pixels.
 """
 
 from __future__ import annotations
@@ -26,76 +27,23 @@ from pathlib import Path
 from magic_client import JobCancelled, JobFailed, MagicClient, MagicClientError, curve
 from magic_client.cropping import crop_to_region, into_photo
 from magic_client.__main__ import describe_job, describe_server
-from magic_common.limits import MAX_IMAGE_PIXELS
 from magic_common.phases import QUEUED
+from magic_engine.errors import InputError
+from magic_engine.inputs import mask_values, read_rgba
 
 EXIT_FAILED, EXIT_CANCELLED, EXIT_USAGE = 1, 130, 2
 
 
-class InputProblem(ValueError):
-    pass
-
-
-# Files larger than the server's default limit are refused from their header, before
-# decoding (a server started with a lower one says so at submit).
-MAX_READ_PIXELS = MAX_IMAGE_PIXELS
-
-
-def _open_displayed(path: str, what: str):
-    """The file as displayed (EXIF orientation applied), decoded only once its
-    header's size is known to be acceptable."""
-    from PIL import Image, ImageOps
-
-    try:
-        image = Image.open(path)
-        if image.width * image.height > MAX_READ_PIXELS:
-            raise InputProblem(f"the {what} {path} is {image.width}x{image.height} px "
-                               f"({image.width * image.height / 1e6:.0f} MP); at most {MAX_READ_PIXELS / 1e6:.0f} MP "
-                               f"can be sent. Crop it to the area around the object, or scale it down.")
-        image.load()
-        return ImageOps.exif_transpose(image)
-    except InputProblem:
-        raise
-    except FileNotFoundError:
-        raise InputProblem(f"the {what} {path} does not exist") from None
-    except Image.DecompressionBombError as exc:
-        raise InputProblem(f"the {what} {path} is too large to open safely ({exc})") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputProblem(f"cannot read the {what} {path}: it is not an image, or it is damaged or cut short "
-                           f"({exc})") from None
-
-
 def read_image_rgba(path: str):
-    """-> (width, height, RGBA bytes)."""
-    rgba = _open_displayed(path, "image").convert("RGBA")
-    return rgba.width, rgba.height, rgba.tobytes()
-
-
-def _grey_bytes(image) -> bytes:
-    """One byte per pixel; 16-bit and 32-bit greys are scaled (as the engine
-    does), not clipped at 255."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        import numpy as np
-
-        values = np.asarray(image).astype(np.int64).clip(0, 65535)
-        return ((values * 255 + 32767) // 65535).astype(np.uint8).tobytes()
-    return image.convert("L").tobytes()
+    """-> (width, height, RGBA bytes), read as the engine reads a file (EXIF
+    orientation applied, refused from its header when too large)."""
+    rgba = read_rgba(path)
+    return rgba.shape[1], rgba.shape[0], rgba.tobytes()
 
 
 def read_mask(path: str, what: str, size: tuple) -> bytes:
-    """-> one byte per pixel. A flat colour painted with varying alpha (a
-    typical exported selection) uses its alpha; anything else its grey."""
-    image = _open_displayed(path, what)
-    if image.size != size:
-        raise InputProblem(f"the {what} {path} is {image.width}x{image.height} px but the image is "
-                           f"{size[0]}x{size[1]} px; masks must have the image's size")
-    if "A" in image.getbands() or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        low, high = rgba.convert("L").getextrema()
-        alpha = rgba.getchannel("A")
-        if low == high and alpha.getextrema() != (255, 255):
-            return alpha.tobytes()
-    return _grey_bytes(image)
+    """-> one byte per pixel, as the engine reduces a mask file (magic_engine.inputs.mask_values)."""
+    return mask_values(path, what, (size[1], size[0])).tobytes()
 
 
 class ProgressLine:
@@ -299,7 +247,7 @@ def main(argv=None) -> int:
             elif args.command == "shutdown":
                 client.shutdown()
                 print("the server is stopping")
-    except InputProblem as exc:
+    except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except MagicClientError as exc:

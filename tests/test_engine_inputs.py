@@ -93,7 +93,7 @@ def test_alpha_is_kept_and_16_bit_and_float_images_are_converted(scene):
 
 def test_missing_and_unreadable_files(tmp_path, scene):
     rgb, src, tgt = scene
-    with pytest.raises(InputError, match="image file not found"):
+    with pytest.raises(InputError, match="the image .* does not exist"):
         prepare_inputs(tmp_path / "nope.png", src, tgt)
     (tmp_path / "bad.png").write_bytes(b"not an image")
     with pytest.raises(InputError, match="not an image Pillow can read"):
