@@ -30,8 +30,6 @@ from pathlib import Path
 
 import pytest
 
-from magic_client import MagicClient
-
 FAST_ENGINE_ARGS = ["--classifier", "random:resnet18", "--device", "cpu"]
 TINY = {"preset": "tiny", "mode": "position"}  # about a second per job on a laptop CPU
 START_TIMEOUT_S = 120.0
@@ -61,7 +59,11 @@ class ServerProcess:
     def token(self) -> str:
         return self.runtime_info()["token"]
 
-    def client(self, **kwargs) -> MagicClient:
+    def client(self, **kwargs):
+        """A MagicClient connected to this server (pyzmq is imported here, so engine-only
+        test runs never import it)."""
+        from magic_client import MagicClient
+
         return MagicClient.connect(self.runtime_file, **kwargs)
 
     def log(self) -> str:
