@@ -145,7 +145,6 @@ class _Run:
     the classifier and the objective."""
 
     config: MagicConfig
-    seed: int
     inputs: PreparedInput
     region: Box
     levels: list  # Level, level 0 (the classifier's scale) first
@@ -263,7 +262,7 @@ def _prepare(image, source_mask, target_mask, config: MagicConfig, classifier, d
         coarse.target = resize_mask(native.target, first, cover="any")  # a thin target survives the scaling
     objective = MagicObjective(config, clf, clf.normalize(coarse.photo[None]), coarse.source[None, None].float(),
                                coarse.target[None, None].float(), autocast_dtype, network_seed=seed)
-    return _Run(config, seed, inputs, region, levels, band, native, coarse, clf, torch_device, autocast_dtype,
+    return _Run(config, inputs, region, levels, band, native, coarse, clf, torch_device, autocast_dtype,
                 generator, objective, notes)
 
 
