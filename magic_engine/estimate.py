@@ -1,18 +1,20 @@
-"""How long a run will take: the engine's one cost model.
+"""How long a run will take: every prediction of the engine's time lives here.
 
 A run's time is three parts (`RunTimes` in the report of `synthesize`):
 
     fixed       the starting images and the upfront mask network
     steps       iterations x seconds per step at level 0 (the preset's own
                 working size, whatever the region's size)
-    refinement  patch search and vote up to the region's resolution: in
-                proportion to the pixels it edits, level by level
+    refinement  patch search and vote up to the region's resolution
 
 Before a run, `predict_seconds` carries a `CostSample` (those parts as one
 run measured them, from a real job's report or from `probe`: the preset's
 real engine, a few steps on a synthetic photo) to another region and
-another number of iterations. During a run, `refine_seconds` predicts the
-refinement from the copy start's own hole fill, which is the same work.
+another number of iterations, the refinement in proportion to the
+region's pixels (all a client knows before it sends). During a run,
+`refine_seconds` predicts the refinement from the pixels it edits, level
+by level, at the rate the copy start's own hole fill, the same work, just
+measured.
 """
 
 from __future__ import annotations

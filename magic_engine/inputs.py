@@ -51,7 +51,7 @@ def _open(path, what: str, max_pixels: int) -> Image.Image:
         raise InputError(f"{what} {path} is too large to open safely ({exc})") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"{what} {path} is not an image Pillow can read ({exc})") from None
-    _check_pixel_count(img.width, img.height, what, max_pixels)
+    _check_pixel_count(img.width, img.height, f"{what} {path}", max_pixels)
     try:
         img.load()
         return ImageOps.exif_transpose(img)
@@ -82,7 +82,7 @@ def _pil_to_array(img: Image.Image) -> np.ndarray:
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img).astype(np.float64)
         return arr / (65535.0 if img.mode.startswith("I") else 1.0)
-    if img.mode not in ("L", "LA", "RGB", "RGBA"):
+    if img.mode not in ("L", "LA", "RGB", "RGBA") or "transparency" in img.info:  # palette or colour-key alpha
         img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
     return np.asarray(img)
 
@@ -138,13 +138,14 @@ def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = MAX
 
 
 def mask_values(value, what: str, shape: tuple, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """-> uint8 (H, W), 0..255, before the threshold. A flat colour painted with a
-    varying alpha (a typical exported selection) gives its alpha; a colour mask
-    the mean of its channels; 16-bit and float masks are scaled, not clipped."""
+    """-> uint8 (H, W), 0..255, before the threshold. One colour all over with a
+    varying alpha (a selection exported as a coloured layer) gives its alpha; a
+    colour mask the mean of its channels; 16-bit and float masks are scaled, not
+    clipped."""
     arr = _to_array(value, what, max_pixels)
     if arr.ndim == 3:
-        if arr.shape[2] in (2, 4) and (arr[:, :, :-1] == arr[:, :, :1]).all() and arr[:, :, 0].min() == arr[:, :, 0].max():
-            arr = arr[:, :, -1]  # flat colour with a varying alpha: the alpha is the mask
+        if arr.shape[2] in (2, 4) and _one_colour(arr[:, :, :-1]) and arr[:, :, -1].min() != arr[:, :, -1].max():
+            arr = arr[:, :, -1]  # one colour with a varying alpha: the alpha is the mask
         else:
             arr = arr[:, :, : min(3, arr.shape[2])].astype(np.float32).mean(axis=2).astype(arr.dtype)
     if arr.ndim != 2:
@@ -155,6 +156,11 @@ def mask_values(value, what: str, shape: tuple, max_pixels: int = MAX_IMAGE_PIXE
             f"masks must have the image's size"
         )
     return _to_uint8(arr, what)
+
+
+def _one_colour(colour: np.ndarray) -> bool:
+    """Whether every pixel of (H, W, C) `colour` is the same colour."""
+    return bool((colour == colour[:1, :1]).all())
 
 
 def prepare_inputs(image, source_mask, target_mask, max_pixels: int = MAX_IMAGE_PIXELS) -> PreparedInput:

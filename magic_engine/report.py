@@ -13,7 +13,8 @@ from .region import Box, region_report
 
 @dataclass
 class RunTimes:
-    """Seconds each part of a run took (estimate.py's cost model reads them)."""
+    """Seconds each part of a run took, and what the refinement was predicted to take
+    before it began (the progress estimate's; estimate.py's cost model reads them)."""
 
     mask_net: float = 0.0  # the upfront image-to-mask network
     start: float = 0.0  # the starting images (the copy start's hole fill)

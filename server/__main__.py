@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-cpus", type=int, metavar="N",
                    help="with --backend ray and no --ray-address: CPUs of the Ray instance started here "
                         "(default: all)")
+    p.add_argument("--ray-cancel-grace", type=float, metavar="SECONDS", default=None,
+                   help="with --backend ray: how long a cancelled job's task may take to stop before it is killed "
+                        "(default 15; the engine looks for a cancel between its steps and levels)")
     p.add_argument("--classifier", default="auto",
                    help="classifier loaded once per device: auto (installed weights, else random), random:ARCH, "
                         "a torchvision name or a checkpoint path (default %(default)s)")
@@ -96,8 +99,11 @@ def _check_numbers(parser, args) -> None:
         parser.error("--max-megapixels must be within 0.01..1000")
     if args.keep_results <= 0 or args.keep_fetched < 0 or args.idle_exit < 0:
         parser.error("--keep-results must be > 0, --keep-fetched and --idle-exit >= 0")
-    if args.backend != "ray" and (args.ray_address or args.ray_slots or args.ray_cpus):
-        parser.error("--ray-address, --ray-slots and --ray-cpus need --backend ray")
+    if args.backend != "ray" and (args.ray_address or args.ray_slots or args.ray_cpus
+                                  or args.ray_cancel_grace is not None):
+        parser.error("--ray-address, --ray-slots, --ray-cpus and --ray-cancel-grace need --backend ray")
+    if args.ray_cancel_grace is not None and not 0 <= args.ray_cancel_grace <= 3600:
+        parser.error("--ray-cancel-grace must be within 0..3600 seconds")
     if args.backend == "ray" and args.devices:
         parser.error("--device is for --backend local; a Ray cluster places each job itself")
     if (args.ray_slots is not None and args.ray_slots < 1) or (args.ray_cpus is not None and args.ray_cpus < 1):
@@ -220,11 +226,12 @@ def _start_engine(args, devices, launched):
 
         return IsolatedEngine(args.classifier, devices, launched=launched)
     try:
-        from .ray_backend import RayEngine
+        from .ray_backend import CANCEL_GRACE_S, RayEngine
     except ImportError as exc:
         raise RuntimeError(f"--backend ray needs Ray, which is not installed here ({exc}): pip install "
                            f"'magic-gimp[cluster]' on this machine and on every machine of the cluster") from None
-    return RayEngine(args.classifier, args.ray_address, args.ray_slots, args.ray_cpus)
+    return RayEngine(args.classifier, args.ray_address, args.ray_slots, args.ray_cpus,
+                     CANCEL_GRACE_S if args.ray_cancel_grace is None else args.ray_cancel_grace)
 
 
 if __name__ == "__main__":

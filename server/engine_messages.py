@@ -3,8 +3,9 @@ engine_process.py, or a Ray task, ray_backend.py) say to each other.
 
 Each message is a small frozen dataclass, pickled across the child's pipe or
 through Ray's object store; the receiver decides by its type. Requests go to
-the engine, answers come back: any number of `Progress`, then one other
-answer.
+the engine, answers come back: from the child any number of `Progress`, then
+one other answer; from a Ray task one answer (its progress travels through
+ray_backend's JobNews actor).
 """
 
 from __future__ import annotations

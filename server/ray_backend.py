@@ -42,7 +42,7 @@ from .engine_process import EngineProcessDied, EngineStartFailed, ResultsNotSave
 log = logging.getLogger(__name__)
 
 NEWS_EVERY_S = 0.25  # how often the server collects a task's progress, and a task looks for a cancel
-CANCEL_GRACE_S = 15.0  # a cancelled task still running after this is killed
+CANCEL_GRACE_S = 15.0  # a cancelled task still running after this is killed (--ray-cancel-grace)
 START_TIMEOUT_S = 600.0  # the first task: a worker imports torch and loads the classifier
 SLOT_PREFIX = "ray:"
 
@@ -165,10 +165,12 @@ class RayEngine(EngineOffer):
     """Jobs as Ray tasks; one worker thread (slot) per task that may run at once."""
 
     def __init__(self, classifier_spec: str = "auto", address: str | None = None, slots: int | None = None,
-                 local_cpus: int | None = None):
+                 local_cpus: int | None = None, cancel_grace_s: float = CANCEL_GRACE_S):
         """address: a cluster's (ray://... or HOST:PORT, or "auto"), or None: a Ray
-        instance of this machine's own, started here with `local_cpus` CPUs."""
+        instance of this machine's own, started here with `local_cpus` CPUs.
+        cancel_grace_s: how long a cancelled task may take to stop before it is killed."""
         self.classifier_spec = classifier_spec
+        self.cancel_grace_s = cancel_grace_s
         self.address = address
         self._calls = itertools.count()
         if address is None:
@@ -264,19 +266,19 @@ class RayEngine(EngineOffer):
                 if cancel_sent is None and cancelled is not None and cancelled():
                     cancel_sent = time.monotonic()
                     self.news.cancel.remote(key)
-                elif cancel_sent is not None and time.monotonic() - cancel_sent > CANCEL_GRACE_S:
-                    log.warning("task %s did not stop %g s after its cancel; killing it", key, CANCEL_GRACE_S)
+                if cancel_sent is not None and time.monotonic() - cancel_sent >= self.cancel_grace_s:
+                    log.warning("task %s did not stop %g s after its cancel; killing it", key, self.cancel_grace_s)
                     ray.cancel(task, force=True)
                     cancel_sent = float("inf")  # once
             return ray.get(task)
         except ray_errors.TaskCancelledError:
-            return ("cancelled", "cancelled")
+            return msg.Cancelled("cancelled")
         except ray_errors.RayActorError as exc:  # the news actor itself is gone: a new one for the next job
             self.news = self._new_news()
             raise EngineProcessDied(f"the server lost touch with the Ray task running this job ({exc})") from None
         except ray_errors.RayError as exc:
             if cancel_sent is not None:  # killed after a cancel it did not heed
-                return ("cancelled", "cancelled")
+                return msg.Cancelled("cancelled")
             code = "out_of_memory" if isinstance(exc, ray_errors.OutOfMemoryError) else "engine_error"
             raise EngineProcessDied(describe_ray_failure(exc), code) from None
         finally:

@@ -52,6 +52,14 @@ def test_mask_images_in_rgb_and_alpha_form(scene, tmp_path):
     Image.fromarray(rgb).save(tmp_path / "img.png")
     prepared = prepare_inputs(tmp_path / "img.png", tmp_path / "src.png", tmp_path / "tgt.png")
     assert (prepared.source == src).all() and (prepared.target == tgt).all()
+    red_selection = np.zeros(tgt.shape + (4,), np.uint8)
+    red_selection[..., 0] = 255  # a selection exported as a red layer: the alpha is the mask
+    red_selection[..., 3] = tgt * 255
+    Image.fromarray(red_selection).save(tmp_path / "red.png")
+    assert (prepare_inputs(rgb, src, tmp_path / "red.png").target == tgt).all()
+    Image.fromarray(np.full(tgt.shape + (4,), (0, 0, 0, 255), np.uint8)).save(tmp_path / "blank.png")
+    with pytest.raises(InputError, match="target mask is empty"):  # opaque black: nothing selected
+        prepare_inputs(rgb, src, tmp_path / "blank.png")
 
 
 def test_tiny_image_is_refused():

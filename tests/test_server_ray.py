@@ -63,6 +63,25 @@ def test_a_cancel_stops_the_task_and_the_next_job_runs(ray_server):
         assert client.wait(client.submit(WIDTH, HEIGHT, image, source, target, params=TINY), timeout=120).layers
 
 
+def test_a_task_killed_after_its_cancel_ends_cancelled_not_failed(tmp_path):
+    """With no grace, a cancelled task is killed at once (what happens to one that
+    does not heed its cancel for 15 s): the job ends cancelled, the next job runs."""
+    server = start_server(tmp_path, engine_args=RAY_ARGS + ["--ray-cpus", "2", "--ray-cancel-grace", "0"])
+    try:
+        image, source, target = make_job_inputs(WIDTH, HEIGHT)
+        with server.client(timeout=30) as client:
+            job = client.submit(WIDTH, HEIGHT, image, source, target, params=LONG)
+            until_running(client, job)
+            client.cancel(job)
+            with pytest.raises(JobCancelled):
+                client.wait(job, timeout=60)
+            assert client.status(job)["state"] == "cancelled"
+            assert client.wait(client.submit(WIDTH, HEIGHT, image, source, target, params=TINY), timeout=120).layers
+        assert "did not stop 0 s after its cancel; killing it" in server.log()
+    finally:
+        server.stop()
+
+
 def test_a_killed_ray_worker_fails_its_job_in_words_and_the_server_goes_on(ray_server):
     image, source, target = make_job_inputs(WIDTH, HEIGHT)
     with ray_server.client(timeout=30) as client:

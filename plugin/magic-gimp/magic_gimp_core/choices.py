@@ -11,7 +11,6 @@ from typing import NamedTuple
 from magic_common.choices import DEFAULT_MODE, DEFAULT_PRESET, MODES as MODE_NAMES, PRESET_NAMES, VARIANTS  # noqa: F401
 
 
-
 class Choice(NamedTuple):
     label: str  # what the dialog's list shows
     help: str  # the tooltip, and the procedure argument's help
