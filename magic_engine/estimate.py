@@ -19,11 +19,9 @@ measured.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
 
 from .config import MagicConfig, make_config
 from .fill import FILL_ITERATIONS
@@ -46,10 +44,6 @@ class CostSample:
     seconds_per_step: float
     refine_s: float
     region_pixels: int
-    # A CPU probe's share of its threads' time on the CPU (process time over wall time
-    # times threads): about 1 when the machine was its own, lower when other work
-    # took turns with it. None for a job's report or a GPU.
-    cpu_share: float | None = None
 
     @classmethod
     def from_report(cls, report: dict) -> "CostSample":
@@ -66,9 +60,8 @@ class CostSample:
 
     @classmethod
     def from_dict(cls, data: dict) -> "CostSample":
-        share = data.get("cpu_share")
         return cls(int(data["variants"]), float(data["fixed_s"]), float(data["seconds_per_step"]),
-                   float(data["refine_s"]), max(1, int(data["region_pixels"])), None if share is None else float(share))
+                   float(data["refine_s"]), max(1, int(data["region_pixels"])))
 
 
 def predict_seconds(sample: CostSample, config: MagicConfig, region_width: int, region_height: int) -> float:
@@ -127,12 +120,7 @@ def probe(config: MagicConfig, classifier, device, cancel=None, warm_up: bool = 
 
     The first run in a process pays for torch's own start (kernels chosen,
     memory pools filled: 4x slower steps on a CPU), so `warm_up` runs the
-    tiny preset once first. On a CPU the sample says what share of its
-    threads' time the probe got (`cpu_share`): other work on the machine
-    makes a probe slower than a job on the idle machine will be (on a
-    2-core EPYC, 0.99 alone, 0.65 beside one busy process and 3x slower,
-    0.49 beside two and 5x slower)."""
-    from .devices import resolve_device
+    tiny preset once first."""
     from .synthesis import synthesize  # synthesis imports the whole engine; only a probe needs it
 
     photo, source, target = _probe_photo(*PROBE_SIZE)
@@ -141,13 +129,8 @@ def probe(config: MagicConfig, classifier, device, cancel=None, warm_up: bool = 
                    seed=0, cancel=cancel)
     short = config.replace(iterations=PROBE_STEPS, warmup_steps=min(config.warmup_steps, 1),
                            mask_net_steps=min(config.mask_net_steps, 4 * PROBE_STEPS))
-    on_cpu = resolve_device(device).type == "cpu"
-    cpu_started, wall_started = time.process_time(), time.perf_counter()
     result = synthesize(photo, source, target, short, classifier=classifier, device=device, seed=0, cancel=cancel)
     sample = CostSample.from_report(result.report.to_dict())
-    if on_cpu:
-        wall = max(1e-6, time.perf_counter() - wall_started)
-        sample.cpu_share = round((time.process_time() - cpu_started) / (wall * torch.get_num_threads()), 3)
     # The upfront mask network ran fewer steps than the preset's: scale its share back up.
     mask_share = result.report.times.mask_net
     if short.mask_net_steps:

@@ -9,9 +9,7 @@ no job, one preset at a time, so they never delay a job by more than one
 probe (seconds). A finished job more than REMEASURE_RATIO off its figure
 has the device's other presets measured again, and every start measures
 the probes' figures again while idle (a probe may have run on a busy
-machine). A CPU probe that got less than BUSY_SHARE of its threads' time
-(other work was running) keeps its figure and is measured again
-REPROBE_AFTER_S later, at most BUSY_RETRIES times. Samples are kept in
+machine). Samples are kept in
 <spool>/timings.json for the next start, under a key naming the engine
 version, classifier and device, so a new GPU or engine is measured afresh.
 """
@@ -34,11 +32,6 @@ TIMINGS_FILE = "timings.json"
 # the machine is not as it was when the figures were taken (a probe that ran while
 # something else loaded it), so the device's other presets are measured again.
 REMEASURE_RATIO = 2.0
-# A CPU probe that got less than this share of its threads' time ran beside other work
-# (alone it gets 0.99 on a 2-core EPYC; beside one busy process 0.65, and takes 3x longer).
-BUSY_SHARE = 0.8
-REPROBE_AFTER_S = 60.0  # long enough for a passing load (a build, a backup's burst) to end
-BUSY_RETRIES = 3  # a machine that stays busy keeps the last figure until a job replaces it
 
 
 class Estimates:
@@ -54,8 +47,6 @@ class Estimates:
         self.samples = {}  # key -> preset -> {"sample": dict, "basis": "job"|"probe", "measured": epoch s}
         self.wanted = {device: [] for device in self.devices}  # presets waiting for a probe, in order
         self.failed = {device: set() for device in self.devices}  # probes that failed: not retried until a restart
-        self.not_before = {}  # (device, preset) -> monotonic time before which a busy probe is not repeated
-        self.busy_probes = {}  # (device, preset) -> probes in a row that ran on a busy machine
         self._load()
 
     # --- storage -----------------------------------------------------------
@@ -137,30 +128,12 @@ class Estimates:
 
     def next_probe(self, device: str):
         """The preset this device's idle worker should probe next, or None."""
-        now = time.monotonic()
         with self.lock:
-            for preset in self.wanted.get(device) or []:
-                if self.not_before.get((device, preset), 0.0) <= now:
-                    return preset
-            return None
+            wanted = self.wanted.get(device) or []
+            return wanted[0] if wanted else None
 
     def record_probe(self, device: str, preset: str, sample: CostSample) -> None:
-        """A probe's figure; one taken beside other work is measured again later."""
         self._store(device, preset, sample, "probe")
-        if sample.cpu_share is None or sample.cpu_share >= BUSY_SHARE:
-            self.busy_probes.pop((device, preset), None)
-            return
-        with self.lock:
-            count = self.busy_probes[(device, preset)] = self.busy_probes.get((device, preset), 0) + 1
-            if count > BUSY_RETRIES:
-                log.info("preset %s keeps being measured on a busy %s; its figure stays until a job replaces it",
-                         preset, device)
-                return
-            log.info("preset %s was measured beside other work on %s (it got %.0f %% of its threads' time); "
-                     "measuring it again in %.0f s", preset, device, 100 * sample.cpu_share, REPROBE_AFTER_S)
-            self.not_before[(device, preset)] = time.monotonic() + REPROBE_AFTER_S
-            if preset not in self.wanted[device]:
-                self.wanted[device].append(preset)
 
     def probe_failed(self, device: str, preset: str) -> None:
         """Not asked again in this server's life (a probe that failed for want of

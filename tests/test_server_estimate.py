@@ -151,55 +151,6 @@ def test_a_start_measures_the_probes_again_and_keeps_the_jobs_figures(tmp_path):
     assert again.estimate(100, 100)["estimates"]["preview"]["basis"] == "job"
 
 
-def test_a_probe_taken_beside_other_work_is_taken_again_later_a_few_times(tmp_path, monkeypatch):
-    from magic_server import estimates
-    from magic_server.estimates import BUSY_RETRIES, Estimates
-
-    book = Estimates(tmp_path, ["cpu"], lambda device: "key", lambda preset: make_config(preset),
-                     ["preview", "standard"])
-    book.estimate(100, 100)  # both wanted
-    book.record_probe("cpu", "preview", CostSample(3, 1.0, 0.5, 1.0, 10_000, cpu_share=0.45))
-    assert book.next_probe("cpu") == "standard"  # the busy one waits its turn...
-    book.record_probe("cpu", "standard", CostSample(3, 1.0, 0.1, 1.0, 10_000, cpu_share=0.97))
-    assert book.next_probe("cpu") is None  # ...REPROBE_AFTER_S, showing its figure meanwhile
-    assert book.estimate(100, 100)["estimates"]["preview"]["basis"] == "probe"
-    monkeypatch.setattr(estimates, "REPROBE_AFTER_S", 0.0)
-    for _ in range(BUSY_RETRIES - 1):  # the first retry was asked for above
-        book.record_probe("cpu", "preview", CostSample(3, 1.0, 0.5, 1.0, 10_000, cpu_share=0.45))
-        assert book.next_probe("cpu") == "preview"
-    book.record_probe("cpu", "preview", CostSample(3, 1.0, 0.5, 1.0, 10_000, cpu_share=0.45))
-    assert book.next_probe("cpu") is None  # a machine that stays busy: the figure stays until a job's replaces it
-    # A quiet probe ends the series; GPU probes and jobs' samples carry no share and are never repeated.
-    book.wanted["cpu"].append("standard")
-    book.record_probe("cpu", "standard", CostSample(3, 1.0, 0.1, 1.0, 10_000))
-    assert book.next_probe("cpu") is None
-    saved = json.loads((tmp_path / "timings.json").read_text())
-    assert saved["key"]["preview"]["sample"]["cpu_share"] == 0.45
-
-
-@pytest.mark.slow
-def test_a_cpu_probe_says_when_other_work_took_turns_with_it():
-    import os
-    import subprocess
-    import sys
-
-    from magic_engine.estimate import probe
-
-    config = make_config("preview", "position")
-    quiet = probe(config, "random:resnet18", "cpu")
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2 * os.cpu_count())]
-    try:
-        busy = probe(config, "random:resnet18", "cpu", warm_up=False)
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.wait()
-    # Alone a probe gets nearly all of its threads' time; beside twice as many busy
-    # processes as cores, about a third.
-    assert 0 < busy.cpu_share < 0.6 < quiet.cpu_share <= 1.05, (quiet.cpu_share, busy.cpu_share)
-    assert CostSample.from_dict(busy.to_dict()) == busy
-
-
 def test_a_queued_job_is_figured_with_its_own_variants_and_iterations(tmp_path):
     from magic_server.estimates import Estimates
 
