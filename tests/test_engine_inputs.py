@@ -128,3 +128,13 @@ def test_exif_orientation_is_applied_so_masks_drawn_as_displayed_fit(tmp_path):
     prepared = prepare_inputs(photo, source, target)
     assert prepared.rgb.shape == (120, 90, 3)
     assert prepared.rgb[2, :, 0].mean() > 200 and prepared.rgb[-3, :, 0].mean() < 100  # the red edge is on top
+
+
+def test_the_engines_public_names_resolve_on_first_use():
+    import magic_engine
+
+    for name in magic_engine.__all__:  # imported lazily (reading files needs no torch): each must be there
+        assert getattr(magic_engine, name) is not None, name
+    assert magic_engine.__version__
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        magic_engine.no_such_name  # noqa: B018
