@@ -144,10 +144,11 @@ def mask_values(value, what: str, shape: tuple, max_pixels: int = MAX_IMAGE_PIXE
     clipped."""
     arr = _to_array(value, what, max_pixels)
     if arr.ndim == 3:
-        if arr.shape[2] in (2, 4) and _one_colour(arr[:, :, :-1]) and arr[:, :, -1].min() != arr[:, :, -1].max():
+        colour = arr[:, :, :-1] if arr.shape[2] in (2, 4) else arr[:, :, :3]
+        if colour.shape[2] < arr.shape[2] and _one_colour(colour) and arr[:, :, -1].min() != arr[:, :, -1].max():
             arr = arr[:, :, -1]  # one colour with a varying alpha: the alpha is the mask
         else:
-            arr = arr[:, :, : min(3, arr.shape[2])].astype(np.float32).mean(axis=2).astype(arr.dtype)
+            arr = colour.astype(np.float32).mean(axis=2).astype(arr.dtype)
     if arr.ndim != 2:
         raise InputError(f"{what} must be a single-channel (H, W) array or image, got shape {arr.shape}")
     if arr.shape != tuple(shape):

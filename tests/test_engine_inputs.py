@@ -57,6 +57,10 @@ def test_mask_images_in_rgb_and_alpha_form(scene, tmp_path):
     red_selection[..., 3] = tgt * 255
     Image.fromarray(red_selection).save(tmp_path / "red.png")
     assert (prepare_inputs(rgb, src, tmp_path / "red.png").target == tgt).all()
+    grey_opaque = np.stack([tgt * 255, np.full(tgt.shape, 255)], axis=2).astype(np.uint8)  # LA, nothing transparent
+    assert (prepare_inputs(rgb, src, grey_opaque).target == tgt).all()
+    half = np.stack([tgt * 200 + 20, np.full(tgt.shape, 255)], axis=2).astype(np.uint8)  # its grey, not mixed with alpha
+    assert (prepare_inputs(rgb, src, half).target == tgt).all()
     Image.fromarray(np.full(tgt.shape + (4,), (0, 0, 0, 255), np.uint8)).save(tmp_path / "blank.png")
     with pytest.raises(InputError, match="target mask is empty"):  # opaque black: nothing selected
         prepare_inputs(rgb, src, tmp_path / "blank.png")
