@@ -39,14 +39,6 @@ EVENTS = ("accepted", "progress", "done", "failed", "cancelled", "heartbeat")
 
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 
-
-def progress_event(job_id: str, phase: str, step: int = 0, total: int = 0, eta_s=None, elapsed_s: float = 0.0,
-                   queue_position=None, losses=None, **extra) -> dict:
-    """The header of a `progress` event (server/PROTOCOL.md §5); `phase` is one of PHASES."""
-    if phase not in PHASES:
-        raise ValueError(f"unknown phase {phase!r}; the protocol's phases are {', '.join(PHASES)}")
-    return {"type": "progress", "job": job_id, "phase": phase, "step": step, "total": total, "eta_s": eta_s,
-            "elapsed_s": elapsed_s, "queue_position": queue_position, "losses": dict(losses or {}), **extra}
 FINAL_STATES = frozenset({"done", "failed", "cancelled"})
 
 ERROR_CODES = {
@@ -132,6 +124,15 @@ class BufferSpec:
     def to_json(self) -> dict:
         return {"name": self.name, "width": self.width, "height": self.height,
                 "channels": self.channels, "nbytes": self.nbytes}
+
+
+def progress_event(job_id: str, phase: str, step: int = 0, total: int = 0, eta_s=None, elapsed_s: float = 0.0,
+                   queue_position=None, losses=None, **extra) -> dict:
+    """The header of a `progress` event (server/PROTOCOL.md §5); `phase` is one of PHASES."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; the protocol's phases are {', '.join(PHASES)}")
+    return {"type": "progress", "job": job_id, "phase": phase, "step": step, "total": total, "eta_s": eta_s,
+            "elapsed_s": elapsed_s, "queue_position": queue_position, "losses": dict(losses or {}), **extra}
 
 
 def compressed(data):

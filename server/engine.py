@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,16 @@ def progress_fields(p) -> dict:
     """A magic_engine.Progress as plain fields, to cross a process (magic_engine.Progress(**fields))."""
     return {"phase": p.phase, "step": p.step, "total": p.total, "losses": dict(p.losses),
             "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "preview": p.preview}
+
+
+def answer_for(exc: BaseException):
+    """The answer an engine running elsewhere gives for `exc`, raised by its job (the
+    inverse of raise_answer); call it in the `except` block, for the traceback."""
+    if isinstance(exc, magic_engine.Cancelled):
+        return msg.Cancelled(str(exc))
+    if isinstance(exc, magic_engine.MagicError):
+        return msg.Failed(str(exc), exc.code)
+    return msg.Crashed(f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
 def raise_answer(answer):

@@ -27,7 +27,6 @@ import os
 import signal
 import threading
 import time
-import traceback
 
 from . import engine_messages as msg
 
@@ -119,7 +118,7 @@ def _child_main(conn, cancel_event, classifier_spec: str, device: str, parent: i
 
 
 def _serve(engine, device, request, conn, cancel_event):
-    from .engine import progress_fields
+    from .engine import answer_for, progress_fields
 
     def progress(p):
         conn.send(msg.Progress(progress_fields(p)))
@@ -130,12 +129,8 @@ def _serve(engine, device, request, conn, cancel_event):
         if isinstance(request, msg.Probe):
             return msg.Probed(engine.probe(request.preset, device, cancel=cancel_event.is_set).to_dict())
         return msg.Crashed(f"unknown request {request!r}")
-    except engine.Cancelled as exc:
-        return msg.Cancelled(str(exc))
-    except engine.Error as exc:
-        return msg.Failed(str(exc), exc.code)
-    except Exception as exc:  # noqa: BLE001 - described and logged by the parent, with this traceback
-        return msg.Crashed(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+    except Exception as exc:  # noqa: BLE001 - described (and logged, with its traceback) by the parent
+        return answer_for(exc)
 
 
 def _run_spooled(engine, device, request: msg.RunSpooled, progress, cancel_event):

@@ -29,14 +29,13 @@ import itertools
 import logging
 import os
 import time
-import traceback
 
 import ray
 from ray import exceptions as ray_errors
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from . import engine_messages as msg
-from .engine import EngineOffer, progress_fields, raise_answer
+from .engine import EngineOffer, answer_for, progress_fields, raise_answer
 from .engine_process import EngineProcessDied, EngineStartFailed, ResultsNotSaved
 
 log = logging.getLogger(__name__)
@@ -122,8 +121,6 @@ def run_engine_task(request, inputs, news, key: str, classifier_spec: str):
     """request: engine_messages' Describe, Probe or RunInputs; inputs: the job's
     input buffers (name -> bytes) for RunInputs. -> Ready (with the device's
     description), Probed or Results, else Cancelled, Failed or Crashed."""
-    import magic_engine
-
     task = _TaskNews(news, key)
     try:
         engine, device = _engine_here(classifier_spec)
@@ -134,12 +131,8 @@ def run_engine_task(request, inputs, news, key: str, classifier_spec: str):
         out = engine.run(request.width, request.height, inputs, request.params, device, task.progress,
                          task.cancel_requested)
         return msg.Results(out.layers, out.edit_mask, out.report)
-    except magic_engine.Cancelled as exc:
-        return msg.Cancelled(str(exc))
-    except magic_engine.MagicError as exc:
-        return msg.Failed(str(exc), exc.code)
-    except Exception as exc:  # noqa: BLE001 - the server logs it, with this traceback
-        return msg.Crashed(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+    except Exception as exc:  # noqa: BLE001 - described (and logged, with its traceback) by the server
+        return answer_for(exc)
 
 
 # A task on a CPU keeps its worker (and Engine) for the next one. One on a GPU gets a

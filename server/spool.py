@@ -64,17 +64,21 @@ def _write_atomic(path: Path, data) -> None:
         raise
 
 
-def _link_or_copy(source: Path, path: Path) -> None:
+def link_or_copy(source: Path, path: Path) -> None:
+    """`path` becomes a hard link to `source` (no disk used), or a copy where the
+    file system has no hard links (some network or FAT file systems); atomically,
+    replacing what `path` held."""
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        os.link(source, path)
-    except OSError:
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.unlink(missing_ok=True)
         try:
+            os.link(source, tmp)
+        except OSError:
             shutil.copyfile(source, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class Spool:
@@ -146,7 +150,7 @@ class Spool:
         folder.mkdir(mode=0o700)
         for name, filename in INPUT_FILES.items():
             if isinstance(buffers[name], Path):
-                _link_or_copy(buffers[name], folder / filename)
+                link_or_copy(buffers[name], folder / filename)
             else:
                 _write_atomic(folder / filename, buffers[name])
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import time
 from pathlib import Path
+
+from .spool import link_or_copy
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,10 @@ class Uploads:
     def keep(self, client: str, digest: str, job_image: Path) -> None:
         """Keep a job's image file (already checked against `digest`) for its
         client's next runs. A failure costs the next run an upload, nothing else."""
-        path = self._path(client, digest)
-        tmp = path.with_name(f".{path.name}.tmp")
         try:
             self.folder.mkdir(exist_ok=True, mode=0o700)
-            tmp.unlink(missing_ok=True)
-            try:
-                os.link(job_image, tmp)
-            except OSError:  # no hard links here (some network or FAT file systems)
-                shutil.copyfile(job_image, tmp)
-            os.replace(tmp, path)
+            link_or_copy(job_image, self._path(client, digest))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             log.warning("could not keep an uploaded image for later runs: %s", exc)
 
     def expire(self) -> int:
