@@ -65,3 +65,18 @@ def test_without_a_server_command_the_start_command_is_named_once():
                    "the MAGIC server (pid 7) is no longer running; its runtime file /r.json is stale."):
         text = messages.no_server_and_no_command(detail, "/p/magic-gimp.json has no \"server_command\"")
         assert text.count("python -m magic_server") == 1 and detail in text and "magic-gimp.json" in text
+
+
+def test_failures_are_told_apart_by_where_they_failed_not_by_their_class():
+    # Another copy of the client library (or a subclass) is not the same class: what
+    # decides is `failed_at` and `code`, which every client exception carries.
+    class Unreachable(Exception):
+        failed_at, code = "connection", None
+
+    class Stopped(Exception):
+        failed_at, code = "job", "interrupted"
+
+    assert messages.describe_failure(Unreachable("no server")).startswith("MAGIC cannot reach its server")
+    assert "Run MAGIC again" in messages.describe_failure(Stopped("server stopped"))
+    assert [cls.failed_at for cls in (ServerUnavailable, ServerError, JobFailed, JobCancelled, MagicClientError)] \
+        == ["connection", "request", "job", "job", "client"]

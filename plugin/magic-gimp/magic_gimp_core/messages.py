@@ -1,8 +1,9 @@
 """Every failure of the plug-in as a message that says what happened and
 what to do. The GIMP side shows these; it never shows a traceback.
 
-Client-library exceptions are recognised by class name, so this module does
-not import magic_client (which needs pyzmq, and pyzmq may be the problem).
+Client-library exceptions are told apart by their `failed_at` and `code`
+attributes, so this module does not import magic_client (which needs pyzmq,
+and pyzmq may be the problem).
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ ZMQ_PACKAGES = ("Debian/Ubuntu: sudo apt install python3-zmq; Fedora: sudo dnf i
 class UserError(Exception):
     """A problem the user can fix (empty mask, wrong image mode...).
     Its text is shown as it is."""
-
-
-def class_names(exc: BaseException) -> set:
-    return {cls.__name__ for cls in type(exc).__mro__}
 
 
 def zmq_missing(error: BaseException, vendor_dir: str, python: str = sys.executable,
@@ -79,20 +76,20 @@ def studio_unreachable(address: str, problem: str) -> str:
 def describe_failure(exc: BaseException) -> str:
     """The user's message for anything that went wrong while talking to the
     server or running the job."""
-    names = class_names(exc)
     text = str(exc).strip() or type(exc).__name__
     code = getattr(exc, "code", None)
+    failed_at = getattr(exc, "failed_at", None)
     if isinstance(exc, UserError):
         return text
     if code == "cancelled":
         return "MAGIC was cancelled; nothing was added to the image."
-    if "JobFailed" in names:
+    if failed_at == "job":
         if code == "interrupted":
             return f"The MAGIC server stopped while the job was running ({text}). Run MAGIC again."
         if code == "weights_missing":
             return f"MAGIC cannot run: {text}\n\nTo fix it, install the weights: {WEIGHTS_COMMAND}."
         return f"MAGIC could not make results: {text}\n\nNothing was added to the image."
-    if "ServerUnavailable" in names:
+    if failed_at == "connection":
         if code == "weights_missing":
             return (f"The MAGIC server could not start because its classifier weights are missing:\n{text}\n\n"
                     f"To fix it, install them: {WEIGHTS_COMMAND}.")
@@ -101,12 +98,12 @@ def describe_failure(exc: BaseException) -> str:
         return (f"MAGIC cannot reach its server: {text}\n\n"
                 f"If it keeps happening, start the server by hand (`python -m magic_server`) to see why, "
                 f"or {INSTALLER_HINT}.")
-    if "ServerError" in names:
+    if failed_at == "request":
         if code == "queue_full":
             return f"The MAGIC server is busy ({text}). Wait for the running jobs to finish, then try again."
         if code == "shutting_down":
             return "The MAGIC server is shutting down. Run MAGIC again in a few seconds (it starts a new one)."
         return f"The MAGIC server refused the job: {text}"
-    if "MagicClientError" in names:
+    if failed_at == "client":
         return f"MAGIC failed while talking to its server: {text}"
     return f"MAGIC failed unexpectedly: {type(exc).__name__}: {text}\n\nPlease report this with the steps that led to it."
