@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from .masks import dilate, masked_mean
+from .masks import dilate, local_extremes, masked_mean
 from .patches import RADIUS
 from .smooth import membrane_fill, smooth_fill
 
@@ -28,6 +28,12 @@ CLONE_DIRECTIONS = 16
 CLONE_RING = 3  # px around the hole compared with px around a clone source
 CLONE_COVER = 0.9  # a shift that lays this much of the hole on clean background counts as covering it
 CLONE_SEARCH = 3  # per direction, look up to this many times farther than the first clean source
+# A piece's pixel beyond every ring pixel near it (brighter or darker, in any channel) by
+# CLONE_STRAY holds something the hole's surroundings do not. A piece with a quarter of a
+# patch of them or more (a launch light, another hiker; not a star's few pixels) comes
+# after every piece without.
+CLONE_STRAY = 0.1
+CLONE_STRAY_PIXELS = (2 * RADIUS + 1) ** 2 // 4
 HEAL_RING = 2  # px of ring around the hole whose difference to the copy corrects its tone...
 HEAL_GAP = 2  # ...starting this far out: right at the hole the removed object's glow still lights the photo
 HEAL_MAX = 0.12  # a ring pixel whose difference is this far from the ring's median (mean over RGB) is structure
@@ -43,8 +49,12 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
     ring's, and whether its pixels stray as far from that colour as the ring's
     own do: no bright object in the middle of a dark meadow, no otter's fur in
     its water, and no empty piece of a star field, whose stars are its texture.
-    So the clone continues its new surroundings. Where no shift covers the hole
-    (a hole bigger than the clean background), the ones that cover most."""
+    Before likeness, a piece must hold nothing that stands out of everything
+    around its part of the hole (CLONE_STRAY): where the launch mount beside a
+    rocket continues its surroundings best, its launch light is no reason to
+    clone from there. So the clone continues its new surroundings. Where no
+    shift covers the hole (a hole bigger than the clean background), the ones
+    that cover most."""
     usable = ~dilate(hole, RADIUS)
     height, width = hole.shape
     ring = dilate(hole, CLONE_RING) & ~hole
@@ -53,6 +63,7 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
     around = photo[:, ring_rows, ring_cols]
     around_mean = around.mean(1)
     around_spread = (around - around_mean[:, None]).abs().mean()
+    high, low = _ring_range(photo, ring, hole, rows, cols)
     longest = int(max(height, width))
     stride = max(1, longest // 200)
     found = []
@@ -74,8 +85,10 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
             spread = (piece - around_mean[:, None]).abs().mean()
             shift_of_tone = (piece.mean(1) - around_mean).abs().mean()
             mismatch = mismatch + (spread - around_spread).abs() + shift_of_tone
-            # Nearly full cover is as good as full (the patch rounds mend the rest); then likeness decides.
-            score = (min(covered, CLONE_COVER), -mismatch.item())
+            stray = ((piece > high + CLONE_STRAY) | (piece < low - CLONE_STRAY)).any(0).sum().item()
+            # Nearly full cover is as good as full (the patch rounds mend the rest); then
+            # a piece that brings nothing foreign, then likeness decides.
+            score = (min(covered, CLONE_COVER), stray < CLONE_STRAY_PIXELS, -mismatch.item())
             if covered >= CLONE_COVER and first_full is None:
                 first_full = length
             if best is None or score > best[0]:
@@ -83,6 +96,17 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
         found.append(best)
     found.sort(key=lambda item: item[0], reverse=True)
     return [shift for _, shift in found]
+
+
+def _ring_range(photo: torch.Tensor, ring: torch.Tensor, hole: torch.Tensor, rows, cols) -> tuple:
+    """(C, N) highest and lowest values of the `ring`'s pixels near each hole pixel
+    (`rows`, `cols`): within twice the hole's inner radius (how far its middle lies
+    from the ring), so each part of the hole is judged by its own surroundings."""
+    reach, covered = 0, ring
+    while (hole & ~covered).any():
+        reach, covered = reach + 1, dilate(covered, 1)
+    high, low = local_extremes(photo, ring, 2 * reach + CLONE_RING)
+    return high[:, rows, cols], low[:, rows, cols]
 
 
 def healed_clone(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, shift) -> torch.Tensor:

@@ -44,6 +44,16 @@ def window(mask: torch.Tensor, margin: int) -> tuple:
             max(0, int(cols.min()) - margin), min(width, int(cols.max()) + margin + 1))
 
 
+def local_extremes(image: torch.Tensor, where: torch.Tensor, radius: int) -> tuple:
+    """(C, H, W) highest and lowest value of `image` (C, H, W) among the `where` pixels
+    within a (2r+1)-pixel square of each pixel (-inf and inf where there are none)."""
+    def highest(values):
+        x = torch.where(where, values, torch.tensor(-torch.inf, device=values.device))[:, None]
+        x = F.max_pool2d(x, (1, 2 * radius + 1), stride=1, padding=(0, radius))
+        return F.max_pool2d(x, (2 * radius + 1, 1), stride=1, padding=(radius, 0))[:, 0]
+    return highest(image.float()), -highest(-image.float())
+
+
 def box_blur(image: torch.Tensor, radius: int) -> torch.Tensor:
     """float (H, W) averaged over a (2r+1)-pixel square, edges replicated."""
     if radius <= 0:

@@ -101,3 +101,23 @@ def test_a_star_fields_hole_is_not_cloned_from_its_one_empty_patch_of_sky():
     for dy, dx in clone_shifts(photo, hole)[:3]:
         piece = photo[0, (rows + dy).clamp(0, height - 1), (cols + dx).clamp(0, width - 1)]
         assert (piece > 0.5).float().mean() > 0.5 * (photo[0, ring] > 0.5).float().mean()
+
+
+def test_a_clone_brings_no_light_from_beside_the_hole_where_its_surroundings_match_best():
+    # A tall hole in a pattern that repeats every 15 px across: the pieces 15 and 30 px
+    # east continue the hole's surroundings exactly (as the launch mount's lattice does
+    # beside the rocket), every other piece less well. But each holds a small light
+    # brighter than anything around the hole, as the launch lights are: a designer would
+    # clone from elsewhere.
+    generator = torch.Generator().manual_seed(5)
+    height, width = 100, 140
+    photo = 0.3 + 0.4 * torch.rand(3, height, width, generator=generator)
+    photo[:, :, 50:] = photo[:, :, 50:65].repeat(1, 1, 6)[:, :, :width - 50]
+    hole = torch.zeros(height, width, dtype=torch.bool)
+    hole[20:80, 55:62] = True
+    for east in (15, 30):
+        photo[:, 70:74, 57 + east:61 + east] = 1.0  # 4x4 px: more than a star, less than a patch
+    rows, cols = torch.nonzero(hole, as_tuple=True)
+    dy, dx = clone_shifts(photo, hole)[0]
+    piece = photo[:, (rows + dy).clamp(0, height - 1), (cols + dx).clamp(0, width - 1)]
+    assert piece.min(0).values.max() < 0.8
