@@ -146,8 +146,11 @@ def _object_layer(images: RegionImages, variant: _Variant, level: Level, previou
     if settings.copy_object:
         return torch.where(images.target[None], moved, images.photo)
     held = images.target & (warp_stretch(images.source, images.target, variant.spread) <= HELD_STRETCH)
-    # The whole result so far (its hole filled) surrounds the object's patches.
-    around = variant.guide if previous is None else resize(variant.image, level).clamp(0, 1)
+    # The result so far (MAGIC's object, its hole filled) where the object goes and where
+    # the hole is; the photo's own pixels elsewhere: there an enlarged coarse result
+    # would put a lighter, blurred band of sky with light specks around the object.
+    so_far = variant.guide if previous is None else resize(variant.image, level).clamp(0, 1)
+    around = torch.where((images.hole | images.target)[None], so_far, images.photo)
     around = torch.where(held[None], moved, around)
     stretched = images.target & ~held
     if not stretched.any():

@@ -69,3 +69,22 @@ def test_object_coherence_is_set_by_mode_and_checked():
     for bad in (-0.1, 1.0):
         with pytest.raises(ConfigError, match="object_coherence"):
             make_config("preview", "shape", object_coherence=bad)
+
+
+def test_a_reshaped_objects_surroundings_outside_its_hole_stay_the_photos_own_pixels():
+    # MAGIC's coarse result is lighter around the object (drift, or a halo of the
+    # object's blurred edge): enlarged to the photo's resolution it would be a light,
+    # blurred band around the reshaped object. Outside the object and its hole the
+    # refinement keeps the photo's own pixels, as a move does.
+    photo, source, target = _lattice()
+    region = RegionImages.of(photo, source, target, 3)
+    levels = levels_for(128, 96, 64, 32)
+    coarse = region.at(levels[0])
+    start = torch.where(coarse.target[None], _nearest_stretch(coarse.photo, coarse.source, coarse.target),
+                        (coarse.photo + 0.2).clamp(0, 1))
+    settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=10**9),
+                                          carry_change=True)
+    out, _ = refine(start[None], region, levels, settings, torch.Generator().manual_seed(0))
+    around = region.free & ~region.target & ~region.hole
+    assert around.sum() > 100
+    assert torch.equal(out[0][:, around], photo[:, around])
