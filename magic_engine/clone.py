@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 from .masks import dilate, local_extremes, masked_mean
 from .patches import RADIUS
@@ -30,8 +31,8 @@ CLONE_COVER = 0.9  # a shift that lays this much of the hole on clean background
 CLONE_SEARCH = 3  # per direction, look up to this many times farther than the first clean source
 # A piece's pixel beyond every ring pixel near it (brighter or darker, in any channel) by
 # CLONE_STRAY holds something the hole's surroundings do not. A piece with a quarter of a
-# patch of them or more (a launch light, another hiker; not a star's few pixels) comes
-# after every piece without.
+# patch of them or more within one patch (a launch light, another hiker; not a star's few
+# pixels, nor sparse stars or glints) comes after every piece without.
 CLONE_STRAY = 0.1
 CLONE_STRAY_PIXELS = (2 * RADIUS + 1) ** 2 // 4
 HEAL_RING = 2  # px of ring around the hole whose difference to the copy corrects its tone...
@@ -64,6 +65,7 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
     around_mean = around.mean(1)
     around_spread = (around - around_mean[:, None]).abs().mean()
     high, low = _ring_range(photo, ring, hole, rows, cols)
+    in_box = rows - rows.min(), cols - cols.min()  # the hole's pixels in its bounding box
     longest = int(max(height, width))
     stride = max(1, longest // 200)
     found = []
@@ -85,10 +87,11 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
             spread = (piece - around_mean[:, None]).abs().mean()
             shift_of_tone = (piece.mean(1) - around_mean).abs().mean()
             mismatch = mismatch + (spread - around_spread).abs() + shift_of_tone
-            stray = ((piece > high + CLONE_STRAY) | (piece < low - CLONE_STRAY)).any(0).sum().item()
+            strays = ((piece > high + CLONE_STRAY) | (piece < low - CLONE_STRAY)).any(0)
             # Nearly full cover is as good as full (the patch rounds mend the rest); then
             # a piece that brings nothing foreign, then likeness decides.
-            score = (min(covered, CLONE_COVER), stray < CLONE_STRAY_PIXELS, -mismatch.item())
+            score = (min(covered, CLONE_COVER), _most_in_a_patch(strays, in_box) < CLONE_STRAY_PIXELS,
+                     -mismatch.item())
             if covered >= CLONE_COVER and first_full is None:
                 first_full = length
             if best is None or score > best[0]:
@@ -98,10 +101,27 @@ def clone_shifts(photo: torch.Tensor, hole: torch.Tensor) -> list:
     return [shift for _, shift in found]
 
 
+def _most_in_a_patch(flags: torch.Tensor, in_box: tuple) -> int:
+    """The most of the hole's `flags` (bool per hole pixel, at `in_box`: its rows and
+    columns in the hole's bounding box) that one patch-sized window holds."""
+    total = int(flags.sum())
+    if total < CLONE_STRAY_PIXELS:  # cannot reach the limit: no need to look where they are
+        return total
+    rows, cols = in_box
+    grid = torch.zeros(int(rows.max()) + 1, int(cols.max()) + 1, device=flags.device)
+    grid[rows, cols] = flags.float()
+    side = 2 * RADIUS + 1
+    return round(F.avg_pool2d(grid[None, None], side, stride=1, padding=RADIUS).max().item() * side * side)
+
+
 def _ring_range(photo: torch.Tensor, ring: torch.Tensor, hole: torch.Tensor, rows, cols) -> tuple:
     """(C, N) highest and lowest values of the `ring`'s pixels near each hole pixel
     (`rows`, `cols`): within twice the hole's inner radius (how far its middle lies
-    from the ring), so each part of the hole is judged by its own surroundings."""
+    from the ring) and the ring's width, so each part of the hole is judged by its
+    own surroundings."""
+    if not ring.any():  # the hole is the whole image: nothing around it to stand out of
+        unbounded = torch.full((photo.shape[0], len(rows)), torch.inf, device=photo.device)
+        return unbounded, -unbounded
     reach, covered = 0, ring
     while (hole & ~covered).any():
         reach, covered = reach + 1, dilate(covered, 1)

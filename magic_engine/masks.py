@@ -1,4 +1,5 @@
-"""Morphology on bool masks (torch, any device): square dilation and erosion, box blur.
+"""Morphology on bool masks (torch, any device): square dilation and erosion, box blur,
+and the highest and lowest values of an image over a mask's pixels nearby.
 
 All are separable (a row pass, then a column pass), so a wide band around an
 edit in a large photo costs a few passes over its pixels, not radius^2 each.
@@ -11,10 +12,11 @@ import torch.nn.functional as F
 
 
 def _separable(image: torch.Tensor, radius: int, pool) -> torch.Tensor:
-    x = image[None, None].float()
+    """`pool` over a (2r+1)-pixel square of each pixel of (H, W) or (C, H, W) `image`."""
+    x = image.float()[:, None] if image.dim() == 3 else image[None, None].float()
     x = pool(x, (1, 2 * radius + 1), stride=1, padding=(0, radius))
     x = pool(x, (2 * radius + 1, 1), stride=1, padding=(radius, 0))
-    return x[0, 0]
+    return x[:, 0] if image.dim() == 3 else x[0, 0]
 
 
 def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
@@ -48,9 +50,8 @@ def local_extremes(image: torch.Tensor, where: torch.Tensor, radius: int) -> tup
     """(C, H, W) highest and lowest value of `image` (C, H, W) among the `where` pixels
     within a (2r+1)-pixel square of each pixel (-inf and inf where there are none)."""
     def highest(values):
-        x = torch.where(where, values, torch.tensor(-torch.inf, device=values.device))[:, None]
-        x = F.max_pool2d(x, (1, 2 * radius + 1), stride=1, padding=(0, radius))
-        return F.max_pool2d(x, (2 * radius + 1, 1), stride=1, padding=(radius, 0))[:, 0]
+        return _separable(torch.where(where, values, torch.tensor(-torch.inf, device=values.device)), radius,
+                          F.max_pool2d)
     return highest(image.float()), -highest(-image.float())
 
 

@@ -164,7 +164,9 @@ def _object_layer(images: RegionImages, variant: _Variant, level: Level, previou
                                       soft_photo, around), images, index)
     start = None if previous is None or variant.object_matches is None else \
         carry_matches(variant.object_matches, previous, level, plevel)
-    if previous is not None and level.pixels > settings.max_refine_pixels:
+    # Above the budget the coarser level's matches are carried; where it stretched
+    # nothing (no matches), the few stretched pixels here are searched.
+    if previous is not None and level.pixels > settings.max_refine_pixels and start is not None:
         variant.object_matches = start
         return paint(plevel, torch.where(images.target[None], guide, around), start, settings.vote_reach)
     image, variant.object_matches = synthesize_level(plevel, guide, settings.refine_iterations, start,

@@ -121,3 +121,10 @@ def test_a_clone_brings_no_light_from_beside_the_hole_where_its_surroundings_mat
     dy, dx = clone_shifts(photo, hole)[0]
     piece = photo[:, (rows + dy).clamp(0, height - 1), (cols + dx).clamp(0, width - 1)]
     assert piece.min(0).values.max() < 0.8
+
+
+def test_a_hole_with_nothing_around_it_still_gets_its_clone_shifts():
+    # The whole image is the hole: no ring to judge pieces by (and no piece is clean).
+    photo = torch.rand(3, 20, 30, generator=torch.Generator().manual_seed(0))
+    shifts = clone_shifts(photo, torch.ones(20, 30, dtype=torch.bool))
+    assert len(shifts) == 16

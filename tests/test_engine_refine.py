@@ -32,15 +32,22 @@ def _nearest_stretch(photo, source, target):
     return photo[:, rows.round().long()[:, None], cols.round().long().clamp(0, photo.shape[-1] - 1)]
 
 
-def _refined(coherence: float):
-    """Two variants refined from the copy start (the object stretched into the target at
-    level 0) to the region's resolution; the second stretches its own way."""
-    photo, source, target = _lattice()
+def _copy_start(photo, source, target, around: float = 0.0):
+    """The lattice's region, its levels, and the copy start at level 0: the object
+    stretched into the target, the photo (made lighter by `around`) elsewhere."""
     region = RegionImages.of(photo, source, target, 3)
     levels = levels_for(128, 96, 64, 32)
     coarse = region.at(levels[0])
     start = torch.where(coarse.target[None], _nearest_stretch(coarse.photo, coarse.source, coarse.target),
-                        coarse.photo)
+                        (coarse.photo + around).clamp(0, 1))
+    return region, levels, start
+
+
+def _refined(coherence: float):
+    """Two variants refined from the copy start (the object stretched into the target at
+    level 0) to the region's resolution; the second stretches its own way."""
+    photo, source, target = _lattice()
+    region, levels, start = _copy_start(photo, source, target)
     settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=10**9,
                                                       object_coherence=coherence), carry_change=True)
     out, _ = refine(torch.stack([start, start]), region, levels, settings, torch.Generator().manual_seed(0))
@@ -77,14 +84,25 @@ def test_a_reshaped_objects_surroundings_outside_its_hole_stay_the_photos_own_pi
     # blurred band around the reshaped object. Outside the object and its hole the
     # refinement keeps the photo's own pixels, as a move does.
     photo, source, target = _lattice()
-    region = RegionImages.of(photo, source, target, 3)
-    levels = levels_for(128, 96, 64, 32)
-    coarse = region.at(levels[0])
-    start = torch.where(coarse.target[None], _nearest_stretch(coarse.photo, coarse.source, coarse.target),
-                        (coarse.photo + 0.2).clamp(0, 1))
+    region, levels, start = _copy_start(photo, source, target, around=0.2)
     settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=10**9),
                                           carry_change=True)
     out, _ = refine(start[None], region, levels, settings, torch.Generator().manual_seed(0))
     around = region.free & ~region.target & ~region.hole
     assert around.sum() > 100
     assert torch.equal(out[0][:, around], photo[:, around])
+
+
+def test_a_stretch_that_appears_only_above_the_search_budget_is_searched_there():
+    # 30 px widened to 33: within HELD_STRETCH at the coarse level (the masks round to
+    # the same width there), beyond it at the region's own. That level is over the
+    # budget, so its matches would be carried; there are none to carry.
+    rows, cols = torch.meshgrid(torch.arange(96), torch.arange(128), indexing="ij")
+    photo = torch.rand(3, 96, 128, generator=torch.Generator().manual_seed(0))
+    source = (cols >= 40) & (cols < 70) & (rows >= 8) & (rows < 88)
+    target = (cols >= 40) & (cols < 73) & (rows >= 8) & (rows < 88)
+    region = RegionImages.of(photo, source, target, 3)
+    levels = levels_for(128, 96, 64, 32)
+    settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=1), carry_change=True)
+    out, _ = refine(region.at(levels[0]).photo[None], region, levels, settings, torch.Generator().manual_seed(0))
+    assert out.shape == (1, 3, 96, 128) and torch.isfinite(out).all()

@@ -68,8 +68,8 @@ def test_without_a_server_command_the_start_command_is_named_once():
 
 
 def test_failures_are_told_apart_by_where_they_failed_not_by_their_class():
-    # Another copy of the client library (or a subclass) is not the same class: what
-    # decides is `failed_at` and `code`, which every client exception carries.
+    # What decides is `failed_at` and `code`, which every client exception carries,
+    # not what its class is called.
     class Unreachable(Exception):
         failed_at, code = "connection", None
 
