@@ -14,39 +14,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from .clone import clone_shifts
 from .fill import Surroundings, fill_hole
-from .masks import dilate
+from .patches import Matches
 from .pyramid import Level
 from .warp import variant_spread, warp_into_target
 
 
+@dataclass
+class HoleStart:
+    """One copy start's background: what it painted over the object's footprint, and
+    from where, for the refinement to carry on."""
+
+    background: torch.Tensor  # (3, h, w) in [0, 1]: the region with the footprint filled
+    matches: Matches | None  # region pixels -> region keys (None: the footprint was empty)
+
+
 def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
                     free: torch.Tensor, level: Level, variants: int, std: float, fill_noise: float,
-                    normalize, generator: torch.Generator, rim: int = 1,
+                    normalize, generator: torch.Generator, footprint: torch.Tensor | None = None,
                     surroundings: Surroundings | None = None, look_alikes: torch.Tensor | None = None) -> tuple:
     """(variants, 3, h, w) normalised starting batch on photo's device, and per variant
-    where its hole's patches were copied from (Matches over the region at `level`,
-    for the refinement to carry on), or None (not a copy start, or no hole).
+    its HoleStart (the footprint's fill at `level` and its matches, for the
+    refinement to carry on), or None (not a copy start).
 
     photo: (3, h, w) in [0, 1] at `level`; source, target, free: bool (h, w).
-    normalize maps [0, 1] pixels into the classifier's space; rim: pixels
-    around the source that are refilled with it (the edit band at this level);
+    normalize maps [0, 1] pixels into the classifier's space; footprint:
+    bool (h, w), what the object leaves behind (default: the source; see
+    margins.footprint), all of it filled before the object is put in place;
     surroundings: the photo around the region at this level, which the hole
     is filled from (default: the region's photo alone); look_alikes: bool,
     the size of the surroundings, where the photo looks like the object (the
     fill does not copy from there, see hole.background_keys).
     """
     reference = normalize(photo[None])[0]
-    starts, hole_matches = [], []
+    starts, hole_starts = [], []
     first_clone = int(torch.randint(0, 4, (), generator=generator))  # the seed picks where cloning starts
     if kind == "copy":  # every variant's hole is the same; how it is first guessed differs
         # The object is taken out first and its whole footprint filled, as if it were
         # simply removed; then it is put in its new place. So the fill never sees the
         # moved object: beside a tall rocket it would match the photo's thin poles.
-        hole = dilate(source, rim) & free
+        hole = (source if footprint is None else footprint) & free
         frame = surroundings or Surroundings(photo)
         frame_photo, frame_hole, frame_level = frame.paste(photo), frame.paste(hole), frame.level(level)
         shifts = clone_shifts(frame_photo, frame_hole) if hole.any() else None
@@ -60,10 +72,10 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
             filled, matches = fill_hole(frame_photo, frame_photo, frame_hole, frame_level, generator, fill_noise,
                                         clone_rank=rank, shifts=shifts, look_alikes=look_alikes)
             filled = frame.crop(filled, *hole.shape)
-            hole_matches.append(None if matches is None else frame.crop_matches(matches, *hole.shape))
+            hole_starts.append(HoleStart(filled, None if matches is None else frame.crop_matches(matches, *hole.shape)))
             moved = warp_into_target(photo, source, target, variant_spread(variant))
             base = normalize(torch.where(target[None], moved, filled)[None])[0]
         else:
             base = reference
         starts.append(torch.where(free[None], base + noise, reference))
-    return torch.stack(starts), (hole_matches if kind == "copy" else None)
+    return torch.stack(starts), (hole_starts if kind == "copy" else None)

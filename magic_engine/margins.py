@@ -13,8 +13,10 @@ or a stem inside the band is kept even where the refinement moved it a
 pixel, and so is a blurred object's glow, which spills past a tight
 selection: it belongs to the object.
 
-Only the photo's own pixels at the new place are faded in: never where the
-target lies on the object's old footprint, whose background is synthesised.
+Where the target lies on the object's old place, the margin fades into the
+background the refinement made there (the footprint filled as if the object
+were removed); without one, only where the photo at the new place is
+background.
 """
 
 from __future__ import annotations
@@ -61,13 +63,14 @@ def band_width(target: torch.Tensor) -> int:
     return band
 
 
-def _near_outline(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """(h, w) float in [0, 1]: 1 at the target's outline, 0 a band inside it, on the old
-    footprint and outside the target (the same for every variant)."""
+def _near_outline(source: torch.Tensor, target: torch.Tensor, on_footprint: bool) -> torch.Tensor:
+    """(h, w) float in [0, 1]: 1 at the target's outline, 0 a band inside it and outside
+    the target, and 0 on the old footprint unless `on_footprint` (the same for every variant)."""
     band = band_width(target)
     at_outline = 1 - blend_weights(target, band)
-    at_new_place = blend_weights(~dilate(source, SIDE), band)
-    return torch.where(target, at_outline * at_new_place, torch.zeros_like(at_outline))
+    if not on_footprint:
+        at_outline = at_outline * blend_weights(~dilate(source, SIDE), band)
+    return torch.where(target, at_outline, torch.zeros_like(at_outline))
 
 
 def background_behind(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -99,20 +102,23 @@ def fade_weights(result: torch.Tensor, photo: torch.Tensor, source: torch.Tensor
     if not target.any() or not source.any():
         return torch.zeros(target.shape, device=photo.device)
     return _fade(result, source, target, spread, outline_looseness(photo, source),
-                 background_behind(photo, source, target), _near_outline(source, target))
+                 background_behind(photo, source, target), _near_outline(source, target, on_footprint=False))
 
 
 def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tensor,
-                 target: torch.Tensor) -> torch.Tensor:
-    """(B, 3, h, w) results with the object's loose margins faded into `photo`
-    (each variant with its own stretch, see warp.variant_spread)."""
+                 target: torch.Tensor, backgrounds: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, 3, h, w) results with the object's loose margins faded into their
+    `backgrounds` (B, 3, h, w: each result without its object, the old footprint
+    filled), or, without, into `photo` at the new place only (each variant with its
+    own stretch, see warp.variant_spread)."""
     if not target.any() or not source.any():
         return results
     # What no variant changes is computed once.
     looseness, behind = outline_looseness(photo, source), background_behind(photo, source, target)
-    near_outline = _near_outline(source, target)
+    near_outline = _near_outline(source, target, on_footprint=backgrounds is not None)
     faded = []
     for variant, result in enumerate(results):
         fade = _fade(result, source, target, variant_spread(variant), looseness, behind, near_outline)
-        faded.append(result * (1 - fade) + photo * fade)
+        background = photo if backgrounds is None else backgrounds[variant]
+        faded.append(result * (1 - fade) + background * fade)
     return torch.stack(faded)

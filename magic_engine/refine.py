@@ -12,10 +12,14 @@ that to the photo's resolution as two layers, level by level:
   where the warp enlarges it beyond HELD_STRETCH: there the object's own
   patches repaint it, each keeping to where the warp takes it from unless a
   patch is closer by `object_coherence` (patch_synthesis.py).
-- The hole the object leaves (hole.py): a coherent copy of the photo's
-  background, started from the copy start's matches (or searched where
-  there are none), carried from level to level as matches, never as an
-  enlarged image, and given MAGIC's tone at the end.
+- The background: the photo with the object's whole footprint filled
+  (hole.py), the hole the object leaves and where the target lies on its
+  old place alike, as if the object were simply removed: a coherent copy of
+  the photo's background, started from the copy start's matches (or
+  searched where there are none), carried from level to level as matches,
+  never as an enlarged image, and given MAGIC's tone at the end. The object
+  goes on top; its loose margins fade into this background (margins.py),
+  on its old place too.
 
 Everything else in the region stays the photo. Levels above the preset's
 budget (`max_refine_pixels`) get no search: the finest matches are carried
@@ -29,11 +33,13 @@ from dataclasses import dataclass, field
 import torch
 
 from .hole import background_keys, carried, complete, hole_level, match_tone, tone_radius
+from .init import HoleStart
 from .masks import dilate
 from .patch_synthesis import PatchLevel, carry_matches, paint, synthesize_level
 from .patches import RADIUS, Matches, PatchSpace
 from .pyramid import Level, resize, resize_mask
 from .region import edit_area
+from .smooth import smooth_fill
 from .warp import variant_spread, warp_coordinates, warp_into_target, warp_stretch
 
 # A reshaped object keeps its own pixels (warped) where the warp enlarges it at
@@ -75,19 +81,22 @@ class RegionImages:
     source: torch.Tensor  # bool (H, W)
     target: torch.Tensor  # bool (H, W)
     free: torch.Tensor  # bool (H, W): the edit area, the pixels results may change
-    hole: torch.Tensor  # bool (H, W): what the object leaves, to be filled with background
+    footprint: torch.Tensor  # bool (H, W): what the object leaves behind, the source grown by the band
+    hole: torch.Tensor  # bool (H, W): the footprint less the target, to be filled with background
 
     @classmethod
     def of(cls, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor, band: int) -> "RegionImages":
-        """The edit area is both masks grown by `band`; the hole is the source so grown,
-        less the target (there the object is)."""
-        return cls(photo, source, target, edit_area(source, target, band), dilate(source, band) & ~target)
+        """The edit area is both masks grown by `band`; the footprint is the source so grown
+        (its glow and edge pixels a tight selection leaves out go with it), the hole the
+        footprint less the target (there the object is)."""
+        left = dilate(source, band)
+        return cls(photo, source, target, edit_area(source, target, band), left, left & ~target)
 
     def at(self, level: Level) -> "RegionImages":
         target = resize_mask(self.target, level)
+        left = resize_mask(self.footprint, level, cover="any")
         return RegionImages(resize(self.photo, level).clamp(0, 1), resize_mask(self.source, level), target,
-                            resize_mask(self.free, level, cover="any"),
-                            resize_mask(self.hole, level, cover="any") & ~target)
+                            resize_mask(self.free, level, cover="any"), left, left & ~target)
 
 
 def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
@@ -132,8 +141,11 @@ class _Variant:
 
     spread: float
     guide: torch.Tensor  # (3, h0, w0) MAGIC's result at level 0
+    start: HoleStart | None = None  # the copy start's background at level 0
     image: torch.Tensor | None = None
     object_matches: Matches | None = None
+    background: torch.Tensor | None = None  # the photo with the footprint filled, at the current level
+    tone_guide: torch.Tensor | None = None  # the background's tone at level 0 (MAGIC's where it shows)
     hole_matches: Matches | None = None
 
 
@@ -175,28 +187,33 @@ def _object_layer(images: RegionImages, variant: _Variant, level: Level, previou
     return image
 
 
-def _fill_hole(hole: PatchLevel | None, images: RegionImages, variant: _Variant, context: torch.Tensor,
-               level: Level, previous: Level | None, settings: RefineSettings, generator) -> torch.Tensor:
-    """`context` with the variant's hole (the level's patch problem `hole`) filled at
-    `level`; its matches are kept for the next level."""
-    if hole is None:
+def _fill_background(footprint: PatchLevel | None, images: RegionImages, variant: _Variant, level: Level,
+                     previous: Level | None, settings: RefineSettings, generator) -> torch.Tensor:
+    """The variant's background at `level`: the photo with the object's footprint (the
+    level's patch problem `footprint`) filled, as if the object were simply removed;
+    its matches are kept for the next level."""
+    if footprint is None:
         variant.hole_matches = None
-        return context
-    plevel = hole.with_context(context)
-    if previous is None:  # MAGIC's result, copied from where the start's matches point
-        image = torch.where(images.hole[None], variant.guide, context)
-        start = _hole_start(plevel, variant.hole_matches)
+        return images.photo
+    if previous is None:
+        start = _hole_start(footprint, variant.hole_matches)
+        # MAGIC's result where the hole shows; under the target it holds the object, and
+        # the start's background is the first guess there (a smooth one without a copy start).
+        before = smooth_fill(images.photo, ~images.footprint) if variant.start is None else variant.start.background
+        image = torch.where(images.hole[None], variant.guide, torch.where(images.footprint[None], before,
+                                                                          images.photo))
+        variant.tone_guide = image
     else:
         if variant.hole_matches is None:
             raise ValueError("a finer level needs the hole's matches of the level before")
-        image, start = carried(plevel, variant.hole_matches, previous, level)
+        image, start = carried(footprint, variant.hole_matches, previous, level)
         if level.pixels > settings.max_refine_pixels:
             variant.hole_matches = start
             return image
     # A finer level starts from the coarser one's matches, already coherent: one
     # PatchMatch pass per round settles the seams (the first level searches more).
     searches = settings.patchmatch_iterations if previous is None else 1
-    image, variant.hole_matches = complete(plevel, image, start, settings.refine_iterations, searches, generator)
+    image, variant.hole_matches = complete(footprint, image, start, settings.refine_iterations, searches, generator)
     return image
 
 
@@ -215,17 +232,20 @@ def _hole_start(level: PatchLevel, matches: Matches | None) -> Matches | None:
 def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: RefineSettings,
            generator: torch.Generator, on_level=None, hole_starts: list | None = None,
            look_alikes: torch.Tensor | None = None) -> tuple:
-    """results: (B, 3, h0, w0) in [0, 1] at levels[0] -> (B, 3, H, W) at the last level.
+    """results: (B, 3, h0, w0) in [0, 1] at levels[0] -> (images, backgrounds, report):
+    (B, 3, H, W) each at the last level; a background is its image without the object
+    (the footprint filled), for the object's margins to fade into (margins.fade_margins).
 
-    hole_starts: per variant, the copy start's matches for the hole at level 0
-    (flat region pixels -> flat region keys; see init.starting_images), or None
-    to search. look_alikes: bool (h0, w0), where the photo looks like the
+    hole_starts: per variant, the copy start's HoleStart at level 0 (its
+    background and matches, flat region pixels -> flat region keys; see
+    init.starting_images), or None to search. look_alikes: bool (h0, w0), where the photo looks like the
     object at level 0 (the hole does not copy from there). on_level(index,
     count) is called before each finer level (progress, cancel).
     """
     report = RefineReport()
     starts = hole_starts or [None] * len(results)
-    variants = [_Variant(variant_spread(b), result, hole_matches=starts[b]) for b, result in enumerate(results)]
+    variants = [_Variant(variant_spread(b), result, start, hole_matches=None if start is None else start.matches)
+                for b, (result, start) in enumerate(zip(results, starts))]
     previous = previous_photo = None
     for index, level in enumerate(levels):
         if index > 0 and on_level is not None:
@@ -233,26 +253,34 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
         native_size = (level.height, level.width) == tuple(region.photo.shape[-2:])
         here = region if native_size else region.at(level)
         alike = None if look_alikes is None else resize_mask(look_alikes, level, cover="any")
-        hole = hole_level(here.photo, here.hole, here.photo, background_keys(here.source, alike),
-                          settings.patch_dims, generator) if here.hole.any() else None
+        footprint = hole_level(here.photo, here.footprint, here.photo, background_keys(here.source, alike),
+                               settings.patch_dims, generator) if here.footprint.any() else None
         for b, variant in enumerate(variants):
             placed = _object_layer(here, variant, level, previous, previous_photo, settings, generator, b)
-            variant.image = _fill_hole(hole, here, variant, placed, level, previous, settings, generator)
+            variant.background = _fill_background(footprint, here, variant, level, previous, settings, generator)
+            variant.image = torch.where(here.target[None], placed, variant.background)
         searched = index == 0 or level.pixels <= settings.max_refine_pixels
         (report.searched if searched else report.carried).append([level.width, level.height])
         previous, previous_photo = level, here.photo
     last = levels[-1]
-    out = []
+    radius = tone_radius(levels[0], last)
+    images, backgrounds = [], []
     for variant in variants:
-        # MAGIC's tone: over the hole, and over a copied object (what the optimisation changed in it).
-        guide = resize(variant.guide, last).clamp(0, 1)
-        radius = tone_radius(levels[0], last)
-        image = match_tone(variant.image, guide, here.hole, radius)
+        # MAGIC's tone: over the background, and over a copied object (what the optimisation changed in it).
+        background = variant.background
+        if variant.tone_guide is not None:
+            background = match_tone(background, resize(variant.tone_guide, last).clamp(0, 1), here.footprint, radius)
+        image = torch.where(here.target[None], variant.image, background)
         if settings.copy_object and settings.carry_change:
-            image = match_tone(image, guide, here.target, radius)
-        out.append(image)
-    out = torch.stack(out)
+            image = match_tone(image, resize(variant.guide, last).clamp(0, 1), here.target, radius)
+        images.append(image)
+        backgrounds.append(background)
+    return _at_region(torch.stack(images), region), _at_region(torch.stack(backgrounds), region), report
+
+
+def _at_region(images: torch.Tensor, region: RegionImages) -> torch.Tensor:
+    """(B, 3, H, W) `images` at the region's size, the photo outside the edit area."""
     height, width = region.photo.shape[-2:]
-    if out.shape[-2:] != (height, width):  # a tiny region was enlarged for the classifier
-        out = resize(out, Level(width, height, 1.0)).clamp(0, 1)
-    return torch.where(region.free[None, None], out, region.photo[None]), report
+    if images.shape[-2:] != (height, width):  # a tiny region was enlarged for the classifier
+        images = resize(images, Level(width, height, 1.0)).clamp(0, 1)
+    return torch.where(region.free[None, None], images, region.photo[None])

@@ -296,7 +296,7 @@ def _starting_images(run: _Run, events: _Events) -> _Start:
     images, hole_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free,
                                           first, config.variants, config.init_std, config.fill_noise,
                                           run.clf.normalize, run.generator,
-                                          rim=max(1, math.ceil(run.band * first.scale)),
+                                          footprint=coarse.footprint,
                                           surroundings=surroundings, look_alikes=frame_alikes)
     return _Start(images.to(run.device), hole_starts, time.perf_counter() - started)
 
@@ -368,10 +368,10 @@ def _refine(run: _Run, coarse_results: torch.Tensor, hole_starts: list, events: 
 
     alikes = look_alikes(run.objective, run.clf, run.coarse.photo)
     levels_started = time.perf_counter()  # the levels' own pace: the look-alikes are done once
-    refined, refine_report = refine(coarse_results, run.native, run.levels, settings, run.generator, on_level,
-                                    hole_starts, alikes)
+    refined, backgrounds, refine_report = refine(coarse_results, run.native, run.levels, settings, run.generator,
+                                                 on_level, hole_starts, alikes)
     refine_report.seconds = time.perf_counter() - started
-    refined = fade_margins(refined, run.native.photo, run.native.source, run.native.target)
+    refined = fade_margins(refined, run.native.photo, run.native.source, run.native.target, backgrounds)
     last = max(1, len(run.levels) - 1)
     events.report(REFINE, last, last, {}, 0.0)
     if refine_report.carried:

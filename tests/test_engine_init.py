@@ -66,7 +66,7 @@ def test_starting_images_keep_the_photo_outside_the_edit_area_and_differ_between
 
     def make(kind, seed):
         return starting_images(kind, photo, src, tgt, free, Level(96, 64, 1.0), 3, 0.5, 0.05, normalize,
-                               torch.Generator().manual_seed(seed), rim=2)[0]
+                               torch.Generator().manual_seed(seed), footprint=dilate(src, 2))[0]
 
     for kind in ("noise", "copy", "input"):
         a, b = make(kind, 1), make(kind, 1)
@@ -74,7 +74,7 @@ def test_starting_images_keep_the_photo_outside_the_edit_area_and_differ_between
         assert torch.equal(a[:, :, ~free], reference[:, ~free].expand(3, -1, -1))  # known pixels are the photo's
         assert not torch.equal(a[0], a[1])
     copies, _ = starting_images("copy", photo, src, tgt, free, Level(96, 64, 1.0), 3, 0.0, 0.0, normalize,
-                                torch.Generator().manual_seed(0), rim=2)
+                                torch.Generator().manual_seed(0), footprint=dilate(src, 2))
     hole = dilate(src, 2) & free & ~tgt  # what the object leaves behind
     assert not torch.equal(copies[0][:, hole], copies[1][:, hole])  # each variant clones from elsewhere
 
@@ -105,7 +105,7 @@ def test_the_hole_is_filled_as_if_the_object_were_removed_wherever_it_goes():
 
     def start(target):
         return starting_images("copy", photo, src, target, free, Level(96, 64, 1.0), 2, 0.0, 0.0, normalize,
-                               torch.Generator().manual_seed(0), rim=2)[0]
+                               torch.Generator().manual_seed(0), footprint=dilate(src, 2))[0]
 
     hole = dilate(src, 2) & free & ~dilate(near | far, 1)
     assert torch.equal(start(near)[:, :, hole], start(far)[:, :, hole])

@@ -88,6 +88,21 @@ def test_nothing_fades_where_the_target_lies_on_the_old_footprint():
     assert not fade[source].any()
 
 
+def test_on_the_old_footprint_the_margin_fades_into_the_background_made_there():
+    # The same small move, with the background the refinement made under the old place
+    # (here a lighter ground, to tell it from the photo): the loose margin fades into it.
+    photo = _meadow()
+    source, target = _disc(40, 115, 22), _disc(40, 105, 22)
+    result = _moved(photo, source, target)
+    background = torch.where(source[None], (photo + 0.2).clamp(0, 1), photo)
+    faded = fade_margins(result, photo, source, target, background[None])[0]
+    edge = target & ~erode(target, 1) & erode(source, 2)
+    assert edge.sum() > 10
+    before = (result[0][:, edge] - background[:, edge]).abs().mean()
+    assert (faded[:, edge] - background[:, edge]).abs().mean() < 0.5 * before
+    assert torch.equal(faded[:, ~target], result[0][:, ~target])
+
+
 def test_a_thin_target_keeps_its_middle():
     # A long thin selection (a twig's shadow on the ground, selected loosely) moved from
     # dark ground to lighter: the band follows its thickness, not its large area, so its

@@ -50,7 +50,7 @@ def _refined(coherence: float):
     region, levels, start = _copy_start(photo, source, target)
     settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=10**9,
                                                       object_coherence=coherence), carry_change=True)
-    out, _ = refine(torch.stack([start, start]), region, levels, settings, torch.Generator().manual_seed(0))
+    out, _, _ = refine(torch.stack([start, start]), region, levels, settings, torch.Generator().manual_seed(0))
     return out, _nearest_stretch(photo, source, target), target & ~source
 
 
@@ -87,10 +87,26 @@ def test_a_reshaped_objects_surroundings_outside_its_hole_stay_the_photos_own_pi
     region, levels, start = _copy_start(photo, source, target, around=0.2)
     settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=10**9),
                                           carry_change=True)
-    out, _ = refine(start[None], region, levels, settings, torch.Generator().manual_seed(0))
+    out, _, _ = refine(start[None], region, levels, settings, torch.Generator().manual_seed(0))
     around = region.free & ~region.target & ~region.hole
     assert around.sum() > 100
     assert torch.equal(out[0][:, around], photo[:, around])
+
+
+def test_the_background_under_the_reshaped_object_is_its_surroundings():
+    # The wider tower covers its old place: the background there (which its loose
+    # margins fade into) is sky, as if the tower were removed, never the old bars.
+    photo, source, target = _lattice()
+    region, levels, start = _copy_start(photo, source, target)
+    settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=10**9),
+                                          carry_change=True)
+    _, backgrounds, _ = refine(start[None], region, levels, settings, torch.Generator().manual_seed(0))
+    under = region.footprint & region.target
+    assert under.sum() > 1000
+    steel = (backgrounds[0].mean(0) < 0.3) & under
+    assert steel.sum() < 0.01 * under.sum(), int(steel.sum())
+    outside = ~region.footprint
+    assert torch.equal(backgrounds[0][:, outside], photo[:, outside])
 
 
 def test_a_stretch_that_appears_only_above_the_search_budget_is_searched_there():
@@ -104,5 +120,5 @@ def test_a_stretch_that_appears_only_above_the_search_budget_is_searched_there()
     region = RegionImages.of(photo, source, target, 3)
     levels = levels_for(128, 96, 64, 32)
     settings = RefineSettings.from_config(make_config("preview", "shape", max_refine_pixels=1), carry_change=True)
-    out, _ = refine(region.at(levels[0]).photo[None], region, levels, settings, torch.Generator().manual_seed(0))
+    out, _, _ = refine(region.at(levels[0]).photo[None], region, levels, settings, torch.Generator().manual_seed(0))
     assert out.shape == (1, 3, 96, 128) and torch.isfinite(out).all()

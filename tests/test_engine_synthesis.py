@@ -347,7 +347,7 @@ def test_starting_images_fill_the_hole_from_surroundings_that_lie_around_the_reg
     frame.photo = frame.paste(region_photo)
     free = dilate(source | target, 2)
     starts, _ = starting_images("copy", region_photo, source, target, free, Level(40, 16, 1.0), 2, 0.0, 0.0,
-                                lambda pixels: pixels, torch.Generator().manual_seed(0), rim=2,
+                                lambda pixels: pixels, torch.Generator().manual_seed(0), footprint=dilate(source, 2),
                                 surroundings=frame)
     hole = dilate(source, 2) & free & ~target  # what the object leaves behind
     assert starts.shape == (2, 3, 16, 40)
