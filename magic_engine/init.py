@@ -26,7 +26,7 @@ from .warp import variant_spread, warp_into_target
 
 
 @dataclass
-class HoleStart:
+class BackgroundStart:
     """One copy start's background: what it painted over the object's footprint, and
     from where, for the refinement to carry on."""
 
@@ -39,7 +39,7 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
                     normalize, generator: torch.Generator, footprint: torch.Tensor | None = None,
                     surroundings: Surroundings | None = None, look_alikes: torch.Tensor | None = None) -> tuple:
     """(variants, 3, h, w) normalised starting batch on photo's device, and per variant
-    its HoleStart (the footprint's fill at `level` and its matches, for the
+    its BackgroundStart (the footprint's fill at `level` and its matches, for the
     refinement to carry on), or None (not a copy start).
 
     photo: (3, h, w) in [0, 1] at `level`; source, target, free: bool (h, w).
@@ -52,7 +52,7 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
     fill does not copy from there, see hole.background_keys).
     """
     reference = normalize(photo[None])[0]
-    starts, hole_starts = [], []
+    starts, background_starts = [], []
     first_clone = int(torch.randint(0, 4, (), generator=generator))  # the seed picks where cloning starts
     if kind == "copy":  # every variant's hole is the same; how it is first guessed differs
         # The object is taken out first and its whole footprint filled, as if it were
@@ -72,10 +72,11 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
             filled, matches = fill_hole(frame_photo, frame_photo, frame_hole, frame_level, generator, fill_noise,
                                         clone_rank=rank, shifts=shifts, look_alikes=look_alikes)
             filled = frame.crop(filled, *hole.shape)
-            hole_starts.append(HoleStart(filled, None if matches is None else frame.crop_matches(matches, *hole.shape)))
+            matches = None if matches is None else frame.crop_matches(matches, *hole.shape)
+            background_starts.append(BackgroundStart(filled, matches))
             moved = warp_into_target(photo, source, target, variant_spread(variant))
             base = normalize(torch.where(target[None], moved, filled)[None])[0]
         else:
             base = reference
         starts.append(torch.where(free[None], base + noise, reference))
-    return torch.stack(starts), (hole_starts if kind == "copy" else None)
+    return torch.stack(starts), (background_starts if kind == "copy" else None)

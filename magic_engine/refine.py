@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .hole import background_keys, carried, complete, hole_level, match_tone, tone_radius
-from .init import HoleStart
+from .init import BackgroundStart
 from .masks import dilate
 from .patch_synthesis import PatchLevel, carry_matches, paint, synthesize_level
 from .patches import RADIUS, Matches, PatchSpace
@@ -137,16 +137,16 @@ class RefineReport:
 
 @dataclass
 class _Variant:
-    """One result on its way up: the object's and the hole's pixels and matches at the current level."""
+    """One result on its way up: its object's and its background's pixels and matches at the current level."""
 
     spread: float
     guide: torch.Tensor  # (3, h0, w0) MAGIC's result at level 0
-    start: HoleStart | None = None  # the copy start's background at level 0
-    image: torch.Tensor | None = None
+    start: BackgroundStart | None = None  # the copy start's background at level 0
+    image: torch.Tensor | None = None  # the object on its background
     object_matches: Matches | None = None
-    background: torch.Tensor | None = None  # the photo with the footprint filled, at the current level
+    background: torch.Tensor | None = None  # the photo with the footprint filled
+    background_matches: Matches | None = None
     tone_guide: torch.Tensor | None = None  # the background's tone at level 0 (MAGIC's where it shows)
-    hole_matches: Matches | None = None
 
 
 def _object_layer(images: RegionImages, variant: _Variant, level: Level, previous: Level | None,
@@ -187,16 +187,16 @@ def _object_layer(images: RegionImages, variant: _Variant, level: Level, previou
     return image
 
 
-def _fill_background(footprint: PatchLevel | None, images: RegionImages, variant: _Variant, level: Level,
+def _fill_background(footprint_level: PatchLevel | None, images: RegionImages, variant: _Variant, level: Level,
                      previous: Level | None, settings: RefineSettings, generator) -> torch.Tensor:
     """The variant's background at `level`: the photo with the object's footprint (the
-    level's patch problem `footprint`) filled, as if the object were simply removed;
+    level's patch problem `footprint_level`) filled, as if the object were simply removed;
     its matches are kept for the next level."""
-    if footprint is None:
-        variant.hole_matches = None
+    if footprint_level is None:
+        variant.background_matches = None
         return images.photo
     if previous is None:
-        start = _hole_start(footprint, variant.hole_matches)
+        start = _background_start(footprint_level, variant.background_matches)
         # MAGIC's result where the hole shows; under the target it holds the object, and
         # the start's background is the first guess there (a smooth one without a copy start).
         before = smooth_fill(images.photo, ~images.footprint) if variant.start is None else variant.start.background
@@ -204,20 +204,21 @@ def _fill_background(footprint: PatchLevel | None, images: RegionImages, variant
                                                                           images.photo))
         variant.tone_guide = image
     else:
-        if variant.hole_matches is None:
-            raise ValueError("a finer level needs the hole's matches of the level before")
-        image, start = carried(footprint, variant.hole_matches, previous, level)
+        if variant.background_matches is None:
+            raise ValueError("a finer level needs the background's matches of the level before")
+        image, start = carried(footprint_level, variant.background_matches, previous, level)
         if level.pixels > settings.max_refine_pixels:
-            variant.hole_matches = start
+            variant.background_matches = start
             return image
     # A finer level starts from the coarser one's matches, already coherent: one
     # PatchMatch pass per round settles the seams (the first level searches more).
     searches = settings.patchmatch_iterations if previous is None else 1
-    image, variant.hole_matches = complete(footprint, image, start, settings.refine_iterations, searches, generator)
+    image, variant.background_matches = complete(footprint_level, image, start, settings.refine_iterations, searches,
+                                                 generator)
     return image
 
 
-def _hole_start(level: PatchLevel, matches: Matches | None) -> Matches | None:
+def _background_start(level: PatchLevel, matches: Matches | None) -> Matches | None:
     """The start's matches for `level`'s queries (flat pixel -> key, -1: none), a query
     without one starting on itself (not a key: any allowed patch beats it)."""
     if matches is None:
@@ -230,21 +231,23 @@ def _hole_start(level: PatchLevel, matches: Matches | None) -> Matches | None:
 
 
 def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: RefineSettings,
-           generator: torch.Generator, on_level=None, hole_starts: list | None = None,
+           generator: torch.Generator, on_level=None, background_starts: list | None = None,
            look_alikes: torch.Tensor | None = None) -> tuple:
     """results: (B, 3, h0, w0) in [0, 1] at levels[0] -> (images, backgrounds, report):
     (B, 3, H, W) each at the last level; a background is its image without the object
     (the footprint filled), for the object's margins to fade into (margins.fade_margins).
 
-    hole_starts: per variant, the copy start's HoleStart at level 0 (its
-    background and matches, flat region pixels -> flat region keys; see
-    init.starting_images), or None to search. look_alikes: bool (h0, w0), where the photo looks like the
-    object at level 0 (the hole does not copy from there). on_level(index,
-    count) is called before each finer level (progress, cancel).
+    background_starts: per variant, the copy start's BackgroundStart at level 0
+    (its background and matches, flat region pixels -> flat region keys; see
+    init.starting_images), or None to search. look_alikes: bool (h0, w0),
+    where the photo looks like the object at level 0 (the background does not
+    copy from there). on_level(index, count) is called before each finer level
+    (progress, cancel).
     """
     report = RefineReport()
-    starts = hole_starts or [None] * len(results)
-    variants = [_Variant(variant_spread(b), result, start, hole_matches=None if start is None else start.matches)
+    starts = background_starts or [None] * len(results)
+    variants = [_Variant(variant_spread(b), result, start,
+                         background_matches=None if start is None else start.matches)
                 for b, (result, start) in enumerate(zip(results, starts))]
     previous = previous_photo = None
     for index, level in enumerate(levels):
@@ -253,11 +256,11 @@ def refine(results: torch.Tensor, region: RegionImages, levels: list, settings: 
         native_size = (level.height, level.width) == tuple(region.photo.shape[-2:])
         here = region if native_size else region.at(level)
         alike = None if look_alikes is None else resize_mask(look_alikes, level, cover="any")
-        footprint = hole_level(here.photo, here.footprint, here.photo, background_keys(here.source, alike),
-                               settings.patch_dims, generator) if here.footprint.any() else None
+        footprint_level = hole_level(here.photo, here.footprint, here.photo, background_keys(here.source, alike),
+                                     settings.patch_dims, generator) if here.footprint.any() else None
         for b, variant in enumerate(variants):
             placed = _object_layer(here, variant, level, previous, previous_photo, settings, generator, b)
-            variant.background = _fill_background(footprint, here, variant, level, previous, settings, generator)
+            variant.background = _fill_background(footprint_level, here, variant, level, previous, settings, generator)
             variant.image = torch.where(here.target[None], placed, variant.background)
         searched = index == 0 or level.pixels <= settings.max_refine_pixels
         (report.searched if searched else report.carried).append([level.width, level.height])

@@ -191,7 +191,7 @@ class _Events:
 @dataclass
 class _Start:
     images: torch.Tensor  # (B, 3, h0, w0) the starting images x'0, normalised for the classifier
-    hole_starts: list  # the copy start's hole matches per variant, for the refinement
+    background_starts: list  # per variant, the copy start's BackgroundStart (None: not a copy start)
     seconds: float
 
 
@@ -227,7 +227,7 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     times.refine_estimate = refine_seconds(config, run.levels, float(run.native.free.sum()),
                                            float(run.coarse.free.sum()), start.seconds)
     optimised, final_losses, times.per_step = _optimise(run, start.images, times.refine_estimate, events)
-    refined, refine_report = _refine(run, _to_carry(run, optimised, start), start.hole_starts, events)
+    refined, refine_report = _refine(run, _to_carry(run, optimised, start), start.background_starts, events)
     variants, composites, edit_mask, edited_fraction = _composite(run, refined)
     times.total = events.clock.elapsed()
     report = RunReport(config=config, seed=seed, classifier=run.clf.description,
@@ -293,12 +293,12 @@ def _starting_images(run: _Run, events: _Events) -> _Start:
     frame_alikes = None
     if surroundings is not None and config.mask_net_training == "upfront":
         frame_alikes = look_alikes(run.objective, run.clf, surroundings.photo)
-    images, hole_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free,
+    images, background_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free,
                                           first, config.variants, config.init_std, config.fill_noise,
                                           run.clf.normalize, run.generator,
                                           footprint=coarse.footprint,
                                           surroundings=surroundings, look_alikes=frame_alikes)
-    return _Start(images.to(run.device), hole_starts, time.perf_counter() - started)
+    return _Start(images.to(run.device), background_starts, time.perf_counter() - started)
 
 
 def _optimise(run: _Run, start: torch.Tensor, refine_estimate: float, events: _Events):
@@ -352,7 +352,7 @@ def _to_carry(run: _Run, optimised: torch.Tensor, start: _Start) -> torch.Tensor
     return run.clf.denormalize(start.images.float()).clamp(0, 1)
 
 
-def _refine(run: _Run, coarse_results: torch.Tensor, hole_starts: list, events: _Events):
+def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, events: _Events):
     """To the region's own resolution with the photo's own patches. -> (images, RefineReport)."""
     started = time.perf_counter()
     settings = RefineSettings.from_config(run.config, run.carry_change)
@@ -369,7 +369,7 @@ def _refine(run: _Run, coarse_results: torch.Tensor, hole_starts: list, events: 
     alikes = look_alikes(run.objective, run.clf, run.coarse.photo)
     levels_started = time.perf_counter()  # the levels' own pace: the look-alikes are done once
     refined, backgrounds, refine_report = refine(coarse_results, run.native, run.levels, settings, run.generator,
-                                                 on_level, hole_starts, alikes)
+                                                 on_level, background_starts, alikes)
     refine_report.seconds = time.perf_counter() - started
     refined = fade_margins(refined, run.native.photo, run.native.source, run.native.target, backgrounds)
     last = max(1, len(run.levels) - 1)
