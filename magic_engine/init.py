@@ -44,8 +44,8 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
 
     photo: (3, h, w) in [0, 1] at `level`; source, target, free: bool (h, w).
     normalize maps [0, 1] pixels into the classifier's space; footprint:
-    bool (h, w), what the object leaves behind (default: the source; see
-    margins.footprint), all of it filled before the object is put in place;
+    bool (h, w), what the object leaves behind (refine.RegionImages.footprint;
+    default: the source alone), all of it filled before the object is put in place;
     surroundings: the photo around the region at this level, which the hole
     is filled from (default: the region's photo alone); look_alikes: bool,
     the size of the surroundings, where the photo looks like the object (the

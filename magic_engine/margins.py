@@ -4,8 +4,8 @@ A designer selects loosely: an ellipse around a dandelion takes a disc of
 its dark meadow along. Moved, that disc lands on other grass as a dark
 sticker with a crisp outline. Where the source's outline runs through
 background (the photo is alike on both sides of it), the result fades
-into the photo at the new place over a narrow band inside the target, as
-a feathered selection would; where the outline follows the object's own
+into the background at the new place over a narrow band inside the target,
+as a feathered selection would; where the outline follows the object's own
 edge (a rocket against the sky), nothing fades. A result pixel unlike the
 background behind the object (guessed smoothly from beyond a band around
 the source, at the place the pixel was warped from) stays opaque, so a beak
@@ -63,13 +63,15 @@ def band_width(target: torch.Tensor) -> int:
     return band
 
 
-def _near_outline(source: torch.Tensor, target: torch.Tensor, on_footprint: bool) -> torch.Tensor:
+def _near_outline(source: torch.Tensor, target: torch.Tensor, filled: torch.Tensor | None) -> torch.Tensor:
     """(h, w) float in [0, 1]: 1 at the target's outline, 0 a band inside it and outside
-    the target, and 0 on the old footprint unless `on_footprint` (the same for every variant)."""
+    the target, and 0 near the old object wherever the background there is the photo's
+    own (`filled`: bool, where a background was made instead; None: nowhere), which may
+    still hold the object (the same for every variant)."""
     band = band_width(target)
     at_outline = 1 - blend_weights(target, band)
-    if not on_footprint:
-        at_outline = at_outline * blend_weights(~dilate(source, SIDE), band)
+    near_old = dilate(source, SIDE) if filled is None else dilate(source, SIDE) & ~filled
+    at_outline = at_outline * blend_weights(~near_old, band)
     return torch.where(target, at_outline, torch.zeros_like(at_outline))
 
 
@@ -102,20 +104,20 @@ def fade_weights(result: torch.Tensor, photo: torch.Tensor, source: torch.Tensor
     if not target.any() or not source.any():
         return torch.zeros(target.shape, device=photo.device)
     return _fade(result, source, target, spread, outline_looseness(photo, source),
-                 background_behind(photo, source, target), _near_outline(source, target, on_footprint=False))
+                 background_behind(photo, source, target), _near_outline(source, target, None))
 
 
-def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tensor,
-                 target: torch.Tensor, backgrounds: torch.Tensor | None = None) -> torch.Tensor:
+def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor,
+                 backgrounds: torch.Tensor | None = None, footprint: torch.Tensor | None = None) -> torch.Tensor:
     """(B, 3, h, w) results with the object's loose margins faded into their
-    `backgrounds` (B, 3, h, w: each result without its object, the old footprint
-    filled), or, without, into `photo` at the new place only (each variant with its
-    own stretch, see warp.variant_spread)."""
+    `backgrounds` (B, 3, h, w: each result without its object, the old `footprint`
+    (bool) filled), or, without, into `photo` away from the old object only (each
+    variant with its own stretch, see warp.variant_spread)."""
     if not target.any() or not source.any():
         return results
     # What no variant changes is computed once.
     looseness, behind = outline_looseness(photo, source), background_behind(photo, source, target)
-    near_outline = _near_outline(source, target, on_footprint=backgrounds is not None)
+    near_outline = _near_outline(source, target, None if backgrounds is None else footprint)
     faded = []
     for variant, result in enumerate(results):
         fade = _fade(result, source, target, variant_spread(variant), looseness, behind, near_outline)

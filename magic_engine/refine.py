@@ -82,21 +82,21 @@ class RegionImages:
     target: torch.Tensor  # bool (H, W)
     free: torch.Tensor  # bool (H, W): the edit area, the pixels results may change
     footprint: torch.Tensor  # bool (H, W): what the object leaves behind, the source grown by the band
-    hole: torch.Tensor  # bool (H, W): the footprint less the target, to be filled with background
+    hole: torch.Tensor  # bool (H, W): the footprint less the target, where the background shows
 
     @classmethod
     def of(cls, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor, band: int) -> "RegionImages":
         """The edit area is both masks grown by `band`; the footprint is the source so grown
         (its glow and edge pixels a tight selection leaves out go with it), the hole the
         footprint less the target (there the object is)."""
-        left = dilate(source, band)
-        return cls(photo, source, target, edit_area(source, target, band), left, left & ~target)
+        footprint = dilate(source, band)
+        return cls(photo, source, target, edit_area(source, target, band), footprint, footprint & ~target)
 
     def at(self, level: Level) -> "RegionImages":
         target = resize_mask(self.target, level)
-        left = resize_mask(self.footprint, level, cover="any")
+        footprint = resize_mask(self.footprint, level, cover="any")
         return RegionImages(resize(self.photo, level).clamp(0, 1), resize_mask(self.source, level), target,
-                            resize_mask(self.free, level, cover="any"), left, left & ~target)
+                            resize_mask(self.free, level, cover="any"), footprint, footprint & ~target)
 
 
 def soften(image: torch.Tensor, level: Level) -> torch.Tensor:
@@ -141,7 +141,7 @@ class _Variant:
 
     spread: float
     guide: torch.Tensor  # (3, h0, w0) MAGIC's result at level 0
-    start: BackgroundStart | None = None  # the copy start's background at level 0
+    background_start: BackgroundStart | None = None  # the copy start's background at level 0
     image: torch.Tensor | None = None  # the object on its background
     object_matches: Matches | None = None
     background: torch.Tensor | None = None  # the photo with the footprint filled
@@ -151,9 +151,10 @@ class _Variant:
 
 def _object_layer(images: RegionImages, variant: _Variant, level: Level, previous: Level | None,
                   previous_photo: torch.Tensor | None, settings: RefineSettings, generator, index: int):
-    """The variant's image at `level` with its object in place (the hole not yet filled):
-    the photo's own pixels warped into the target, repainted by the object's patches
-    only where the warp enlarges it beyond what its pixels hold (HELD_STRETCH)."""
+    """The variant's object at `level` (its target is what counts; around it is what the
+    object's patches see): the photo's own pixels warped into the target, repainted by
+    the object's patches only where the warp enlarges it beyond what its pixels hold
+    (HELD_STRETCH)."""
     moved = warp_into_target(images.photo, images.source, images.target, variant.spread)
     if settings.copy_object:
         return torch.where(images.target[None], moved, images.photo)
@@ -199,7 +200,8 @@ def _fill_background(footprint_level: PatchLevel | None, images: RegionImages, v
         start = _background_start(footprint_level, variant.background_matches)
         # MAGIC's result where the hole shows; under the target it holds the object, and
         # the start's background is the first guess there (a smooth one without a copy start).
-        before = smooth_fill(images.photo, ~images.footprint) if variant.start is None else variant.start.background
+        seed = variant.background_start
+        before = smooth_fill(images.photo, ~images.footprint) if seed is None else seed.background
         image = torch.where(images.hole[None], variant.guide, torch.where(images.footprint[None], before,
                                                                           images.photo))
         variant.tone_guide = image

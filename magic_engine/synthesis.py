@@ -227,8 +227,9 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     times.refine_estimate = refine_seconds(config, run.levels, float(run.native.free.sum()),
                                            float(run.coarse.free.sum()), start.seconds)
     optimised, final_losses, times.per_step = _optimise(run, start.images, times.refine_estimate, events)
-    refined, refine_report = _refine(run, _to_carry(run, optimised, start), start.background_starts, events)
-    variants, composites, edit_mask, edited_fraction = _composite(run, refined)
+    refined, backgrounds, refine_report = _refine(run, _to_carry(run, optimised, start), start.background_starts,
+                                                  events)
+    variants, composites, edit_mask, edited_fraction = _composite(run, refined, backgrounds)
     times.total = events.clock.elapsed()
     report = RunReport(config=config, seed=seed, classifier=run.clf.description,
                        classifier_warning=run.clf.warning, device=str(run.device),
@@ -353,7 +354,8 @@ def _to_carry(run: _Run, optimised: torch.Tensor, start: _Start) -> torch.Tensor
 
 
 def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, events: _Events):
-    """To the region's own resolution with the photo's own patches. -> (images, RefineReport)."""
+    """To the region's own resolution with the photo's own patches, loose margins faded.
+    -> (images, backgrounds (each image without its object), RefineReport)."""
     started = time.perf_counter()
     settings = RefineSettings.from_config(run.config, run.carry_change)
     # A level costs in proportion to its pixels (each is 4x the one below), so the time
@@ -371,7 +373,8 @@ def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, ev
     refined, backgrounds, refine_report = refine(coarse_results, run.native, run.levels, settings, run.generator,
                                                  on_level, background_starts, alikes)
     refine_report.seconds = time.perf_counter() - started
-    refined = fade_margins(refined, run.native.photo, run.native.source, run.native.target, backgrounds)
+    refined = fade_margins(refined, run.native.photo, run.native.source, run.native.target, backgrounds,
+                           run.native.footprint)
     last = max(1, len(run.levels) - 1)
     events.report(REFINE, last, last, {}, 0.0)
     if refine_report.carried:
@@ -379,10 +382,10 @@ def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, ev
         run.notes.append(f"patches were searched up to {width}x{height} px (the preset's budget, max_refine_pixels "
                          f"{run.config.max_refine_pixels}); the finer levels up to {run.region.width}x"
                          f"{run.region.height} px carry those matches without a new search")
-    return refined, refine_report
+    return refined, backgrounds, refine_report
 
 
-def _composite(run: _Run, refined: torch.Tensor):
+def _composite(run: _Run, refined: torch.Tensor, backgrounds: torch.Tensor):
     """The variants blended into the photo (a cut-out keeps its transparency).
     -> (variants, composites, edit mask, edited fraction of the photo)."""
     inputs, region, native = run.inputs, run.region, run.native
@@ -390,7 +393,7 @@ def _composite(run: _Run, refined: torch.Tensor):
     if inputs.alpha is not None:  # a cut-out: the place the object leaves becomes what the layer held around it
         ys, xs = region.slices
         region_alpha = torch.from_numpy(np.array(inputs.alpha[ys, xs])).to(refined.device).float().div(255)
-        refined, kept = keep_transparency(refined, native.photo, region_alpha, native.source, native.target,
+        refined, kept = keep_transparency(refined, backgrounds, region_alpha, native.source, native.target,
                                           native.hole)
         alphas = [np.rint(a.clamp(0, 1).cpu().numpy() * 255).astype(np.uint8) for a in kept]
     variants = [np.ascontiguousarray(v) for v in _to_uint8(refined)]

@@ -21,12 +21,13 @@ def alpha_behind(alpha: torch.Tensor, vacated: torch.Tensor) -> torch.Tensor:
     return membrane_fill(alpha[None], ~vacated, vacated)[0]
 
 
-def keep_transparency(results: torch.Tensor, photo: torch.Tensor, alpha: torch.Tensor, source: torch.Tensor,
+def keep_transparency(results: torch.Tensor, backgrounds: torch.Tensor, alpha: torch.Tensor, source: torch.Tensor,
                       target: torch.Tensor, vacated: torch.Tensor) -> tuple:
     """-> ((B, 3, h, w) colours, (B, h, w) alpha in [0, 1]) of the (B, 3, h, w) `results`
     on a layer whose region has `alpha` (h, w) in [0, 1]: the object's own alpha
     moved into the `target` as each variant moved its pixels (warp.variant_spread),
-    laid over the layer's own pixels there ("over" compositing); the `vacated`
+    laid over what the layer holds there without the object (`backgrounds`, (B, 3,
+    h, w): the photo, its old footprint filled; "over" compositing); the `vacated`
     pixels (bool: the source and the band around it, less the target) take the
     layer's alpha from around them."""
     behind = alpha_behind(alpha, vacated | source)
@@ -36,8 +37,7 @@ def keep_transparency(results: torch.Tensor, photo: torch.Tensor, alpha: torch.T
         carried = torch.where(target, carried, torch.zeros_like(carried))
         under = behind * (1 - carried)
         total = carried + under
-        layer_there = torch.where(source[None], result, photo)  # on the old footprint the fill is the layer's
-        mixed = (result * carried + layer_there * under) / total.clamp_min(1e-6)
+        mixed = (result * carried + backgrounds[variant] * under) / total.clamp_min(1e-6)
         colours.append(torch.where(target[None] & (total > 0)[None], mixed, result))
         alphas.append(torch.where(target, total, behind))
     return torch.stack(colours), torch.stack(alphas)

@@ -3,7 +3,7 @@
 import torch
 
 from magic_engine.margins import background_behind, fade_margins, fade_weights
-from magic_engine.masks import erode
+from magic_engine.masks import dilate, erode
 from magic_engine.warp import warp_into_target
 
 HEIGHT, WIDTH = 80, 160
@@ -95,12 +95,16 @@ def test_on_the_old_footprint_the_margin_fades_into_the_background_made_there():
     source, target = _disc(40, 115, 22), _disc(40, 105, 22)
     result = _moved(photo, source, target)
     background = torch.where(source[None], (photo + 0.2).clamp(0, 1), photo)
-    faded = fade_margins(result, photo, source, target, background[None])[0]
+    faded = fade_margins(result, photo, source, target, background[None], footprint=source)[0]
     edge = target & ~erode(target, 1) & erode(source, 2)
     assert edge.sum() > 10
     before = (result[0][:, edge] - background[:, edge]).abs().mean()
     assert (faded[:, edge] - background[:, edge]).abs().mean() < 0.5 * before
     assert torch.equal(faded[:, ~target], result[0][:, ~target])
+    # Right beside the old place, outside what was filled, the background is the photo,
+    # which may still hold the old object's edge: nothing fades into it there.
+    near_old = dilate(source, 3) & ~source & target
+    assert near_old.any() and torch.equal(faded[:, near_old], result[0][:, near_old])
 
 
 def test_a_thin_target_keeps_its_middle():

@@ -26,7 +26,8 @@ def test_the_object_is_laid_over_what_the_layer_holds_at_its_new_place():
     result = photo.clone()  # what the engine returns: the object's colours moved, the hole as it was
     result[:, target] = photo[:, source]
     result[:, source] = 0.5  # the filled hole: grey, but the layer is transparent there
-    colours, alphas = keep_transparency(result[None], photo, alpha, source, target, source & ~target)
+    background = torch.where(source[None], result, photo)  # the layer without the object
+    colours, alphas = keep_transparency(result[None], background[None], alpha, source, target, source & ~target)
     colours, alphas = colours[0], alphas[0]
     assert _close(alphas[source], torch.zeros(12))  # the place it left: as around it
     assert _close(alphas[2, 12:18], torch.ones(6))  # opaque row: the object hides the block
@@ -45,9 +46,27 @@ def test_an_opaque_layer_comes_out_unchanged():
     source[4:9, 3:7] = True
     target = torch.roll(source, 6, dims=1)
     results = torch.rand(2, 3, 16, 16, generator=generator)
-    colours, alphas = keep_transparency(results, torch.rand(3, 16, 16, generator=generator), torch.ones(16, 16),
+    colours, alphas = keep_transparency(results, torch.rand(2, 3, 16, 16, generator=generator), torch.ones(16, 16),
                                         source, target, source & ~target)
     assert _close(colours, results) and _close(alphas, torch.ones(2, 16, 16))
+
+
+def test_a_half_transparent_object_moved_onto_its_old_place_lies_over_the_background_made_there():
+    # A half-transparent red pane on an opaque layer, moved 3 px: where it overlaps its
+    # old place, what shows through it is the background made there (grey), not itself.
+    source = torch.zeros(6, 24, dtype=torch.bool)
+    source[2:4, 4:10] = True
+    target = torch.roll(source, 3, dims=1)
+    alpha = torch.ones(6, 24)
+    alpha[source] = 0.5
+    photo = torch.zeros(3, 6, 24)
+    photo[0, source] = 1.0
+    result = torch.where(target[None], torch.tensor([1.0, 0, 0])[:, None, None], photo)
+    background = torch.where(source[None], torch.full((3, 6, 24), 0.5), photo)
+    colours, alphas = keep_transparency(result[None], background[None], alpha, source, target, source & ~target)
+    overlap = source & target
+    assert _close(alphas[0][overlap], torch.ones(int(overlap.sum())))
+    assert _close(colours[0][:, overlap], torch.tensor([0.75, 0.25, 0.25])[:, None].expand(3, int(overlap.sum())))
 
 
 def test_a_hole_in_an_opaque_part_of_the_layer_stays_opaque_whatever_lies_farther_away():
