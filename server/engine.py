@@ -80,6 +80,12 @@ def progress_fields(p) -> dict:
             "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "preview": p.preview}
 
 
+def probe_answer(engine, preset: str, device: str, cancel) -> msg.Probed:
+    """The answer an engine running elsewhere gives to a probe: its cost sample in
+    the sample's JSON form (estimate.CostSample.from_dict reads it back)."""
+    return msg.Probed(engine.probe(preset, device, cancel=cancel).to_dict())
+
+
 def answer_for(exc: BaseException):
     """The answer an engine running elsewhere gives for `exc`, raised by its job (the
     inverse of raise_answer); call it in the `except` block, for the traceback."""
@@ -265,9 +271,8 @@ class IsolatedEngine(EngineOffer):
                     progress, cancel) -> tuple:
         """Run a job whose inputs are in the spool, leaving its results there
         -> (variants, report). Raises Cancelled, Error, spool.SpoolError (inputs
-        unreadable), engine_process.ResultsNotSaved or EngineProcessDied."""
-        from .engine_process import ResultsNotSaved
-        from .spool import SpoolError
+        unreadable), spool.ResultsNotSaved or EngineProcessDied."""
+        from .spool import ResultsNotSaved, SpoolError
 
         answer = self.processes[device].request(
             msg.RunSpooled(str(spool_root), job_id, width, height, sizes, params),

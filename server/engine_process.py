@@ -52,10 +52,6 @@ class EngineStartFailed(RuntimeError):
         self.code = code  # a job failure code: weights_missing when the classifier's file is not there
 
 
-class ResultsNotSaved(RuntimeError):
-    """The job ran but its results could not be written to the spool (a full disk)."""
-
-
 class EngineCrashed(RuntimeError):
     """The engine raised something unexpected; the text names it (its traceback is logged)."""
 
@@ -118,7 +114,7 @@ def _child_main(conn, cancel_event, classifier_spec: str, device: str, parent: i
 
 
 def _serve(engine, device, request, conn, cancel_event):
-    from .engine import answer_for, progress_fields
+    from .engine import answer_for, probe_answer, progress_fields
 
     def progress(p):
         conn.send(msg.Progress(progress_fields(p)))
@@ -127,14 +123,14 @@ def _serve(engine, device, request, conn, cancel_event):
         if isinstance(request, msg.RunSpooled):
             return _run_spooled(engine, device, request, progress, cancel_event)
         if isinstance(request, msg.Probe):
-            return msg.Probed(engine.probe(request.preset, device, cancel=cancel_event.is_set).to_dict())
+            return probe_answer(engine, request.preset, device, cancel_event.is_set)
         return msg.Crashed(f"unknown request {request!r}")
     except Exception as exc:  # noqa: BLE001 - described (and logged, with its traceback) by the parent
         return answer_for(exc)
 
 
 def _run_spooled(engine, device, request: msg.RunSpooled, progress, cancel_event):
-    from .spool import Spool, SpoolError
+    from .spool import ResultsNotSaved, Spool, SpoolError
 
     spool = Spool(request.spool_root)  # the parent holds its lock; this process only reads and writes the job's files
     try:
@@ -145,8 +141,8 @@ def _run_spooled(engine, device, request: msg.RunSpooled, progress, cancel_event
     del inputs
     try:
         spool.save_result(request.job_id, out.layers, out.edit_mask, out.report)
-    except OSError as exc:
-        return msg.NotSaved(f"the results could not be written to the spool: {exc}")
+    except ResultsNotSaved as exc:
+        return msg.NotSaved(str(exc))
     return msg.Saved(len(out.layers), out.report)
 
 

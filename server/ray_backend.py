@@ -35,8 +35,8 @@ from ray import exceptions as ray_errors
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from . import engine_messages as msg
-from .engine import EngineOffer, answer_for, progress_fields, raise_answer
-from .engine_process import EngineProcessDied, EngineStartFailed, ResultsNotSaved
+from .engine import EngineOffer, answer_for, probe_answer, progress_fields, raise_answer
+from .engine_process import EngineProcessDied, EngineStartFailed
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def run_engine_task(request, inputs, news, key: str, classifier_spec: str):
         if isinstance(request, msg.Describe):
             return msg.Ready(engine.classifier_info, engine._device_info(device)["description"])
         if isinstance(request, msg.Probe):
-            return msg.Probed(engine.probe(request.preset, device, cancel=task.cancel_requested).to_dict())
+            return probe_answer(engine, request.preset, device, task.cancel_requested)
         out = engine.run(request.width, request.height, inputs, request.params, device, task.progress,
                          task.cancel_requested)
         return msg.Results(out.layers, out.edit_mask, out.report)
@@ -218,10 +218,7 @@ class RayEngine(EngineOffer):
         del inputs
         if not isinstance(answer, msg.Results):
             return raise_answer(answer)
-        try:
-            spool.save_result(job_id, answer.layers, answer.edit_mask, answer.report)
-        except OSError as exc:
-            raise ResultsNotSaved(f"the results could not be written to the spool: {exc}") from None
+        spool.save_result(job_id, answer.layers, answer.edit_mask, answer.report)  # or ResultsNotSaved
         return len(answer.layers), answer.report
 
     def probe(self, preset: str, device: str, cancel=None):

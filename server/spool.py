@@ -45,6 +45,10 @@ class SpoolError(RuntimeError):
     pass
 
 
+class ResultsNotSaved(RuntimeError):
+    """The job ran but its results could not be written to the spool (a full disk)."""
+
+
 def _write_synced(path: Path, data) -> None:
     with open(path, "wb") as f:
         f.write(data)
@@ -182,7 +186,8 @@ class Spool:
     # --- results ---------------------------------------------------------
     def save_result(self, job_id: str, layers: list, edit_mask, report: dict) -> None:
         """Raw layers + report.json, written to a temporary folder then
-        renamed, so a result folder is always complete."""
+        renamed, so a result folder is always complete. ResultsNotSaved where
+        the disk refuses them."""
         folder = self.job_dir(job_id)
         tmp = folder / (RESULT_DIR + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -195,8 +200,10 @@ class Spool:
             final = folder / RESULT_DIR
             shutil.rmtree(final, ignore_errors=True)
             os.replace(tmp, final)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)  # a full disk or a kill leaves no half result behind
+            if isinstance(exc, OSError):
+                raise ResultsNotSaved(f"the results could not be written to the spool: {exc}") from None
             raise
 
     @staticmethod

@@ -17,9 +17,9 @@ import numpy as np
 from magic_client.protocol import BufferSpec, progress_event
 from magic_common.phases import STARTING
 
-from .engine_process import EngineCrashed, EngineProcessDied, EngineStartFailed, ResultsNotSaved
+from .engine_process import EngineCrashed, EngineProcessDied, EngineStartFailed
 from .jobs import INTERRUPTED_MESSAGE, Job, JobBoard
-from .spool import Spool, SpoolError
+from .spool import ResultsNotSaved, Spool, SpoolError
 
 log = logging.getLogger(__name__)
 
