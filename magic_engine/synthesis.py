@@ -294,11 +294,11 @@ def _starting_images(run: _Run, events: _Events) -> _Start:
     frame_alikes = None
     if surroundings is not None and config.mask_net_training == "upfront":
         frame_alikes = look_alikes(run.objective, run.clf, surroundings.photo)
-    images, background_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target, coarse.free,
-                                          first, config.variants, config.init_std, config.fill_noise,
-                                          run.clf.normalize, run.generator,
-                                          footprint=coarse.footprint,
-                                          surroundings=surroundings, look_alikes=frame_alikes)
+    images, background_starts = starting_images(config.init, coarse.photo, coarse.source, coarse.target,
+                                                coarse.free, first, config.variants, config.init_std,
+                                                config.fill_noise, run.clf.normalize, run.generator,
+                                                footprint=coarse.footprint, surroundings=surroundings,
+                                                look_alikes=frame_alikes)
     return _Start(images.to(run.device), background_starts, time.perf_counter() - started)
 
 

@@ -202,9 +202,9 @@ class Spool:
             os.replace(tmp, final)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)  # a full disk or a kill leaves no half result behind
-            if isinstance(exc, OSError):
-                raise ResultsNotSaved(f"the results could not be written to the spool: {exc}") from None
-            raise
+            if not isinstance(exc, OSError):
+                raise
+            raise ResultsNotSaved(f"the results could not be written to the spool: {exc}") from None
 
     @staticmethod
     def _result_files(width: int, height: int, variants: int) -> dict:
