@@ -70,7 +70,9 @@ def _near_outline(source: torch.Tensor, target: torch.Tensor, filled: torch.Tens
     still hold the object (the same for every variant)."""
     band = band_width(target)
     at_outline = 1 - blend_weights(target, band)
-    near_old = dilate(source, SIDE) if filled is None else dilate(source, SIDE) & ~filled
+    near_old = dilate(source, SIDE)
+    if filled is not None:
+        near_old &= ~filled
     at_outline = at_outline * blend_weights(~near_old, band)
     return torch.where(target, at_outline, torch.zeros_like(at_outline))
 

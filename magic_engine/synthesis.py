@@ -148,7 +148,6 @@ class _Run:
     inputs: PreparedInput
     region: Box
     levels: list  # Level, level 0 (the classifier's scale) first
-    band: int  # px the edit area reaches beyond the masks, at the region's resolution
     native: RegionImages  # the region at its own resolution
     coarse: RegionImages  # the region at level 0
     clf: FeatureClassifier
@@ -263,7 +262,7 @@ def _prepare(image, source_mask, target_mask, config: MagicConfig, classifier, d
         coarse.target = resize_mask(native.target, first, cover="any")  # a thin target survives the scaling
     objective = MagicObjective(config, clf, clf.normalize(coarse.photo[None]), coarse.source[None, None].float(),
                                coarse.target[None, None].float(), autocast_dtype, network_seed=seed)
-    return _Run(config, inputs, region, levels, band, native, coarse, clf, torch_device, autocast_dtype,
+    return _Run(config, inputs, region, levels, native, coarse, clf, torch_device, autocast_dtype,
                 generator, objective, notes)
 
 
