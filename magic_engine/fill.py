@@ -31,13 +31,21 @@ import torch
 
 from .clone import clone_shifts, healed_clone
 from .hole import background_keys, carried, complete, hole_level, match_tone, shifted_matches, tone_radius
+from .masks import dilate
 from .patches import RADIUS, Matches
 from .pyramid import Level, resize, resize_mask
 
 FILL_REACH = 1.0  # the fill looks as far as the region's own width and height beyond it
 FILL_ITERATIONS = 4  # search-and-vote rounds per scale
 FILL_PATCHMATCH_ITERATIONS = 4
-FILL_COARSEST_SIDE = 24  # the fill starts where the short side of its frame (the surroundings) is about this
+FILL_COARSEST_SIDE = 24  # the fill starts where the short side of its frame (the surroundings) is about this...
+# ...or where the hole's surroundings keep less than this share of their contrast, if that
+# comes first. Coarse scales carry structure across a hole (a ridge, a horizon), and
+# structure keeps its contrast there; a texture whose contrast averages away (a star
+# field, gravel) leaves a blur at that scale for the fill to copy, and the finer scales
+# copy the matching blank places on (the deep field's hole came out starless).
+KEPT_CONTRAST = 0.75
+SURROUNDS = 3  # px of the hole's surroundings whose contrast is measured, at each scale
 # Patches are compared whole (7x7 RGB): a projection on their main directions keeps the
 # smooth part and drops what a star or a pebble's edge is, and the fill then copies empty sky.
 PATCH_DIMS = 147
@@ -77,14 +85,28 @@ class Surroundings:
         return Matches((rows * width + cols)[keep], (key_rows * width + key_cols)[keep], matches.distances[keep])
 
 
-def fill_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
-    """Scales of the fill, coarsest first, ending at `level` itself (halving)."""
+def fill_levels(level: Level, photo: torch.Tensor, hole: torch.Tensor,
+                coarsest_side: int = FILL_COARSEST_SIDE) -> list:
+    """Scales of the fill, coarsest first, ending at `level` itself (halving) while the
+    frame's short side stays `coarsest_side` or more and the `hole`'s surroundings in
+    `photo` (both at `level`) keep KEPT_CONTRAST of their contrast there."""
     levels = [level]
+    contrast = surroundings_contrast(photo, hole)
     while min(levels[0].width, levels[0].height) // 2 >= coarsest_side:
         scale = levels[0].scale / 2
-        levels.insert(0, Level(max(1, round(level.width * scale / level.scale)),
-                               max(1, round(level.height * scale / level.scale)), scale))
+        coarser = Level(max(1, round(level.width * scale / level.scale)),
+                        max(1, round(level.height * scale / level.scale)), scale)
+        if surroundings_contrast(resize(photo, coarser), resize_mask(hole, coarser, cover="any")) \
+                < KEPT_CONTRAST * contrast:
+            break
+        levels.insert(0, coarser)
     return levels
+
+
+def surroundings_contrast(photo: torch.Tensor, hole: torch.Tensor) -> float:
+    """Standard deviation (mean over RGB) of `photo` on the SURROUNDS px around `hole`."""
+    ring = dilate(hole, SURROUNDS) & ~hole
+    return float(photo[:, ring].std(1).mean()) if ring.sum() > 1 else 0.0
 
 
 def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, level: Level,
@@ -113,7 +135,7 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     shift = shifts[clone_rank % len(shifts)]
     cloned = healed_clone(photo, context, hole, shift)
     current = matches = previous = None
-    steps = fill_levels(level)
+    steps = fill_levels(level, photo, hole)
     for step in steps:
         photo_here = resize(photo, step).clamp(0, 1)
         context_here = resize(context, step).clamp(0, 1)

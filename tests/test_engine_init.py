@@ -5,7 +5,7 @@ import torch
 
 from engine_fixtures import disc_scene
 from magic_engine.classifier import IMAGENET_MEAN, IMAGENET_STD
-from magic_engine.fill import fill_hole
+from magic_engine.fill import fill_hole, fill_levels
 from magic_engine.init import starting_images
 from magic_engine.masks import dilate
 from magic_engine.pyramid import Level
@@ -109,3 +109,17 @@ def test_the_hole_is_filled_as_if_the_object_were_removed_wherever_it_goes():
 
     hole = dilate(src, 2) & free & ~dilate(near | far, 1)
     assert torch.equal(start(near)[:, :, hole], start(far)[:, :, hole])
+
+
+
+def test_the_fill_goes_coarse_for_structure_and_stays_fine_on_a_texture_that_averages_away():
+    # Coarse scales carry an edge across a hole; a star field's stars average away there,
+    # and a fill that started from that blur would copy blank sky into the hole.
+    hole = torch.zeros(400, 400, dtype=torch.bool)
+    hole[180:220, 180:220] = True
+    level = Level(400, 400, 1.0)
+    halves = torch.zeros(3, 400, 400)
+    halves[:, 200:] = 0.8  # a horizon through the hole
+    assert [step.scale for step in fill_levels(level, halves, hole)] == [0.0625, 0.125, 0.25, 0.5, 1.0]
+    stars = (torch.rand(400, 400, generator=torch.Generator().manual_seed(0)) < 0.03).float().expand(3, -1, -1)
+    assert [step.scale for step in fill_levels(level, stars, hole)] == [1.0]
