@@ -32,6 +32,7 @@ import torch
 from .clone import clone_shifts, healed_clone
 from .hole import background_keys, carried, complete, hole_level, match_tone, shifted_matches, tone_radius
 from .masks import dilate
+from .smooth import smooth_fill
 from .patches import RADIUS, Matches
 from .pyramid import Level, resize, resize_mask
 
@@ -43,7 +44,7 @@ FILL_COARSEST_SIDE = 24  # the fill starts where the short side of its frame (th
 # comes first. Coarse scales carry structure across a hole (a ridge, a horizon), and
 # structure keeps its contrast there; a texture whose contrast averages away (a star
 # field, gravel) leaves a blur at that scale for the fill to copy, and the finer scales
-# copy the matching blank places on (the deep field's hole came out starless).
+# copy the matching blank places on.
 KEPT_CONTRAST = 0.75
 SURROUNDS = 3  # px of the hole's surroundings whose contrast is measured, at each scale
 # Patches are compared whole (7x7 RGB): a projection on their main directions keeps the
@@ -85,18 +86,29 @@ class Surroundings:
         return Matches((rows * width + cols)[keep], (key_rows * width + key_cols)[keep], matches.distances[keep])
 
 
-def fill_levels(level: Level, photo: torch.Tensor, hole: torch.Tensor,
-                coarsest_side: int = FILL_COARSEST_SIDE) -> list:
-    """Scales of the fill, coarsest first, ending at `level` itself (halving) while the
-    frame's short side stays `coarsest_side` or more and the `hole`'s surroundings in
-    `photo` (both at `level`) keep KEPT_CONTRAST of their contrast there."""
+def sized_levels(level: Level, coarsest_side: int = FILL_COARSEST_SIDE) -> list:
+    """Scales from `level` down to where the frame's short side is about `coarsest_side`
+    (halving), coarsest first."""
     levels = [level]
-    contrast = surroundings_contrast(photo, hole)
     while min(levels[0].width, levels[0].height) // 2 >= coarsest_side:
         scale = levels[0].scale / 2
-        coarser = Level(max(1, round(level.width * scale / level.scale)),
-                        max(1, round(level.height * scale / level.scale)), scale)
-        if surroundings_contrast(resize(photo, coarser), resize_mask(hole, coarser, cover="any")) \
+        levels.insert(0, Level(max(1, round(level.width * scale / level.scale)),
+                               max(1, round(level.height * scale / level.scale)), scale))
+    return levels
+
+
+def fill_levels(level: Level, photo: torch.Tensor, hole: torch.Tensor,
+                coarsest_side: int = FILL_COARSEST_SIDE) -> list:
+    """The fill's scales, coarsest first: the `sized_levels`, halving from `level` only
+    while the `hole`'s surroundings in `photo` (both at `level`) keep KEPT_CONTRAST of
+    their contrast."""
+    # Shrunk, the object's own pixels would bleed into its surroundings.
+    background = smooth_fill(photo, ~hole)
+    contrast = surroundings_contrast(background, hole)
+    sized = sized_levels(level, coarsest_side)
+    levels = sized[-1:]
+    for coarser in reversed(sized[:-1]):
+        if surroundings_contrast(resize(background, coarser), resize_mask(hole, coarser, cover="any")) \
                 < KEPT_CONTRAST * contrast:
             break
         levels.insert(0, coarser)
@@ -153,8 +165,9 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
         current, matches = complete(patch_level, current, start, FILL_ITERATIONS, FILL_PATCHMATCH_ITERATIONS,
                                     generator)
         previous = step
-    # The copy's texture, the healed clone's tone at the scale of the coarsest step:
-    # finer, it would bring back as glows what the rounds removed from the clone
-    # (a galaxy the copy left out), and make every variant look like its clone.
-    current = match_tone(current, cloned, hole, tone_radius(steps[0], level))
+    # The copy's texture, the healed clone's tone at the scale of the coarsest step the
+    # frame allows, wherever the fill started: finer, it would bring back as glows what
+    # the rounds removed from the clone (a galaxy the copy left out), and make every
+    # variant look like its clone.
+    current = match_tone(current, cloned, hole, tone_radius(sized_levels(level)[0], level))
     return torch.where(hole[None], current, context), matches
