@@ -32,9 +32,9 @@ import torch
 from .clone import clone_shifts, healed_clone
 from .hole import background_keys, carried, complete, hole_level, match_tone, shifted_matches, tone_radius
 from .masks import dilate
-from .smooth import smooth_fill
 from .patches import RADIUS, Matches
 from .pyramid import Level, resize, resize_mask
+from .smooth import smooth_fill
 
 FILL_REACH = 1.0  # the fill looks as far as the region's own width and height beyond it
 FILL_ITERATIONS = 4  # search-and-vote rounds per scale

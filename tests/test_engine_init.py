@@ -111,7 +111,6 @@ def test_the_hole_is_filled_as_if_the_object_were_removed_wherever_it_goes():
     assert torch.equal(start(near)[:, :, hole], start(far)[:, :, hole])
 
 
-
 def test_the_fill_goes_coarse_for_structure_and_stays_fine_on_a_texture_that_averages_away():
     # Coarse scales carry an edge across a hole; a star field's stars average away there,
     # and a fill that started from that blur would copy blank sky into the hole.

@@ -153,7 +153,7 @@ def test_an_untrained_classifier_s_drift_never_reaches_the_result():
 
 
 @pytest.mark.slow
-def test_the_deep_field_s_hole_keeps_its_stars_in_every_variant():
+def test_the_spiky_star_s_hole_in_the_deep_field_keeps_its_stars_in_every_variant():
     # The bundled star with spikes: where it leaves, a hole about 40 px across in a
     # field of faint galaxies. Started at a scale where those average away, the fill
     # copied blank sky into two of three variants (0.3 % star pixels, the sky around 7 %).
