@@ -123,7 +123,8 @@ def surroundings_contrast(photo: torch.Tensor, hole: torch.Tensor) -> float:
 
 def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, level: Level,
               generator: torch.Generator, noise: float = 0.05, clone_rank: int = 0,
-              shifts: list | None = None, look_alikes: torch.Tensor | None = None) -> tuple:
+              shifts: list | None = None, look_alikes: torch.Tensor | None = None,
+              levels: list | None = None) -> tuple:
     """`context` with its `hole` painted from the photo's background, and where each
     hole patch was copied from. -> ((3, H, W) image, Matches at `level`, or None
     when there is no hole).
@@ -134,8 +135,8 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     Patches that touch the hole in the photo are never copied: they hold the
     object that is being removed. clone_rank picks the clone direction (0:
     the best shift, then 1, 2, ...); `noise` is added to the cloned first
-    guess. shifts: `clone_shifts` of this photo and hole, when the caller
-    fills the same hole several times. look_alikes: bool (H, W) where the
+    guess. shifts, levels: `clone_shifts` and `fill_levels` of this photo and
+    hole, when the caller fills the same hole several times. look_alikes: bool (H, W) where the
     photo looks like the object (hole.background_keys), not copied. To fill
     from beyond the image given, pass the surroundings' photo, context and
     hole (`Surroundings`).
@@ -147,7 +148,7 @@ def fill_hole(photo: torch.Tensor, context: torch.Tensor, hole: torch.Tensor, le
     shift = shifts[clone_rank % len(shifts)]
     cloned = healed_clone(photo, context, hole, shift)
     current = matches = previous = None
-    steps = fill_levels(level, photo, hole)
+    steps = levels or fill_levels(level, photo, hole)
     for step in steps:
         photo_here = resize(photo, step).clamp(0, 1)
         context_here = resize(context, step).clamp(0, 1)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from .clone import clone_shifts
-from .fill import Surroundings, fill_hole
+from .fill import Surroundings, fill_hole, fill_levels
 from .patches import Matches
 from .pyramid import Level
 from .warp import variant_spread, warp_into_target
@@ -62,6 +62,7 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
         frame = surroundings or Surroundings(photo)
         frame_photo, frame_hole, frame_level = frame.paste(photo), frame.paste(hole), frame.level(level)
         shifts = clone_shifts(frame_photo, frame_hole) if hole.any() else None
+        levels = fill_levels(frame_level, frame_photo, frame_hole) if hole.any() else None
     for variant in range(variants):
         noise = torch.randn(reference.shape, generator=generator).to(photo.device) * std
         if kind == "noise":
@@ -70,7 +71,7 @@ def starting_images(kind: str, photo: torch.Tensor, source: torch.Tensor, target
             # Each variant clones the hole from another direction (alternatives).
             rank = first_clone + variant
             filled, matches = fill_hole(frame_photo, frame_photo, frame_hole, frame_level, generator, fill_noise,
-                                        clone_rank=rank, shifts=shifts, look_alikes=look_alikes)
+                                        clone_rank=rank, shifts=shifts, look_alikes=look_alikes, levels=levels)
             filled = frame.crop(filled, *hole.shape)
             matches = None if matches is None else frame.crop_matches(matches, *hole.shape)
             background_starts.append(BackgroundStart(filled, matches))
