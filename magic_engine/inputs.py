@@ -1,8 +1,9 @@
 """Turn what callers hand us (paths, PIL images, numpy arrays) into checked
 arrays, with a clear error for everything MAGIC cannot use.
 
-Soft masks are thresholded at 50 % and the caller is told so through
-`notes`, which end up in the run's report. Needs no torch: the command-line
+Masks are thresholded at 50 %; a soft source mask is also kept as the
+object's matte (matte.py), and the caller is told either through `notes`,
+which end up in the run's report. Needs no torch: the command-line
 client reads the files it sends with `read_rgba` and `mask_values`, so a
 file means the same whether the engine or a client opens it.
 """
@@ -28,6 +29,7 @@ class PreparedInput:
     alpha: np.ndarray | None  # (H, W) uint8, or None for opaque inputs
     source: np.ndarray  # (H, W) bool
     target: np.ndarray  # (H, W) bool
+    source_matte: np.ndarray | None = None  # (H, W) uint8: a soft source mask's values; None for a hard one
     notes: list = field(default_factory=list)
 
     @property
@@ -131,10 +133,27 @@ def read_rgba(path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
 def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """-> bool (H, W): `mask_values` thresholded at 50 % (MASK_INSIDE); soft pixels are noted."""
     values = mask_values(value, what, shape, max_pixels)
-    soft = np.count_nonzero((values > 0) & (values < 255))
+    soft = _soft_pixels(values)
     if soft:
         notes.append(f"{what} had {soft} soft (grey) pixels; thresholded at 50 %")
     return values >= MASK_INSIDE
+
+
+def load_source(value, shape: tuple, notes: list, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple:
+    """-> (bool (H, W): the object, where the source mask is 50 % or more; uint8 (H, W)
+    matte, or None): a soft source mask (a feathered selection, Foreground Select's)
+    is also the object's opacity, as GIMP's own cut and paste takes it."""
+    values = mask_values(value, "source mask", shape, max_pixels)
+    soft = _soft_pixels(values)
+    if not soft:
+        return values >= MASK_INSIDE, None
+    notes.append(f"source mask had {soft} soft (grey) pixels: the object is where it is 50 % or more, "
+                 f"and its soft edge is the object's opacity at the new place")
+    return values >= MASK_INSIDE, values
+
+
+def _soft_pixels(values: np.ndarray) -> int:
+    return int(np.count_nonzero((values > 0) & (values < 255)))
 
 
 def mask_values(value, what: str, shape: tuple, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
@@ -168,7 +187,7 @@ def prepare_inputs(image, source_mask, target_mask, max_pixels: int = MAX_IMAGE_
     rgb, alpha = load_image(image, max_pixels)
     shape = rgb.shape[:2]
     notes: list = []
-    source = load_mask(source_mask, "source mask", shape, notes, max_pixels)
+    source, source_matte = load_source(source_mask, shape, notes, max_pixels)
     target = load_mask(target_mask, "target mask", shape, notes, max_pixels)
     if not source.any():
         raise InputError("source mask is empty: select the object (or area) to move or reshape")
@@ -180,4 +199,4 @@ def prepare_inputs(image, source_mask, target_mask, max_pixels: int = MAX_IMAGE_
             f"source mask covers {100 * (1 - background):.1f} % of the image; MAGIC needs some background "
             f"around the object to learn from"
         )
-    return PreparedInput(rgb=rgb, alpha=alpha, source=source, target=target, notes=notes)
+    return PreparedInput(rgb=rgb, alpha=alpha, source=source, target=target, source_matte=source_matte, notes=notes)

@@ -25,6 +25,7 @@ from .fill import FILL_REACH, Surroundings
 from .init import starting_images
 from .inputs import PreparedInput, prepare_inputs
 from .margins import fade_margins
+from .matte import matte_composite
 from .objective import MagicObjective
 from .progress import Progress
 from .pyramid import Level, levels_for, resize_mask
@@ -200,7 +201,8 @@ def synthesize(image, source_mask, target_mask, config: MagicConfig | None = Non
     """Run MAGIC on `image` moving/reshaping what `source_mask` covers into `target_mask`.
 
     image: path, PIL image or uint8 (H, W, 3|4) array; masks: path, PIL image
-    or (H, W) array, same size as the image (soft masks are thresholded).
+    or (H, W) array, same size as the image (thresholded at 50 %; a soft source
+    mask's edge is the object's opacity at the new place, see matte.py).
     classifier: "auto", "random", "random:ARCH", a torchvision name, a
     checkpoint path, or a loaded FeatureClassifier (reuse it across runs).
     progress: called with a `Progress` now and then. cancel: a
@@ -353,7 +355,8 @@ def _to_carry(run: _Run, optimised: torch.Tensor, start: _Start) -> torch.Tensor
 
 
 def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, events: _Events):
-    """To the region's own resolution with the photo's own patches, loose margins faded.
+    """To the region's own resolution with the photo's own patches, loose margins faded and
+    a soft selection's edge mixed again over the new place.
     -> (images, backgrounds (each image without its object), RefineReport)."""
     started = time.perf_counter()
     settings = RefineSettings.from_config(run.config, run.carry_change)
@@ -374,6 +377,10 @@ def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, ev
     refine_report.seconds = time.perf_counter() - started
     refined = fade_margins(refined, run.native.photo, run.native.source, run.native.target, backgrounds,
                            run.native.footprint)
+    matte = _region_matte(run)
+    if matte is not None:
+        refined = matte_composite(refined, backgrounds, run.native.photo, matte, run.native.source,
+                                  run.native.target)
     last = max(1, len(run.levels) - 1)
     events.report(REFINE, last, last, {}, 0.0)
     if refine_report.carried:
@@ -382,6 +389,23 @@ def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, ev
                          f"{run.config.max_refine_pixels}); the finer levels up to {run.region.width}x"
                          f"{run.region.height} px carry those matches without a new search")
     return refined, backgrounds, refine_report
+
+
+def _region_matte(run: _Run) -> torch.Tensor | None:
+    """(h, w) float in [0, 1]: a soft source selection over the region, as far as the
+    object's footprint reaches (what lies beyond stays at its old place, so it does
+    not go to the new one as well); None for a hard selection."""
+    if run.inputs.source_matte is None:
+        return None
+    ys, xs = run.region.slices
+    values = torch.from_numpy(np.array(run.inputs.source_matte[ys, xs])).to(run.device).float().div(255)
+    footprint = run.native.footprint
+    beyond = int(((values > 0) & ~footprint).sum())
+    if beyond:
+        band = edit_band(run.region, run.config.edit_dilation)
+        run.notes.append(f"{beyond} px of the source selection's soft edge lie more than {band} px from the object "
+                         f"(where it is 50 % selected), beyond what MAGIC edits around it; they stay where they are")
+    return torch.where(footprint, values, torch.zeros_like(values))
 
 
 def _composite(run: _Run, refined: torch.Tensor, backgrounds: torch.Tensor):

@@ -64,10 +64,11 @@ def _bend(spread: float, target_length: torch.Tensor, source_length: torch.Tenso
     return (spread * extra).clamp(-MAX_BEND, MAX_BEND)
 
 
-def warp_coordinates(source: torch.Tensor, target: torch.Tensor, spread: float = 0.0):
+def warp_coordinates(source: torch.Tensor, target: torch.Tensor, spread: float = 0.0, beyond: bool = False):
     """Where each pixel of the target takes its colour from: (rows (H,), cols (H, W)),
     continuous source coordinates. Defined for every pixel (rows are clamped to
-    the source's, columns extrapolated), exact on the target itself."""
+    the source's, or with `beyond` extrapolated as columns are: what lies just
+    outside the object goes with it too), exact on the target itself."""
     height, width = source.shape
     s_has, s_first, s_last = _rows_with_spans(source)
     t_has, t_first, t_last = _rows_with_spans(target)
@@ -77,7 +78,8 @@ def warp_coordinates(source: torch.Tensor, target: torch.Tensor, spread: float =
     rows = torch.arange(height, device=source.device, dtype=torch.float32)
     row_bend = _bend(spread, torch.tensor(float(t_bottom - t_top)), torch.tensor(float(s_bottom - s_top)))
     along = _bent((rows + 0.5 - t_top) / (t_bottom - t_top), row_bend)
-    source_row = (s_top + along * (s_bottom - s_top) - 0.5).clamp(s_top, s_bottom - 1)
+    unclamped_row = s_top + along * (s_bottom - s_top) - 0.5
+    source_row = unclamped_row.clamp(s_top, s_bottom - 1)
     # Rows outside the target's span take the nearest target row's span.
     target_row = _nearest_filled(t_has)
     a_t, b_t = t_first[target_row].float(), t_last[target_row].float()
@@ -88,7 +90,7 @@ def warp_coordinates(source: torch.Tensor, target: torch.Tensor, spread: float =
     col_bend = _bend(spread, b_t - a_t, b_s - a_s)[:, None]
     across = _bent((cols[None] + 0.5 - a_t[:, None]) / span, col_bend)
     source_col = a_s[:, None] + across * (b_s - a_s)[:, None] - 0.5
-    return source_row, source_col
+    return (unclamped_row if beyond else source_row), source_col
 
 
 def warp_into_target(image: torch.Tensor, source: torch.Tensor, target: torch.Tensor,

@@ -35,12 +35,15 @@ def test_empty_masks(scene):
         prepare_inputs(rgb, src, np.zeros_like(tgt))
 
 
-def test_soft_masks_are_thresholded_and_reported(scene):
+def test_soft_masks_are_thresholded_and_reported_and_a_soft_source_is_kept_as_the_matte(scene):
     rgb, src, tgt = scene
     soft = src.astype(np.float32) * 0.9 + 0.05  # 5 % outside, 95 % inside
     prepared = prepare_inputs(rgb, soft, (tgt * 200).astype(np.uint8))
     assert (prepared.source == src).all() and (prepared.target == tgt).all()
-    assert any("source mask had" in n and "thresholded" in n for n in prepared.notes)
+    assert any("target mask had" in n and "thresholded" in n for n in prepared.notes)
+    assert any("source mask had" in n and "opacity" in n for n in prepared.notes)
+    assert prepared.source_matte is not None and set(np.unique(prepared.source_matte)) == {13, 242}
+    assert prepare_inputs(rgb, src, tgt).source_matte is None  # a hard selection has none
 
 
 def test_mask_images_in_rgb_and_alpha_form(scene, tmp_path):

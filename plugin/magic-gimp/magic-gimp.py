@@ -79,7 +79,8 @@ SMALL_STEPS = {
                     "Remember the selection as the object MAGIC moves or reshapes",
                     "Saves the selection as the channel 'MAGIC object', shown in red on the canvas, and keeps the "
                     "selection. Then move, scale, rotate or warp the selection to where the object should go and "
-                    "use Filters → MAGIC → Move or Reshape Object."),
+                    "use Filters → MAGIC → Move or Reshape Object. A soft selection (feathered, or Foreground "
+                    "Select's) moves with its soft edge."),
     NEXT_RESULT_PROC: (run_next_result, "_3. Show Next Result",
                        "Show the next MAGIC result of the selected (or topmost) run",
                        "Results of a run are shown one at a time; this hides the visible one and shows the next. "

@@ -341,6 +341,30 @@ def test_two_step_workflow():
     stage("two-step workflow: remember, move the selection, run, show next result", t)
 
 
+def test_feathered_selection():
+    """A feathered selection is remembered with its soft edge, and MAGIC runs on it
+    (the engine takes the soft edge as the object's opacity at the new place)."""
+    t = time.monotonic()
+    image, photo = build_scene()
+    try:
+        image.remove_channel(image.get_channel_by_name("MAGIC target"))
+        Gimp.Selection.feather(image, 6.0)
+        status, error, _ = call_magic(image, photo, REMEMBER_PROC)
+        check(status == Gimp.PDBStatusType.SUCCESS, f"Remember Object failed on a feathered selection: {error}")
+        sx, sy, sw, sh = SOURCE
+        values = read(image.get_channel_by_name("MAGIC object"), sx - 6, sy - 6, sw + 12, sh + 12, "Y' u8", 1)
+        soft = int(((values > 0) & (values < 255)).sum())
+        check(soft > 2 * (sw + sh) and values.max() >= 128, f"the remembered object lost its soft edge ({soft} soft px)")
+        Gimp.Selection.translate(image, *MOVE_BY)
+        status, error, group = call_magic(image, photo, mode=MODE, preset=PRESET, variants=VARIANTS, seed=SEED)
+        check(status == Gimp.PDBStatusType.SUCCESS, f"MAGIC on a feathered selection failed: {error}")
+        check(len(group.get_children()) == VARIANTS, "MAGIC on a feathered selection gave no results")
+        print(f"OK feathered selection: remembered with {soft} soft px, {VARIANTS} results")
+    finally:
+        image.delete()
+    stage("feathered selection: remembered soft, run", t)
+
+
 def test_cut_out_layer():
     """An object cut out onto a transparent layer, over a background, moved: where it
     was the background shows, it arrives opaque, no transparent pixel outside the
@@ -582,6 +606,7 @@ def main():
     finally:
         image.delete()
     test_two_step_workflow()
+    test_feathered_selection()
     test_cut_out_layer()
     test_tight_area()
     test_other_image_kinds()
