@@ -18,6 +18,14 @@ Each source is optional: only the cases whose package is given are rebuilt.
 Masks are drawn here as polygons and ellipses fitted by eye to each object
 (coordinates are in the photo's pixels). They are rasterised at 4x and
 reduced with area averaging, then thresholded, so edges are clean 0/255.
+One case's source is soft: dandelion-matte-move's, the matte GIMP's
+Foreground Select makes of the dandelion from a trimap drawn here:
+
+    python examples/make_cases.py --trimaps /tmp/trimaps
+    MATTE_PHOTO=examples/cases/dandelion-grass-move/image.jpg MATTE_TRIMAP=/tmp/trimaps/dandelion-trimap.png \
+        MATTE_OUT=/tmp/dandelion-matte.png gimp-console-3.0 -i --batch-interpreter=python-fu-eval -b - --quit \
+        < examples/foreground_select.py
+    python examples/make_cases.py --lomiri-deb ... --dandelion-matte /tmp/dandelion-matte.png
 `--overlays DIR` also writes each photo with its masks drawn on it, to check
 that they fit.
 """
@@ -112,6 +120,16 @@ def dandelion_outline(dx: float = 0.0) -> list:
     """The out-of-focus dandelion at the lower right, head (with the blur of its fluff) and stem (1600x900 photo)."""
     return [("ellipse", (1190 + dx, 594, 1430 + dx, 788)),
             ("polygon", [(1278 + dx, 760), (1298 + dx, 760), (1300 + dx, 900), (1280 + dx, 900)])]
+
+
+def dandelion_trimap(size) -> np.ndarray:
+    """uint8 (H, W) trimap for Foreground Select (foreground_select.py): the dandelion's
+    outline undecided (128), the middle of its head and of its stem certainly the object
+    (255), the rest background (0)."""
+    trimap = draw_mask(size, dandelion_outline()) // 255 * 128
+    core = draw_mask(size, [("ellipse", (1245, 635, 1375, 745)),
+                            ("polygon", [(1286, 780), (1291, 780), (1292, 899), (1287, 899)])])
+    return np.maximum(trimap, core).astype(np.uint8)
 
 
 def dandelion_bent(lean: float = -180.0) -> list:
@@ -302,8 +320,10 @@ def build_budgie_hard_cases(deb: Path):
             "source": WREN_SOURCE + "; unmodified."})
 
 
-def build_lomiri_cases(deb: Path):
-    """Position on texture: a dandelion moved through the grass (scaled to 1600x900)."""
+def build_lomiri_cases(deb: Path, matte_path: Path | None = None):
+    """Position on texture: a dandelion moved through the grass (scaled to 1600x900); with
+    `matte_path` (Foreground Select's matte of it, foreground_select.py) also the same move
+    with that soft selection."""
     photo = Image.open(io.BytesIO(deb_member(deb, "usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg")))
     meadow = photo.convert("RGB").resize((1600, 900), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
@@ -322,6 +342,18 @@ def build_lomiri_cases(deb: Path):
             "description": "Object shape that no stretch of its box gives: the dandelion's stem bends so that its "
                            "head leans 180 px left while the stem's foot stays.",
             "source": DANDELION_SOURCE + "; scaled from 5312x2988 to 1600x900."})
+    if matte_path is not None:
+        matte = np.asarray(Image.open(matte_path).convert("L"))
+        moved = np.zeros_like(matte)
+        moved[:, :-260] = np.where(matte[:, 260:] >= 128, 255, 0)
+        yield ("dandelion-matte-move", buffer.getvalue(), ".jpg", meadow, matte, moved,
+               {"mode": "position",
+                "description": "A soft selection: the dandelion selected with GIMP's Foreground Select (a matte, "
+                               "soft where its fluff is blurred) and moved 260 px left; the dark meadow around "
+                               "its fluff must not come along.",
+                "source": DANDELION_SOURCE + "; scaled from 5312x2988 to 1600x900. The source is the matte "
+                          "GIMP 3.0.4's Foreground Select (matting engine) made from make_cases.py's trimap "
+                          "(examples/foreground_select.py); the target is its 50 % line moved."})
 
 
 def build_cases(read):
@@ -405,6 +437,9 @@ def main(argv=None) -> int:
     parser.add_argument("--lomiri-deb", type=Path, help="lomiri-wallpapers-16.04_20.04.0-2_all.deb (Debian bookworm)")
     parser.add_argument("--out", type=Path, default=HERE / "cases", help="where the case folders go")
     parser.add_argument("--overlays", type=Path, help="also write <name>.png mask overlays here")
+    parser.add_argument("--trimaps", type=Path, help="write the trimaps for foreground_select.py here")
+    parser.add_argument("--dandelion-matte", type=Path,
+                        help="Foreground Select's matte of the dandelion (with --lomiri-deb: dandelion-matte-move)")
     args = parser.parse_args(argv)
 
     builders = []
@@ -418,9 +453,13 @@ def main(argv=None) -> int:
     if args.budgie_deb:
         builders += [build_budgie_cases(args.budgie_deb), build_budgie_hard_cases(args.budgie_deb)]
     if args.lomiri_deb:
-        builders.append(build_lomiri_cases(args.lomiri_deb))
-    if not builders:
-        parser.error("give at least one of --wheel/--data-dir, --budgie-deb, --lomiri-deb")
+        builders.append(build_lomiri_cases(args.lomiri_deb, args.dandelion_matte))
+    if args.trimaps:
+        args.trimaps.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(dandelion_trimap((1600, 900))).save(args.trimaps / "dandelion-trimap.png")
+        print(f"{args.trimaps / 'dandelion-trimap.png'}: the trimap for dandelion-matte-move")
+    if not builders and not args.trimaps:
+        parser.error("give at least one of --wheel/--data-dir, --budgie-deb, --lomiri-deb, --trimaps")
 
     for name, image_bytes, suffix, image, source, target, info in (case for b in builders for case in b):
         folder = args.out / name

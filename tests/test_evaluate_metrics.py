@@ -241,6 +241,24 @@ def test_paste_object_keeps_full_resolution_pixels_and_heal_fills_the_hole_with_
     assert 80 <= hole.mean() <= 140 and hole.std() > 3  # background texture, not a flat fill
 
 
+def test_paste_and_heal_pastes_a_soft_selection_with_its_opacity_as_gimp_does():
+    pytest.importorskip("cv2", reason="the paste + heal baseline needs opencv-contrib (the evaluate extra)")
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(90, 130, (90, 120, 3)).astype(np.uint8)
+    opacity = np.zeros((90, 120), np.float32)
+    opacity[30:60, 15:45] = 1.0
+    opacity[30:60, 45:50] = np.linspace(0.8, 0.0, 5)  # a soft right edge
+    rgb[30:60, 15:45] = (230, 40, 40)
+    source, target = opacity >= 0.5, np.roll(opacity >= 0.5, 55, axis=1)
+    healed, changed = paste_and_heal(rgb, source, target, (0, 0, 120, 90), rim=2, opacity=opacity)
+    np.testing.assert_array_equal(healed[target & np.roll(opacity == 1, 55, axis=1)], rgb[opacity == 1])
+    # The soft edge lands on what lies at the new place: the photo's pixel moved, at its opacity.
+    edge = healed[30:60, 100:105].astype(float)
+    expected = opacity[30:60, 45:50, None] * rgb[30:60, 45:50] + (1 - opacity[30:60, 45:50, None]) * rgb[30:60, 100:105]
+    assert np.abs(edge - expected).max() <= 1
+    assert changed[30:60, 45:51].all()  # and where it was, it is healed too (the rim: 2 px)
+
+
 def test_photo_variation_is_small_for_a_smooth_sky_and_large_for_grass():
     rows = np.linspace(100, 140, 60)[:, None, None]
     sky = np.broadcast_to(rows + np.array([0, 20, 80]), (60, 80, 3)).round().astype(np.uint8)

@@ -1,7 +1,7 @@
 """Evaluation cases: one folder per case, as described in examples/README.md.
 
     <name>/image.jpg | image.png   the photo (RGB; an alpha channel is dropped)
-    <name>/source.png              8-bit mask, white (>= 128) = the object as it is
+    <name>/source.png              8-bit mask, white (>= 128) = the object as it is (grey: its soft edge)
     <name>/target.png              8-bit mask, white = where the object should be
     <name>/case.json               {"mode": "position" | "shape" | "scene",
                                     "description": "...", "source": "provenance + licence"}
@@ -32,6 +32,7 @@ class Case:
     source: np.ndarray  # bool (H, W)
     target: np.ndarray  # bool (H, W)
     mode: str
+    source_values: np.ndarray | None = None  # uint8 (H, W): source.png as it is (a soft edge is a matte)
     description: str = ""
     provenance: str = ""
 
@@ -55,13 +56,13 @@ def load_case(folder: Path) -> Case:
     if len(images) > 1:
         raise InputError(f"case {folder} has more than one photo ({', '.join(p.name for p in images)}); keep one")
     rgb = _read_image(images[0], "photo", "RGB")
-    masks = {}
+    masks, values = {}, {}
     for name in ("source", "target"):
         mask = _read_image(folder / f"{name}.png", f"{name} mask", "L")
         if mask.shape != rgb.shape[:2]:
             raise InputError(f"case {folder}: {name}.png is {mask.shape[1]}x{mask.shape[0]} px but the photo "
                              f"is {rgb.shape[1]}x{rgb.shape[0]} px; masks must match the photo")
-        masks[name] = mask >= MASK_INSIDE
+        masks[name], values[name] = mask >= MASK_INSIDE, mask
         if not masks[name].any():
             raise InputError(f"case {folder}: {name}.png has no white (object) pixels")
     info_path = folder / "case.json"
@@ -75,7 +76,8 @@ def load_case(folder: Path) -> Case:
     if mode not in MODES:
         raise InputError(f"{info_path}: mode must be one of {', '.join(MODES)}, got {mode!r}")
     return Case(name=folder.name, folder=folder, image=rgb, source=masks["source"], target=masks["target"],
-                mode=mode, description=str(info.get("description", "")), provenance=str(info.get("source", "")))
+                mode=mode, description=str(info.get("description", "")), provenance=str(info.get("source", "")),
+                source_values=values["source"])
 
 
 def find_cases(root: Path, names=None) -> list:

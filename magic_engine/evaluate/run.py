@@ -64,15 +64,19 @@ def _timed(fn):
 
 def run_methods(case: Case, config, classifier, device: str, seed: int):
     """Every method's results on one case: {name: (images, changed masks, seconds)}, the engine's result."""
-    result, seconds = _timed(lambda: synthesize(case.image, case.source, case.target, config, classifier=classifier,
+    soft = case.source_values is not None and bool(((case.source_values > 0) & (case.source_values < 255)).any())
+    source = case.source_values if soft else case.source  # a soft edge is the object's matte
+    result, seconds = _timed(lambda: synthesize(case.image, source, case.target, config, classifier=classifier,
                                                 device=device, seed=seed, progress=TerminalProgressBar()))
     edit = result.edit_mask > 0
     outputs = {"magic": ([c[..., :3] for c in result.composites], [edit] * len(result.composites), seconds)}
     region = result.region
     box = (region.left, region.top, region.right, region.bottom)
     try:
+        opacity = case.source_values.astype(np.float32) / 255 if soft else None
         (healed, changed), seconds = _timed(lambda: paste_and_heal(case.image, case.source, case.target, box,
-                                                                   edit_band(region, config.edit_dilation) // 2))
+                                                                   edit_band(region, config.edit_dilation) // 2,
+                                                                   opacity))
         outputs["paste_heal"] = ([healed], [changed], seconds)
     except BaselineUnavailable as exc:
         print(f"  skipping paste + heal: {exc}", file=sys.stderr)
