@@ -452,6 +452,8 @@ def main(argv=None) -> int:
         builders += [build_cases(read), build_hard_cases(read)]
     if args.budgie_deb:
         builders += [build_budgie_cases(args.budgie_deb), build_budgie_hard_cases(args.budgie_deb)]
+    if args.dandelion_matte and not args.lomiri_deb:
+        parser.error("--dandelion-matte builds dandelion-matte-move from the photo in --lomiri-deb: give both")
     if args.lomiri_deb:
         builders.append(build_lomiri_cases(args.lomiri_deb, args.dandelion_matte))
     if args.trimaps:

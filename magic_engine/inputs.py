@@ -21,6 +21,7 @@ from magic_common.limits import MASK_INSIDE, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE
 from .errors import InputError
 
 MIN_BACKGROUND_FRACTION = 0.01
+NOISE = 2  # a mask value this close to black or white is a compressed file's noise, not a soft edge
 
 
 @dataclass
@@ -139,17 +140,31 @@ def load_mask(value, what: str, shape: tuple, notes: list, max_pixels: int = MAX
     return values >= MASK_INSIDE
 
 
-def load_source(value, shape: tuple, notes: list, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple:
+def load_source(value, shape: tuple, notes: list, max_pixels: int = MAX_IMAGE_PIXELS,
+                cut_out: bool = False) -> tuple:
     """-> (bool (H, W): the object, where the source mask is 50 % or more; uint8 (H, W)
     matte, or None): a soft source mask (a feathered selection, Foreground Select's)
-    is also the object's opacity, as GIMP's own cut and paste takes it."""
+    is also the object's opacity, as GIMP's own cut and paste takes it. Not on a
+    `cut_out` layer, whose own alpha carries the object's soft edge (transparency.py),
+    nor where the mask is soft only as antialiasing is (a pixel along its outline) or
+    as a compressed file's noise is (within 2 of black or white): those are thresholded."""
     values = mask_values(value, "source mask", shape, max_pixels)
-    soft = _soft_pixels(values)
-    if not soft:
-        return values >= MASK_INSIDE, None
-    notes.append(f"source mask had {soft} soft (grey) pixels: the object is where it is 50 % or more, "
-                 f"and its soft edge is the object's opacity at the new place")
-    return values >= MASK_INSIDE, values
+    inside = values >= MASK_INSIDE
+    if cut_out or not _soft_pixels(values) or _hard_but_for_its_edge(values, inside):
+        return load_mask(values, "source mask", shape, notes, max_pixels), None
+    notes.append(f"source mask had {_soft_pixels(values)} soft (grey) pixels: the object is where it is 50 % or "
+                 f"more, and its soft edge is the object's opacity at the new place")
+    return inside, values
+
+
+def _hard_but_for_its_edge(values: np.ndarray, inside: np.ndarray) -> bool:
+    """Whether every soft pixel of a mask is antialiasing (next to its 50 % outline) or noise."""
+    soft = (values > NOISE) & (values < 255 - NOISE)
+    padded = np.pad(inside, 1, mode="edge")
+    height, width = inside.shape
+    neighbours = [padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    outline = np.logical_or.reduce(neighbours) & ~np.logical_and.reduce(neighbours)
+    return not (soft & ~outline).any()
 
 
 def _soft_pixels(values: np.ndarray) -> int:
@@ -187,7 +202,7 @@ def prepare_inputs(image, source_mask, target_mask, max_pixels: int = MAX_IMAGE_
     rgb, alpha = load_image(image, max_pixels)
     shape = rgb.shape[:2]
     notes: list = []
-    source, source_matte = load_source(source_mask, shape, notes, max_pixels)
+    source, source_matte = load_source(source_mask, shape, notes, max_pixels, cut_out=alpha is not None)
     target = load_mask(target_mask, "target mask", shape, notes, max_pixels)
     if not source.any():
         raise InputError("source mask is empty: select the object (or area) to move or reshape")

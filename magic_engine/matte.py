@@ -51,19 +51,21 @@ def object_and_background(photo: torch.Tensor, matte: torch.Tensor) -> tuple:
 
 
 def matte_composite(results: torch.Tensor, backgrounds: torch.Tensor, photo: torch.Tensor, matte: torch.Tensor,
-                    source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+                    source: torch.Tensor, target: torch.Tensor, reach: torch.Tensor) -> torch.Tensor:
     """(B, 3, h, w) each result's object composited over its background with the
     selection's `matte` (h, w, [0, 1]) carried along the way the object moved
     (each variant with its own stretch, warp.variant_spread).
 
     results: the refined images (the object in the target, its background
     around); backgrounds: each without its object (the old footprint filled);
-    photo: (3, h, w); source, target: bool (h, w). Inside the target the
-    result's own pixel is the object's (with what MAGIC changed in it); just
-    outside, where a soft edge reaches past the target, the photo's pixel it
-    came from."""
+    photo: (3, h, w); source, target: bool (h, w); reach: bool (h, w), the
+    object's footprint: a soft edge beyond it stays at its old place, so it
+    goes nowhere else. Inside the target the result's own pixel is the
+    object's (with what MAGIC changed in it); just outside, where a soft edge
+    reaches past the target, the photo's pixel it came from."""
     height, width = target.shape
     colour, behind = object_and_background(photo, matte)
+    carried = torch.where(reach, matte, torch.zeros_like(matte))
     out = []
     for variant, (result, background) in enumerate(zip(results, backgrounds)):
         rows, cols = warp_coordinates(source, target, variant_spread(variant), beyond=True)
@@ -71,7 +73,10 @@ def matte_composite(results: torch.Tensor, backgrounds: torch.Tensor, photo: tor
         cols = cols.round().long()
         inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
         rows, cols = rows.clamp(0, height - 1), cols.clamp(0, width - 1)
-        opacity = torch.where(inside, matte[rows, cols], torch.zeros_like(matte))
+        # Outside the target only the soft edge comes along: where a reshape's warp lands
+        # on the object itself there (between two parts of a target), nothing does.
+        edge = inside & (target | ~source[rows, cols])
+        opacity = torch.where(edge, carried[rows, cols], torch.zeros_like(matte))
         pixel = torch.where(target[None], result, photo[:, rows, cols])
         # a F + (1 - a) B' plus the share a of what the mix a F + (1 - a) B leaves unexplained
         # in the pixel p, written so that a = 1 gives p and a = 0 gives B' exactly.

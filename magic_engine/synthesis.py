@@ -380,7 +380,7 @@ def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, ev
     matte = _region_matte(run)
     if matte is not None:
         refined = matte_composite(refined, backgrounds, run.native.photo, matte, run.native.source,
-                                  run.native.target)
+                                  run.native.target, run.native.footprint)
     last = max(1, len(run.levels) - 1)
     events.report(REFINE, last, last, {}, 0.0)
     if refine_report.carried:
@@ -392,20 +392,17 @@ def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, ev
 
 
 def _region_matte(run: _Run) -> torch.Tensor | None:
-    """(h, w) float in [0, 1]: a soft source selection over the region, as far as the
-    object's footprint reaches (what lies beyond stays at its old place, so it does
-    not go to the new one as well); None for a hard selection."""
+    """(h, w) float in [0, 1]: a soft source selection over the region; None for a hard one."""
     if run.inputs.source_matte is None:
         return None
     ys, xs = run.region.slices
     values = torch.from_numpy(np.array(run.inputs.source_matte[ys, xs])).to(run.device).float().div(255)
-    footprint = run.native.footprint
-    beyond = int(((values > 0) & ~footprint).sum())
+    beyond = int(((values > 0) & ~run.native.footprint).sum())
     if beyond:
         band = edit_band(run.region, run.config.edit_dilation)
         run.notes.append(f"{beyond} px of the source selection's soft edge lie more than {band} px from the object "
                          f"(where it is 50 % selected), beyond what MAGIC edits around it; they stay where they are")
-    return torch.where(footprint, values, torch.zeros_like(values))
+    return values
 
 
 def _composite(run: _Run, refined: torch.Tensor, backgrounds: torch.Tensor):

@@ -46,6 +46,21 @@ def test_soft_masks_are_thresholded_and_reported_and_a_soft_source_is_kept_as_th
     assert prepare_inputs(rgb, src, tgt).source_matte is None  # a hard selection has none
 
 
+def test_an_antialiased_or_noisy_hard_source_and_a_cut_out_s_source_are_thresholded(scene):
+    rgb, src, tgt = scene
+    edge = src & ~np.roll(src, 1, axis=1)  # the outline's left pixels, half covered
+    antialiased = np.where(edge, 128, src * 255).astype(np.uint8)
+    antialiased[np.roll(edge, -1, axis=1)] = 60  # and the pixels just outside, a little
+    noisy = np.where(src, 254, 1).astype(np.uint8)  # a mask saved as a JPEG
+    for mask in (antialiased, noisy):
+        prepared = prepare_inputs(rgb, mask, tgt)
+        assert prepared.source_matte is None and any("thresholded" in n for n in prepared.notes)
+    feathered = (np.clip(np.hypot(*np.mgrid[-32:32, -40:40]) * -0.05 + 1.2, 0, 1) * 255).astype(np.uint8)
+    assert prepare_inputs(rgb, feathered, tgt).source_matte is not None
+    cut_out = np.dstack([rgb, np.where(src, 255, 0).astype(np.uint8)])  # the object on a transparent layer
+    assert prepare_inputs(cut_out, feathered, tgt).source_matte is None  # its alpha is its edge
+
+
 def test_mask_images_in_rgb_and_alpha_form(scene, tmp_path):
     rgb, src, tgt = scene
     Image.fromarray(np.stack([src * 255] * 3, axis=2).astype(np.uint8)).save(tmp_path / "src.png")

@@ -44,7 +44,8 @@ def test_the_soft_edge_is_mixed_again_over_the_new_background():
     new_background = new_background.astype(np.float32)
 
     made = matte_composite(tensor(pasted)[None], tensor(new_background)[None], tensor(photo),
-                           torch.from_numpy(alpha), torch.from_numpy(source), torch.from_numpy(target))
+                           torch.from_numpy(alpha), torch.from_numpy(source), torch.from_numpy(target),
+                           torch.ones(height, width, dtype=torch.bool))
     made = made[0].permute(1, 2, 0).numpy()
     whole, soft = moved == 1, (moved > 0.02) & (moved < 0.98)
     assert (made[whole] == pasted[whole]).all()  # what the selection holds whole arrives unchanged
@@ -73,11 +74,32 @@ def test_a_feather_across_a_hard_edge_is_opacity_as_in_gimp():
     pasted = np.where(target[..., None], carried, new_background)
 
     made = matte_composite(tensor(pasted)[None], tensor(new_background)[None], tensor(photo),
-                           torch.from_numpy(feather), torch.from_numpy(feather >= 0.5), torch.from_numpy(target))
+                           torch.from_numpy(feather), torch.from_numpy(feather >= 0.5), torch.from_numpy(target),
+                           torch.ones(height, width, dtype=torch.bool))
     made = made[0].permute(1, 2, 0).numpy()
     gimp = moved[..., None] * carried + (1 - moved[..., None]) * new_background
     soft = (moved > 0.02) & (moved < 0.98)
     assert np.abs(made - gimp).mean(2)[soft].mean() < 0.01
+
+
+def test_a_reshape_brings_only_the_soft_edge_past_its_target_never_the_object():
+    # A target in two parts side by side: between them the warp lands on the object
+    # itself, which must not be pasted there; only the soft edge may reach past the target.
+    rng = np.random.default_rng(4)
+    height, width = 80, 160
+    alpha = _soft_disc(height, width, 40, 40, 14, 6)
+    photo = alpha[..., None] * GREEN + (1 - alpha[..., None]) * _blue_then_yellow(height, width, rng)
+    target = np.zeros((height, width), bool)
+    target[25:55, 95:105] = target[25:55, 125:135] = True
+    background = np.clip(YELLOW + rng.normal(0, 0.03, (height, width, 3)), 0, 1).astype(np.float32)
+    result = np.where(target[..., None], GREEN, background).astype(np.float32)
+    made = matte_composite(tensor(result)[None], tensor(background)[None], tensor(photo), torch.from_numpy(alpha),
+                           torch.from_numpy(alpha >= 0.5), torch.from_numpy(target),
+                           torch.ones(height, width, dtype=torch.bool))
+    made = made[0].permute(1, 2, 0).numpy()
+    gap = np.zeros((height, width), bool)
+    gap[25:55, 109:121] = True  # more than the 6 px soft edge from either part
+    assert (made[gap] == background[gap]).all()
 
 
 def test_a_soft_selection_moves_the_object_without_a_rim_of_its_old_background():

@@ -250,7 +250,8 @@ def test_paste_and_heal_pastes_a_soft_selection_with_its_opacity_as_gimp_does():
     opacity[30:60, 45:50] = np.linspace(0.8, 0.0, 5)  # a soft right edge
     rgb[30:60, 15:45] = (230, 40, 40)
     source, target = opacity >= 0.5, np.roll(opacity >= 0.5, 55, axis=1)
-    healed, changed = paste_and_heal(rgb, source, target, (0, 0, 120, 90), rim=2, opacity=opacity)
+    healed, changed = paste_and_heal(rgb, source, target, (0, 0, 120, 90), rim=2, opacity=opacity,
+                                     shift=move_shift(source, target))
     np.testing.assert_array_equal(healed[target & np.roll(opacity == 1, 55, axis=1)], rgb[opacity == 1])
     # The soft edge lands on what lies at the new place: the photo's pixel moved, at its opacity.
     edge = healed[30:60, 100:105].astype(float)

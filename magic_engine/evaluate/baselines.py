@@ -95,20 +95,11 @@ def paste_object(rgb: np.ndarray, source: np.ndarray, target: np.ndarray):
     return out, pasted
 
 
-def _box_size(mask: np.ndarray) -> tuple:
-    left, top, right, bottom = mask_box(mask)
-    return right - left, bottom - top
-
-
-def _soft_paste(rgb: np.ndarray, under: np.ndarray, opacity: np.ndarray, source: np.ndarray,
-                target: np.ndarray):
-    """A soft selection's paste on a move (both boxes the same size): `rgb` moved as the
-    target moves the source's box, over `under` with the selection `opacity`
-    (float (H, W)) moved the same way, as GIMP pastes a feathered selection.
-    -> (uint8 (H, W, 3), bool (H, W) where it shows)."""
-    left, top, _, _ = mask_box(source)
-    t_left, t_top, _, _ = mask_box(target)
-    dy, dx = t_top - top, t_left - left
+def _soft_paste(rgb: np.ndarray, under: np.ndarray, opacity: np.ndarray, shift: tuple):
+    """A soft selection's paste on a move: `rgb` moved by `shift` (dy, dx), over `under`
+    with the selection `opacity` (float (H, W)) moved the same way, as GIMP pastes a
+    feathered selection. -> (uint8 (H, W, 3), bool (H, W) where it shows)."""
+    dy, dx = shift
     height, width = opacity.shape
     moved, alpha = np.zeros_like(rgb[..., :3]), np.zeros_like(opacity)
     ys, xs = slice(max(0, dy), min(height, height + dy)), slice(max(0, dx), min(width, width + dx))
@@ -119,12 +110,13 @@ def _soft_paste(rgb: np.ndarray, under: np.ndarray, opacity: np.ndarray, source:
 
 
 def paste_and_heal(rgb: np.ndarray, source: np.ndarray, target: np.ndarray, box, rim: int,
-                   opacity: np.ndarray | None = None):
+                   opacity: np.ndarray | None = None, shift: tuple | None = None):
     """The hand-made route (module docstring) inside `box` (left, top, right, bottom):
     the photo's own layer is healed where the object was (its selection grown
     by `rim` px), the pasted object goes on top as its own layer would.
     opacity: float (H, W) in [0, 1], a soft selection (a matte): healed wherever it
-    is above 0 and, on a move, pasted with that opacity.
+    is above 0 and, on a move by `shift` (dy, dx; intact.move_shift), pasted with
+    that opacity.
     -> (uint8 (H, W, 3), bool (H, W) changed pixels)."""
     cv2 = _xphoto()
     selected = source if opacity is None else opacity > 0
@@ -137,8 +129,8 @@ def paste_and_heal(rgb: np.ndarray, source: np.ndarray, target: np.ndarray, box,
     out = np.array(rgb[..., :3])
     region_hole = hole[top:bottom, left:right]
     out[top:bottom, left:right][region_hole] = healed[..., ::-1][region_hole]
-    if opacity is not None and _box_size(source) == _box_size(target):
-        out, pasted = _soft_paste(rgb, out, opacity, source, target)
+    if opacity is not None and shift is not None:
+        out, pasted = _soft_paste(rgb, out, opacity, shift)
     else:
         pasted_image, pasted = paste_object(rgb, source, target)
         out[pasted] = pasted_image[pasted]

@@ -30,6 +30,7 @@ from ..synthesis import synthesize
 from .areas import CaseAreas
 from .baselines import BaselineUnavailable, copy_paste, paste_and_heal, uniform_noise
 from .cases import Case
+from .intact import move_shift
 from .sheet import SOURCE_COLOUR, TARGET_COLOUR, Tile, make_sheet, mask_overlay
 from .targets import against_paste_heal, check_targets
 
@@ -74,9 +75,10 @@ def run_methods(case: Case, config, classifier, device: str, seed: int):
     box = (region.left, region.top, region.right, region.bottom)
     try:
         opacity = case.source_values.astype(np.float32) / 255 if soft else None
+        shift = move_shift(case.source, case.target) if soft else None
         (healed, changed), seconds = _timed(lambda: paste_and_heal(case.image, case.source, case.target, box,
                                                                    edit_band(region, config.edit_dilation) // 2,
-                                                                   opacity))
+                                                                   opacity, shift))
         outputs["paste_heal"] = ([healed], [changed], seconds)
     except BaselineUnavailable as exc:
         print(f"  skipping paste + heal: {exc}", file=sys.stderr)
