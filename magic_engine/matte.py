@@ -17,8 +17,9 @@ along. Where the mix does not explain a pixel (Feather across an object's
 hard edge: the selection is an opacity there, not how much of the pixel
 the object covers), it is taken as a plain paste takes it.
 
-A loose selection's margins fade first, soft or hard (margins.py): an
-antialiased lasso is soft by a pixel and still took background along.
+A loose selection's margins fade first (margins.py). A selection soft only
+by antialiasing, or on a layer with transparency (whose alpha is the
+object's edge), is no matte: it is thresholded (inputs.load_source).
 """
 
 from __future__ import annotations
