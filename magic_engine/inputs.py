@@ -149,10 +149,10 @@ def load_source(value, shape: tuple, notes: list, max_pixels: int = MAX_IMAGE_PI
     nor where the mask is soft only as antialiasing is (a pixel along its outline) or
     as a compressed file's noise is (within 2 of black or white): those are thresholded."""
     values = mask_values(value, "source mask", shape, max_pixels)
-    inside = values >= MASK_INSIDE
-    if cut_out or not _soft_pixels(values) or _hard_but_for_its_edge(values, inside):
+    inside, soft = values >= MASK_INSIDE, _soft_pixels(values)
+    if cut_out or not soft or _hard_but_for_its_edge(values, inside):
         return load_mask(values, "source mask", shape, notes, max_pixels), None
-    notes.append(f"source mask had {_soft_pixels(values)} soft (grey) pixels: the object is where it is 50 % or "
+    notes.append(f"source mask had {soft} soft (grey) pixels: the object is where it is 50 % or "
                  f"more, and its soft edge is the object's opacity at the new place")
     return inside, values
 

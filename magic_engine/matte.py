@@ -79,10 +79,11 @@ def matte_composite(results: torch.Tensor, backgrounds: torch.Tensor, photo: tor
         edge = inside & (target | ~source[rows, cols])
         opacity = torch.where(edge, carried[rows, cols], torch.zeros_like(matte))
         pixel = torch.where(target[None], result, photo[:, rows, cols])
+        old_background = behind[:, rows, cols]
         # a F + (1 - a) B' plus the share a of what the mix a F + (1 - a) B leaves unexplained
         # in the pixel p, written so that a = 1 gives p and a = 0 gives B' exactly.
-        difference = colour[:, rows, cols] - behind[:, rows, cols]
-        unexplained = (pixel - behind[:, rows, cols] - opacity * difference).abs().mean(0)
+        difference = colour[:, rows, cols] - old_background
+        unexplained = (pixel - old_background - opacity * difference).abs().mean(0)
         trust = (1 - unexplained / MIX_TOLERANCE).clamp(0, 1)
         unmixed = trust * opacity * (1 - opacity) * difference
         out.append((opacity * pixel + (1 - opacity) * background + unmixed).clamp(0, 1))

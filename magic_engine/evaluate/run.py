@@ -24,6 +24,7 @@ from .. import __version__
 from ..classifier import RandomClassifierWarning, load_classifier
 from ..config import make_config
 from ..devices import resolve_device
+from ..inputs import load_source
 from ..progress import TerminalProgressBar
 from ..region import edit_band, mask_box, region_report
 from ..synthesis import synthesize
@@ -65,8 +66,9 @@ def _timed(fn):
 
 def run_methods(case: Case, config, classifier, device: str, seed: int):
     """Every method's results on one case: {name: (images, changed masks, seconds)}, the engine's result."""
-    soft = case.source_values is not None and bool(((case.source_values > 0) & (case.source_values < 255)).any())
-    source = case.source_values if soft else case.source  # a soft edge is the object's matte
+    # A source the engine takes as a matte goes to it (and to paste + heal) as it is.
+    soft = case.source_values is not None and load_source(case.source_values, case.source.shape, [])[1] is not None
+    source = case.source_values if soft else case.source
     result, seconds = _timed(lambda: synthesize(case.image, source, case.target, config, classifier=classifier,
                                                 device=device, seed=seed, progress=TerminalProgressBar()))
     edit = result.edit_mask > 0
