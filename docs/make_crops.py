@@ -40,6 +40,7 @@ CROPS = {
     "toy-water-move-hole": ("toy-water-move", (430, 130, 1120, 450), (450, 300, 700, 430)),
     "dandelion-stem-bent": ("dandelion-stem-bent", (1040, 560, 1480, 900), (1120, 740, 1320, 900)),
     "dandelion-matte-move": ("dandelion-matte-move", (880, 520, 1480, 900), (920, 600, 1070, 790)),
+    "tea-tree-move": ("tea-tree-move", (300, 260, 1000, 800), (780, 290, 1000, 530)),
 }
 LABELS = ("photo", "MAGIC preview #1", "paste + heal")
 PRESETS_CASE = "demo-rocket-move"

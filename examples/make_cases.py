@@ -1,7 +1,7 @@
 """Rebuild the bundled evaluation cases in examples/cases/ from registry packages.
 
-Five cases come from scikit-image's sample photos (its wheel's
-`skimage/data/` folder; scikit-image itself is not a dependency), eight from
+Six cases come from scikit-image's sample photos (its wheel's
+`skimage/data/` folder; scikit-image itself is not a dependency), nine from
 CC0 wallpapers in Debian packages. Get them once with
 
     pip download scikit-image==0.26.0 --no-deps -d /tmp/skimage-wheel
@@ -181,6 +181,11 @@ PEBBLE_POINTS = [(160, 118), (166, 115), (172, 116), (180, 120), (187, 126), (19
 HIKER_POINTS = [(1299, 2089), (1312, 2089), (1317, 2099), (1326, 2107), (1331, 2126), (1334, 2139), (1328, 2150),
                 (1331, 2168), (1339, 2183), (1336, 2193), (1321, 2192), (1312, 2173), (1311, 2193), (1299, 2197),
                 (1295, 2186), (1294, 2152), (1289, 2140), (1286, 2121), (1290, 2108), (1297, 2100)]
+# budgie-backgrounds' tea-gardens.jpg, 1280x960 from (1400, 720): a thin tree on a hazy ridge, outlined
+# loosely in ten points.
+TEA_CROP = (1400, 720, 2680, 1680)
+TEA_TREE_POINTS = [(875, 340), (852, 355), (860, 418), (888, 432), (886, 510), (908, 510), (907, 432), (921, 420),
+                   (932, 379), (922, 346)]
 # budgie-backgrounds' blue-periwinkle.jpg (3840x2560): the sharp forget-me-not cluster and its stem.
 FLOWER_POINTS = [(1820, 1170), (1880, 1138), (1960, 1128), (2060, 1148), (2140, 1168), (2210, 1198), (2248, 1258),
                  (2272, 1330), (2288, 1380), (2272, 1440), (2230, 1462), (2180, 1472), (2120, 1452), (2060, 1442),
@@ -293,6 +298,16 @@ def build_budgie_hard_cases(deb: Path):
         "left and 120 px up the dune; the legs must arrive whole, the ridge, the shadows and the sand's grain "
         "must fill the hole.",
         _budgie_source("extreme-desert-hike.jpg", "hikers on a dune", "unmodified"))
+
+    _, tea_garden = _budgie_photo(deb, "tea-gardens.jpg")
+    tea = tea_garden.crop(TEA_CROP)
+    yield _polygon_move(
+        "tea-tree-move", _jpeg_bytes(tea), ".jpg", tea, TEA_TREE_POINTS, (-500, 250),
+        "A loose selection across a structure (1280x960): move a thin tree on a hazy ridge 500 px left and 250 px "
+        "down onto the tea rows; its trunk must arrive whole, the ridge line and the haze must continue across "
+        "the hole without a mound of hill copied into the sky.",
+        _budgie_source("tea-gardens.jpg", "a tea garden on hills in the haze",
+                       "cropped to 1280x960 px from (1400, 720)"))
 
     data, periwinkle = _budgie_photo(deb, "blue-periwinkle.jpg")
     yield _polygon_move(
