@@ -290,7 +290,7 @@ def _polygon_move(name: str, data: bytes, suffix: str, image: Image.Image, point
 
 
 def build_budgie_hard_cases(deb: Path):
-    """Large photos with thin parts and textured holes, at their own resolution."""
+    """Photos with thin parts, textured holes or a structure to continue, at their own pixels."""
     data, desert = _budgie_photo(deb, "extreme-desert-hike.jpg")
     yield _polygon_move(
         "hiker-dune-move", data, ".jpg", desert, HIKER_POINTS, (-200, -120),
