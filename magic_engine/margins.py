@@ -17,6 +17,17 @@ Where the target lies on the object's old place, the margin fades into the
 background the refinement made there (the footprint filled as if the object
 were removed); without one, only where the photo at the new place is
 background.
+
+A selection drawn loosely takes more than a margin along: a ten-point polygon
+round a tree on a ridge holds a wedge of sky that would land on the tea rows as
+a sticker. `loose_matte` reads such a selection as Foreground Select would: a
+selected pixel whose neighbourhood looks like the background just outside the
+selection, and clearly more like it than like the object's surest pixels, is
+background; where that joins a loose stretch of the outline it is let go,
+softly where a twig's edge mixes with the sky. A background-coloured part the
+object encloses stays, and so does a narrow arm of the selection (drawn on
+purpose round a spike or a stem). The result is the object's matte (matte.py);
+what is let go also stays at the old place.
 """
 
 from __future__ import annotations
@@ -24,9 +35,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 from .smooth import smooth_fill
-from .masks import dilate, erode, masked_mean
+from .masks import dilate, erode, masked_mean, window
 from .region import blend_weights
 from .warp import variant_spread, warp_coordinates
 
@@ -36,6 +48,26 @@ TIGHT_TONE = 0.08  # ...and from which it follows the object's edge (a ramp betw
 UNLIKE_BACKGROUND = 0.1  # a result pixel this far (mean RGB) from the background behind it stays opaque
 FADE_SHARE = 0.05  # the band's width: this share of the square root of the target's area...
 THIN_SHARE = 1 / 3  # ...and at most this share of the target's thickness
+# Background let go inside a loose selection (loose_matte). Only where at least
+# LOOSE_ALL_ROUND of the outline runs through background; then each selected pixel's
+# PATCH-square neighbourhood of colours is compared with SAMPLES of the background's
+# (from beyond the fade band) and SAMPLES of the object's surest pixels: those farther
+# from the background than SURELY_OBJECT times the background's own 90th-percentile
+# distance (at least MIN_OBJECT_SAMPLES of them, or nothing goes). A pixel is background
+# as far as it lies within the background's median distance (fully) to twice that, and
+# as far as it lies nearer the background than the object (fully at CLOSER of the distance).
+LOOSE_ALL_ROUND = 0.75
+PATCH = 5
+SAMPLES = 2000
+SURELY_OBJECT = 2.0
+MIN_OBJECT_SAMPLES = 16
+CLOSER = 0.5
+LET_GO = 0.5  # background likeness from which the background held joins the loose outline's
+MATTE_PIXELS = 20_000  # a larger selection is judged at a scale where it has this many pixels
+# A narrow arm of a selection (a spike, a stem selected on purpose) holds no background by
+# accident: only where the selection is broader than this share of the square root of its area.
+NARROW_SHARE = 0.1
+MIN_LET_GO = 0.02  # share of the selection below which a loose selection is left to the fade
 
 
 def outline_looseness(photo: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
@@ -58,6 +90,8 @@ def band_width(target: torch.Tensor) -> int:
     """px over which a result fades at the target's outline: FADE_SHARE of the square
     root of its area, at most THIN_SHARE of its thickness (a tiny target keeps its middle)."""
     band = max(1, round(FADE_SHARE * math.sqrt(float(target.sum()))))
+    top, bottom, left, right = window(target, math.ceil(band / THIN_SHARE / 2) + 1)  # all the test looks at
+    target = target[top:bottom, left:right]
     while band > 1 and not erode(target, math.ceil(band / THIN_SHARE / 2)).any():
         band -= 1
     return band
@@ -126,3 +160,107 @@ def fade_margins(results: torch.Tensor, photo: torch.Tensor, source: torch.Tenso
         background = photo if backgrounds is None else backgrounds[variant]
         faded.append(result * (1 - fade) + background * fade)
     return torch.stack(faded)
+
+
+def _neighbourhoods(photo: torch.Tensor) -> torch.Tensor:
+    """(h * w, 3 PATCH^2): each pixel's PATCH-square of colours."""
+    pad = PATCH // 2
+    return F.unfold(F.pad(photo[None], (pad,) * 4, mode="replicate"), PATCH)[0].T / PATCH
+
+
+def _sample(where: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Indices (into the flattened mask) of at most SAMPLES of `where`'s pixels, drawn reproducibly."""
+    indices = torch.nonzero(where.flatten())[:, 0]
+    order = torch.randperm(len(indices), generator=generator)[:SAMPLES]
+    return indices[order.to(indices.device)]
+
+
+def _nearest(queries: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+    return torch.cat([torch.cdist(chunk, bank).min(1).values for chunk in queries.split(4096)])
+
+
+def _background_likeness(photo: torch.Tensor, source: torch.Tensor, band: int) -> torch.Tensor:
+    """(h, w) float in [0, 1] on `source`: how surely each selected pixel is background,
+    near the background outside the selection and clearly nearer it than the object."""
+    height, width = source.shape
+    features = _neighbourhoods(photo)
+    generator = torch.Generator().manual_seed(0)
+    # The background from beyond the fade band, as `background_behind` takes it: a blurred
+    # object's glow spills past a snug selection, and inside the selection it is the object's.
+    background = dilate(source, 3 * band) & ~dilate(source, band)
+    bank = features[_sample(background, generator)]
+    # The background's own spread: the ring beyond against the bank drawn from it (each
+    # neighbourhood would find itself in the bank; the next ring out does not).
+    outer = dilate(source, 4 * band) & ~dilate(source, 3 * band)
+    if not outer.any():
+        return torch.zeros_like(source, dtype=photo.dtype)
+    own = _nearest(features[outer.flatten()], bank)
+    typical, far = torch.quantile(own, 0.5), SURELY_OBJECT * torch.quantile(own, 0.9)
+    selected = source.flatten()
+    to_background = torch.zeros(height * width, device=photo.device, dtype=photo.dtype)
+    to_background[selected] = _nearest(features[selected], bank)
+    surely_object = selected & (to_background > far)
+    if int(surely_object.sum()) < MIN_OBJECT_SAMPLES:
+        return torch.zeros_like(source, dtype=photo.dtype)
+    to_object = torch.zeros_like(to_background)
+    to_object[selected] = _nearest(features[selected], features[_sample(surely_object.view(height, width), generator)])
+    near_background = ((2 * typical - to_background) / typical).clamp(0, 1)
+    nearer_background = ((1 - to_background / to_object.clamp_min(1e-6)) / (1 - CLOSER)).clamp(0, 1)
+    return (near_background * nearer_background * selected).view(height, width)
+
+
+def _grow_within(seeds: torch.Tensor, passable: torch.Tensor) -> torch.Tensor:
+    """bool (h, w): the `passable` pixels joined to `seeds` through passable pixels."""
+    grown = seeds & passable
+    while True:
+        for _ in range(16):  # a check costs a device sync: look every few steps
+            grown = dilate(grown, 1) & passable
+        if torch.equal(dilate(grown, 1) & passable, grown):
+            return grown
+
+
+def _let_go(photo: torch.Tensor, source: torch.Tensor, band: int) -> torch.Tensor:
+    """(h, w) float in [0, 1]: how much of each pixel of `source` is background let go."""
+    loose_outline = (outline_looseness(photo, source) > 0.5) & source & ~erode(source, 1)
+    if not loose_outline.any():
+        return torch.zeros(source.shape, device=photo.device)
+    likeness = _background_likeness(photo, source, band)
+    narrow = math.ceil(NARROW_SHARE * math.sqrt(float(source.sum())))
+    broad = dilate(erode(source, narrow), narrow) & source
+    held = _grow_within(loose_outline, broad & (likeness >= LET_GO))
+    # The pixels at the edge of what is let go (a twig's edge against the sky) go in part.
+    return torch.where(dilate(held, 1) & broad, likeness, torch.zeros_like(likeness))
+
+
+def loose_matte(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+    """(h, w) float in [0, 1]: the object's opacity within a hard `source` selection, 0
+    outside it; the background the selection holds, joined to a loose stretch of its
+    outline, let go (see the module's docstring). None where that is under MIN_LET_GO of
+    the selection: the fade at the margins does the rest."""
+    if not source.any() or source.all() or not target.any():
+        return None
+    band = band_width(target)
+    top, bottom, left, right = window(source, 4 * band + PATCH)
+    crop_photo, crop_source = photo[:, top:bottom, left:right], source[top:bottom, left:right]
+    # A selection that follows the object's edge over much of its outline was drawn tightly:
+    # its few alike stretches are weak edges (a red cup's base over a red saucer), not a
+    # margin of background, and the colours cannot tell what lies behind them.
+    outline = crop_source & ~erode(crop_source, 1)
+    loose = (outline_looseness(crop_photo, crop_source) > 0.5) & outline
+    if float(loose.sum()) < LOOSE_ALL_ROUND * float(outline.sum()):
+        return None
+    scale = min(1.0, math.sqrt(MATTE_PIXELS / float(crop_source.sum())))
+    if scale < 1:  # a large selection: judged on a smaller copy, what goes brought back smoothly
+        size = (max(1, round(crop_source.shape[0] * scale)), max(1, round(crop_source.shape[1] * scale)))
+        small_source = F.interpolate(crop_source[None, None].float(), size=size, mode="area")[0, 0] >= 0.5
+        small_photo = F.interpolate(crop_photo[None], size=size, mode="area")[0]
+        let_go = _let_go(small_photo, small_source, max(1, round(band * scale)))
+        let_go = F.interpolate(let_go[None, None], size=crop_source.shape, mode="bilinear",
+                               align_corners=False)[0, 0] * crop_source
+    else:
+        let_go = _let_go(crop_photo, crop_source, band)
+    if float(let_go.sum()) < MIN_LET_GO * float(crop_source.sum()):
+        return None
+    matte = source.float()
+    matte[top:bottom, left:right] = torch.where(crop_source, 1 - let_go, 0.0)
+    return matte

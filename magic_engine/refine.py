@@ -85,11 +85,14 @@ class RegionImages:
     hole: torch.Tensor  # bool (H, W): the footprint less the target, where the background shows
 
     @classmethod
-    def of(cls, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor, band: int) -> "RegionImages":
+    def of(cls, photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor, band: int,
+           leaves: torch.Tensor | None = None) -> "RegionImages":
         """The edit area is both masks grown by `band`; the footprint is the source so grown
         (its glow and edge pixels a tight selection leaves out go with it), the hole the
-        footprint less the target (there the object is)."""
-        footprint = dilate(source, band)
+        footprint less the target (there the object is). `leaves` (bool (H, W)): the part of
+        the source the object takes away, where that is less than all of it (the background
+        a loose selection holds stays at the old place, margins.loose_matte)."""
+        footprint = dilate(source if leaves is None else source & leaves, band)
         return cls(photo, source, target, edit_area(source, target, band), footprint, footprint & ~target)
 
     def at(self, level: Level) -> "RegionImages":

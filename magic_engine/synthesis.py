@@ -24,7 +24,7 @@ from .estimate import refine_seconds
 from .fill import FILL_REACH, Surroundings
 from .init import starting_images
 from .inputs import PreparedInput, prepare_inputs
-from .margins import fade_margins
+from .margins import fade_margins, loose_matte
 from .matte import matte_composite
 from .objective import MagicObjective
 from .progress import Progress
@@ -101,13 +101,27 @@ class _Clock:
         return per_step * (total - done) + later_phase_s
 
 
-def _region_images(inputs: PreparedInput, region: Box, band: int, device) -> RegionImages:
+def _region_images(inputs: PreparedInput, region: Box, band: int, device, notes: list) -> tuple:
+    """-> (RegionImages, the object's matte over the region or None). A soft selection is
+    its own matte; a hard one drawn loosely has the background it holds let go
+    (margins.loose_matte), which also stays where it is at the old place."""
     ys, xs = region.slices
     photo = torch.from_numpy(np.array(inputs.rgb[ys, xs])).to(device)
     source = torch.from_numpy(np.array(inputs.source[ys, xs])).to(device)
     target = torch.from_numpy(np.array(inputs.target[ys, xs])).to(device)
     photo = photo.permute(2, 0, 1).float().div(255)
-    return RegionImages.of(photo, source, target, band)
+    if inputs.source_matte is not None:
+        matte = torch.from_numpy(np.array(inputs.source_matte[ys, xs])).to(device).float().div(255)
+        return RegionImages.of(photo, source, target, band), matte
+    if inputs.alpha is not None:  # a cut-out's own alpha is the object's edge (transparency.py)
+        return RegionImages.of(photo, source, target, band), None
+    matte = loose_matte(photo, source, target)
+    if matte is None:
+        return RegionImages.of(photo, source, target, band), None
+    notes.append(f"the source selection holds background along its loose outline: "
+                 f"{100 * float((matte[source] == 0).float().mean()):.0f} % of it looks like the background "
+                 f"around it and is let go, so the object arrives without it and it stays at the old place")
+    return RegionImages.of(photo, source, target, band, leaves=matte > 0), matte
 
 
 def _surroundings(inputs: PreparedInput, region: Box, level: Level, device) -> Surroundings:
@@ -151,6 +165,7 @@ class _Run:
     levels: list  # Level, level 0 (the classifier's scale) first
     native: RegionImages  # the region at its own resolution
     coarse: RegionImages  # the region at level 0
+    matte: torch.Tensor | None  # (h, w) the object's opacity over the region (matte.py); None: the selection is it
     clf: FeatureClassifier
     device: torch.device
     autocast_dtype: torch.dtype | None
@@ -258,13 +273,13 @@ def _prepare(image, source_mask, target_mask, config: MagicConfig, classifier, d
     clf = load_classifier(classifier, torch_device, trust_checkpoint=trust_checkpoint)
     generator = torch.Generator().manual_seed(seed)
     band = edit_band(region, config.edit_dilation)
-    native = _region_images(inputs, region, band, torch_device)
+    native, matte = _region_images(inputs, region, band, torch_device, notes)
     coarse = native.at(first)
     if not coarse.target.any():
         coarse.target = resize_mask(native.target, first, cover="any")  # a thin target survives the scaling
     objective = MagicObjective(config, clf, clf.normalize(coarse.photo[None]), coarse.source[None, None].float(),
                                coarse.target[None, None].float(), autocast_dtype, network_seed=seed)
-    return _Run(config, inputs, region, levels, native, coarse, clf, torch_device, autocast_dtype,
+    return _Run(config, inputs, region, levels, native, coarse, matte, clf, torch_device, autocast_dtype,
                 generator, objective, notes)
 
 
@@ -377,9 +392,9 @@ def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, ev
     refine_report.seconds = time.perf_counter() - started
     refined = fade_margins(refined, run.native.photo, run.native.source, run.native.target, backgrounds,
                            run.native.footprint)
-    matte = _region_matte(run)
-    if matte is not None:
-        refined = matte_composite(refined, backgrounds, run.native.photo, matte, run.native.source,
+    _note_soft_edge_beyond_reach(run)
+    if run.matte is not None:
+        refined = matte_composite(refined, backgrounds, run.native.photo, run.matte, run.native.source,
                                   run.native.target, run.native.footprint)
     last = max(1, len(run.levels) - 1)
     events.report(REFINE, last, last, {}, 0.0)
@@ -391,18 +406,15 @@ def _refine(run: _Run, coarse_results: torch.Tensor, background_starts: list, ev
     return refined, backgrounds, refine_report
 
 
-def _region_matte(run: _Run) -> torch.Tensor | None:
-    """(h, w) float in [0, 1]: a soft source selection over the region; None for a hard one."""
+def _note_soft_edge_beyond_reach(run: _Run) -> None:
+    """A soft selection's edge beyond the object's footprint stays where it is: say so."""
     if run.inputs.source_matte is None:
-        return None
-    ys, xs = run.region.slices
-    values = torch.from_numpy(np.array(run.inputs.source_matte[ys, xs])).to(run.device).float().div(255)
-    beyond = int(((values > 0) & ~run.native.footprint).sum())
+        return
+    beyond = int(((run.matte > 0) & ~run.native.footprint).sum())
     if beyond:
         band = edit_band(run.region, run.config.edit_dilation)
         run.notes.append(f"{beyond} px of the source selection's soft edge lie more than {band} px from the object "
                          f"(where it is 50 % selected), beyond what MAGIC edits around it; they stay where they are")
-    return values
 
 
 def _composite(run: _Run, refined: torch.Tensor, backgrounds: torch.Tensor):
