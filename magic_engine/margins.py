@@ -63,10 +63,13 @@ SURELY_OBJECT = 2.0
 MIN_OBJECT_SAMPLES = 16
 CLOSER = 0.5
 LET_GO = 0.5  # background likeness from which the background held joins the loose outline's
-MATTE_PIXELS = 20_000  # a larger selection is judged at a scale where it has this many pixels
+MATTE_PIXELS = 40_000  # a selection whose box is larger is judged at a scale where its box has this many pixels
 # A narrow arm of a selection (a spike, a stem selected on purpose) holds no background by
-# accident: only where the selection is broader than this share of the square root of its area.
+# accident: only where it is broader than twice this share of the square root of its area.
 NARROW_SHARE = 0.1
+# Two 8-bit steps in every value of a neighbourhood: the least the background's own
+# distance is taken to be (a flat backdrop, a clean sky, matches its bank exactly).
+FLAT = 2 / 255 * math.sqrt(3 * PATCH ** 2) / PATCH
 MIN_LET_GO = 0.02  # share of the selection below which a loose selection is left to the fade
 
 
@@ -195,7 +198,8 @@ def _background_likeness(photo: torch.Tensor, source: torch.Tensor, band: int) -
     if not outer.any():
         return torch.zeros_like(source, dtype=photo.dtype)
     own = _nearest(features[outer.flatten()], bank)
-    typical, far = torch.quantile(own, 0.5), SURELY_OBJECT * torch.quantile(own, 0.9)
+    typical = torch.quantile(own, 0.5).clamp_min(FLAT)
+    far = SURELY_OBJECT * torch.quantile(own, 0.9).clamp_min(FLAT)
     selected = source.flatten()
     to_background = torch.zeros(height * width, device=photo.device, dtype=photo.dtype)
     to_background[selected] = _nearest(features[selected], bank)
@@ -219,17 +223,27 @@ def _grow_within(seeds: torch.Tensor, passable: torch.Tensor) -> torch.Tensor:
             return grown
 
 
-def _let_go(photo: torch.Tensor, source: torch.Tensor, band: int) -> torch.Tensor:
-    """(h, w) float in [0, 1]: how much of each pixel of `source` is background let go."""
-    loose_outline = (outline_looseness(photo, source) > 0.5) & source & ~erode(source, 1)
-    if not loose_outline.any():
-        return torch.zeros(source.shape, device=photo.device)
+def _let_go(photo: torch.Tensor, source: torch.Tensor, loose_outline: torch.Tensor, band: int) -> torch.Tensor:
+    """(h, w) float in [0, 1]: how much of each pixel of `source` is background let go,
+    grown from `loose_outline` (bool: the outline's pixels where it runs through background)."""
     likeness = _background_likeness(photo, source, band)
     narrow = math.ceil(NARROW_SHARE * math.sqrt(float(source.sum())))
     broad = dilate(erode(source, narrow), narrow) & source
     held = _grow_within(loose_outline, broad & (likeness >= LET_GO))
-    # The pixels at the edge of what is let go (a twig's edge against the sky) go in part.
-    return torch.where(dilate(held, 1) & broad, likeness, torch.zeros_like(likeness))
+    # What is held goes whole; the pixels at its edge that are partly like the background
+    # (a twig's edge against the sky) go in part, continuing from there.
+    rim = dilate(held, 1) & broad & ~held
+    return torch.where(held, 1.0, torch.where(rim, (likeness / LET_GO).clamp(0, 1), 0.0))
+
+
+def _enlarged(values: torch.Tensor, small: torch.Tensor, large: torch.Tensor) -> torch.Tensor:
+    """`values` on the `small` mask brought to the `large` mask's size smoothly, each
+    pixel from the small mask's pixels only (no blend with the 0 outside it), 0 off `large`."""
+    def up(image):
+        return F.interpolate(image[None, None], size=large.shape, mode="bilinear", align_corners=False)[0, 0]
+    weight = up(small.float())
+    spread = up(torch.where(small, values, 0.0)) / weight.clamp_min(1e-6)
+    return torch.where(large & (weight > 0), spread, torch.zeros_like(spread))
 
 
 def loose_matte(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
@@ -246,19 +260,20 @@ def loose_matte(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor)
     # its few alike stretches are weak edges (a red cup's base over a red saucer), not a
     # margin of background, and the colours cannot tell what lies behind them.
     outline = crop_source & ~erode(crop_source, 1)
-    loose = (outline_looseness(crop_photo, crop_source) > 0.5) & outline
-    if float(loose.sum()) < LOOSE_ALL_ROUND * float(outline.sum()):
+    loose_outline = (outline_looseness(crop_photo, crop_source) > 0.5) & outline
+    if float(loose_outline.sum()) < LOOSE_ALL_ROUND * float(outline.sum()):
         return None
-    scale = min(1.0, math.sqrt(MATTE_PIXELS / float(crop_source.sum())))
+    scale = min(1.0, math.sqrt(MATTE_PIXELS / crop_source.numel()))
     if scale < 1:  # a large selection: judged on a smaller copy, what goes brought back smoothly
         size = (max(1, round(crop_source.shape[0] * scale)), max(1, round(crop_source.shape[1] * scale)))
         small_source = F.interpolate(crop_source[None, None].float(), size=size, mode="area")[0, 0] >= 0.5
         small_photo = F.interpolate(crop_photo[None], size=size, mode="area")[0]
-        let_go = _let_go(small_photo, small_source, max(1, round(band * scale)))
-        let_go = F.interpolate(let_go[None, None], size=crop_source.shape, mode="bilinear",
-                               align_corners=False)[0, 0] * crop_source
+        small_outline = small_source & ~erode(small_source, 1)
+        small_loose = (outline_looseness(small_photo, small_source) > 0.5) & small_outline
+        let_go = _let_go(small_photo, small_source, small_loose, max(1, round(band * scale)))
+        let_go = _enlarged(let_go, small_source, crop_source)
     else:
-        let_go = _let_go(crop_photo, crop_source, band)
+        let_go = _let_go(crop_photo, crop_source, loose_outline, band)
     if float(let_go.sum()) < MIN_LET_GO * float(crop_source.sum()):
         return None
     matte = source.float()

@@ -19,7 +19,9 @@ the object covers), it is taken as a plain paste takes it.
 
 A loose selection's margins fade first (margins.py). A selection soft only
 by antialiasing, or on a layer with transparency (whose alpha is the
-object's edge), is no matte: it is thresholded (inputs.load_source).
+object's edge), is no matte: it is thresholded (inputs.load_source). A hard
+selection drawn loosely all round gets one: the background it holds let go
+(margins.loose_matte).
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ class RegionImages:
     source: torch.Tensor  # bool (H, W)
     target: torch.Tensor  # bool (H, W)
     free: torch.Tensor  # bool (H, W): the edit area, the pixels results may change
-    footprint: torch.Tensor  # bool (H, W): what the object leaves behind, the source grown by the band
+    footprint: torch.Tensor  # bool (H, W): what the object leaves behind, what it takes away grown by the band
     hole: torch.Tensor  # bool (H, W): the footprint less the target, where the background shows
 
     @classmethod
@@ -91,7 +91,8 @@ class RegionImages:
         (its glow and edge pixels a tight selection leaves out go with it), the hole the
         footprint less the target (there the object is). `leaves` (bool (H, W)): the part of
         the source the object takes away, where that is less than all of it (the background
-        a loose selection holds stays at the old place, margins.loose_matte)."""
+        a loose selection holds stays at the old place, margins.loose_matte; the edit area
+        still holds it, but outside the hole and the target a result is the photo's own)."""
         footprint = dilate(source if leaves is None else source & leaves, band)
         return cls(photo, source, target, edit_area(source, target, band), footprint, footprint & ~target)
 

@@ -119,7 +119,7 @@ def _region_images(inputs: PreparedInput, region: Box, band: int, device, notes:
     if matte is None:
         return RegionImages.of(photo, source, target, band), None
     notes.append(f"the source selection holds background along its loose outline: "
-                 f"{100 * float((matte[source] == 0).float().mean()):.0f} % of it looks like the background "
+                 f"{100 * float(1 - matte[source].mean()):.0f} % of it looks like the background "
                  f"around it and is let go, so the object arrives without it and it stays at the old place")
     return RegionImages.of(photo, source, target, band, leaves=matte > 0), matte
 
