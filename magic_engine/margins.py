@@ -223,6 +223,13 @@ def _grow_within(seeds: torch.Tensor, passable: torch.Tensor) -> torch.Tensor:
             return grown
 
 
+def _outline_and_loose_stretches(photo: torch.Tensor, source: torch.Tensor) -> tuple:
+    """bool (h, w) each: the source's outline pixels, and those of them where it runs
+    through background (`outline_looseness` over a half)."""
+    outline = source & ~erode(source, 1)
+    return outline, (outline_looseness(photo, source) > 0.5) & outline
+
+
 def _let_go(photo: torch.Tensor, source: torch.Tensor, loose_outline: torch.Tensor, band: int) -> torch.Tensor:
     """(h, w) float in [0, 1]: how much of each pixel of `source` is background let go,
     grown from `loose_outline` (bool: the outline's pixels where it runs through background)."""
@@ -259,8 +266,7 @@ def loose_matte(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor)
     # A selection that follows the object's edge over much of its outline was drawn tightly:
     # its few alike stretches are weak edges (a red cup's base over a red saucer), not a
     # margin of background, and the colours cannot tell what lies behind them.
-    outline = crop_source & ~erode(crop_source, 1)
-    loose_outline = (outline_looseness(crop_photo, crop_source) > 0.5) & outline
+    outline, loose_outline = _outline_and_loose_stretches(crop_photo, crop_source)
     if float(loose_outline.sum()) < LOOSE_ALL_ROUND * float(outline.sum()):
         return None
     scale = min(1.0, math.sqrt(MATTE_PIXELS / crop_source.numel()))
@@ -268,8 +274,7 @@ def loose_matte(photo: torch.Tensor, source: torch.Tensor, target: torch.Tensor)
         size = (max(1, round(crop_source.shape[0] * scale)), max(1, round(crop_source.shape[1] * scale)))
         small_source = F.interpolate(crop_source[None, None].float(), size=size, mode="area")[0, 0] >= 0.5
         small_photo = F.interpolate(crop_photo[None], size=size, mode="area")[0]
-        small_outline = small_source & ~erode(small_source, 1)
-        small_loose = (outline_looseness(small_photo, small_source) > 0.5) & small_outline
+        _, small_loose = _outline_and_loose_stretches(small_photo, small_source)
         let_go = _let_go(small_photo, small_source, small_loose, max(1, round(band * scale)))
         let_go = _enlarged(let_go, small_source, crop_source)
     else:

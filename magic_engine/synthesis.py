@@ -113,9 +113,8 @@ def _region_images(inputs: PreparedInput, region: Box, band: int, device, notes:
     if inputs.source_matte is not None:
         matte = torch.from_numpy(np.array(inputs.source_matte[ys, xs])).to(device).float().div(255)
         return RegionImages.of(photo, source, target, band), matte
-    if inputs.alpha is not None:  # a cut-out's own alpha is the object's edge (transparency.py)
-        return RegionImages.of(photo, source, target, band), None
-    matte = loose_matte(photo, source, target)
+    # A cut-out's own alpha is the object's edge (transparency.py): no matte is guessed there.
+    matte = loose_matte(photo, source, target) if inputs.alpha is None else None
     if matte is None:
         return RegionImages.of(photo, source, target, band), None
     notes.append(f"the source selection holds background along its loose outline: "
