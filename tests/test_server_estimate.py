@@ -34,6 +34,15 @@ def test_prediction_carries_a_sample_to_other_regions_and_schedules():
     assert predict_seconds(sample, longer, 100, 100) == pytest.approx(5.0 + 60.0 + 4.0)
 
 
+def test_a_probe_keeps_each_part_at_its_fastest_run():
+    from magic_engine.estimate import _fastest_parts
+
+    calm = CostSample(variants=3, fixed_s=10.0, seconds_per_step=0.16, refine_s=0.6, region_pixels=25_000)
+    paused_in_steps = CostSample(variants=3, fixed_s=9.0, seconds_per_step=2.2, refine_s=0.7, region_pixels=25_000)
+    kept = _fastest_parts([paused_in_steps, calm])
+    assert kept == CostSample(variants=3, fixed_s=9.0, seconds_per_step=0.16, refine_s=0.6, region_pixels=25_000)
+
+
 def test_a_report_gives_its_sample():
     report = {"config": {"variants": 2}, "region": {"box": [4, 6, 50, 40]}, "start_seconds": 0.5,
               "mask_net_seconds": 1.5, "seconds_per_step": 0.25, "refine": {"seconds": 3.0}}
