@@ -168,3 +168,29 @@ def test_a_flat_backdrop_is_let_go():
     backdrop = source & ~dilate(bottle, 2)
     assert matte[backdrop].max() < 0.05
     assert matte[bottle].min() > 0.95
+
+
+def _post_before_a_stone_wall(height=140, width=160, seed=0):
+    """A stone wall of dark blocks with black joints and shadows (4 px cells of random
+    dark tones) and a flat black post 14 px wide, lit along its right edge, standing
+    before it. -> (photo (3, H, W), post: bool (H, W))."""
+    generator = torch.Generator().manual_seed(seed)
+    rows, cols = _grid(height, width)
+    cells = torch.rand(1, 1, height // 4, width // 4, generator=generator)
+    tones = torch.nn.functional.interpolate(cells, size=(height, width), mode="nearest")[0, 0]
+    wall = torch.stack([0.02 + 0.26 * tones, 0.03 + 0.30 * tones, 0.03 + 0.26 * tones])
+    photo = wall + 0.01 * torch.randn(3, height, width, generator=generator)
+    post = _loose_box(rows, cols, 40, 120, 70, 84)
+    photo[:, post] = torch.tensor([0.03, 0.03, 0.04])[:, None]
+    lit = _loose_box(rows, cols, 40, 120, 82, 84)
+    photo[:, lit] = torch.tensor([0.75, 0.55, 0.20])[:, None]
+    return photo.clamp(0, 1), post
+
+
+def test_an_object_like_part_of_the_background_but_not_found_around_it_stays():
+    # The black post is as dark as the wall's joints, so its colours alone would let it
+    # go; but black fills the selection and is rare just outside it: it is the object.
+    photo, post = _post_before_a_stone_wall()
+    source = dilate(post, 5)
+    matte = loose_matte(photo, source, torch.roll(source, 60, dims=1))
+    assert matte is None or matte[post].min() > 0.9
