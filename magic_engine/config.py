@@ -157,8 +157,8 @@ class MagicConfig:
     # Region of the input that is worked on, and how results are blended back.
     context_margin: float = CONTEXT_MARGIN  # margin around both masks, fraction of their box's long side
     min_context: int = MIN_CONTEXT  # ... but at least this many pixels
-    edit_dilation: float = 0.02  # the edit area: both masks grown by this fraction of the region's diagonal
-    edit_feather: float = 0.006  # blend over this fraction of the diagonal, inside the edit area
+    edit_dilation: float = 0.02  # the edit area: both masks grown by this fraction of the diagonal of each one's own region
+    edit_feather: float = 0.006  # blend over this fraction of the same diagonal, inside the edit area
     max_image_pixels: int = MAX_IMAGE_PIXELS  # refuse larger inputs (memory)
 
     # From level 0 to the photo's resolution (refine.py): the photo's own

@@ -4,7 +4,8 @@ how the result goes back into the photo.
 The region is the union of both masks' boxes plus a context margin, clamped
 to the image; the engine synthesises it at its own resolution (see
 pyramid.py for the coarser levels on the way). The edit area is both masks
-grown by a band (`edit_dilation` of the region's diagonal), so an object's
+grown by a band (`edit_dilation` of the diagonal of the region each mask would
+have alone, `object_diagonal`), so an object's
 rim, glow and loose mask edges go with it. Only the edit area changes; every
 other pixel is copied bit for bit. Because the synthesis keeps the photo's
 own pixels around the edit at every level, the blend into the photo needs
@@ -22,6 +23,12 @@ from magic_common.masks import mask_box as shared_mask_box
 from magic_common.region import Box, context_region
 
 from .masks import box_blur, dilate, erode
+
+
+# What a selection drawn by hand misses of its object's edge however small the object
+# (antialiasing, a JPEG's ringing, a slip of the hand): px beyond both masks replaced
+# whole, before the blend's ramp begins.
+MISSED_EDGE = 3
 
 
 def region_report(region: Box) -> dict:
@@ -46,14 +53,26 @@ def choose_region(source: np.ndarray, target: np.ndarray, context_margin: float,
                           min_context)
 
 
-def edit_band(region: Box, dilation: float) -> int:
-    """Pixels the edit area reaches beyond both masks."""
-    return max(2, int(round(dilation * region.diagonal)))
+def object_diagonal(source: np.ndarray, target: np.ndarray, context_margin: float, min_context: int) -> float:
+    """The diagonal of the larger of the regions each mask (bool, full image) would have
+    alone: the scale of the edit's band and feather. What a selection misses of its
+    object (a glow, a shadow's edge) scales with the object, not with how far it moves:
+    of the region spanning both places, a 30 px post moved 560 px would leave a hole
+    20 px wider on every side."""
+    return max(choose_region(mask, mask, context_margin, min_context).diagonal for mask in (source, target))
 
 
-def feather_width(region: Box, feather: float) -> int:
-    """Pixels over which the result fades into the photo at the edit area's edge."""
-    return max(1, int(round(feather * region.diagonal)))
+def edit_band(diagonal: float, dilation: float, feather: int) -> int:
+    """Pixels the edit area reaches beyond both masks: `dilation` of the `object_diagonal`,
+    and at least MISSED_EDGE beyond the ramp of a blend over `feather` px."""
+    return max(int(round(dilation * diagonal)), MISSED_EDGE + ramp_width(feather))
+
+
+def feather_width(diagonal: float, feather: float) -> int:
+    """Pixels over which the result fades into the photo at the edit area's edge:
+    `feather` of the `object_diagonal` (a share well under the band's, so both masks
+    are replaced whole)."""
+    return max(1, int(round(feather * diagonal)))
 
 
 def edit_area(source: torch.Tensor, target: torch.Tensor, band: int) -> torch.Tensor:
@@ -61,13 +80,24 @@ def edit_area(source: torch.Tensor, target: torch.Tensor, band: int) -> torch.Te
     return dilate(source | target, band)
 
 
+def _ramp_radii(feather: int) -> tuple:
+    """(erosion, first blur, second blur) radii of `blend_weights`' ramp."""
+    half = max(1, feather // 2)
+    return half, max(1, half // 2), max(1, half - half // 2)
+
+
+def ramp_width(feather: int) -> int:
+    """Pixels inside the edit area's edge over which `blend_weights` is below 1."""
+    return sum(_ramp_radii(feather))
+
+
 def blend_weights(area: torch.Tensor, feather: int) -> torch.Tensor:
     """float32 (h, w): 1 inside the edit area, fading to exactly 0 at its edge over
     about `feather` pixels (the area shrunk by half of it, then blurred by
     the other half twice: a smooth ramp that ends at the edge), 0 outside."""
-    half = max(1, feather // 2)
+    half, first, second = _ramp_radii(feather)
     inner = erode(area, half).float()
-    ramp = box_blur(box_blur(inner, max(1, half // 2)), max(1, half - half // 2))
+    ramp = box_blur(box_blur(inner, first), second)
     weights = torch.where(area, ramp, torch.zeros_like(ramp))
     weights[weights < 1.0 / 255] = 0.0
     weights[weights > 254.0 / 255] = 1.0
@@ -100,10 +130,12 @@ def composite(rgb: np.ndarray, alpha, result: np.ndarray, region: Box, weights: 
     return out
 
 
-def edit_weights(source: np.ndarray, target: np.ndarray, region: Box, dilation: float,
-                 feather: float) -> np.ndarray:
+def edit_weights(source: np.ndarray, target: np.ndarray, region: Box, dilation: float, feather: float,
+                 context_margin: float, min_context: int) -> np.ndarray:
     """float32 (region h, w) blend weights for bool full-image masks: what `synthesize` uses."""
     ys, xs = region.slices
+    diagonal = object_diagonal(source, target, context_margin, min_context)
+    feather_px = feather_width(diagonal, feather)
     area = edit_area(torch.from_numpy(np.ascontiguousarray(source[ys, xs])),
-                     torch.from_numpy(np.ascontiguousarray(target[ys, xs])), edit_band(region, dilation))
-    return blend_weights(area, feather_width(region, feather)).numpy()
+                     torch.from_numpy(np.ascontiguousarray(target[ys, xs])), edit_band(diagonal, dilation, feather_px))
+    return blend_weights(area, feather_px).numpy()

@@ -30,7 +30,7 @@ from .objective import MagicObjective
 from .progress import Progress
 from .pyramid import Level, levels_for, resize_mask
 from .refine import RefineSettings, RegionImages, refine
-from .region import Box, blend_weights, choose_region, composite, edit_band, feather_width
+from .region import Box, blend_weights, choose_region, composite, edit_band, feather_width, object_diagonal
 from .report import RunReport, RunTimes
 from .schedule import cosine_with_warmup
 from .transparency import keep_transparency
@@ -161,6 +161,8 @@ class _Run:
     config: MagicConfig
     inputs: PreparedInput
     region: Box
+    band: int  # px the edit area reaches beyond both masks (region.edit_band)
+    feather: int  # px over which the results fade into the photo inside the edit area's edge
     levels: list  # Level, level 0 (the classifier's scale) first
     native: RegionImages  # the region at its own resolution
     coarse: RegionImages  # the region at level 0
@@ -271,14 +273,16 @@ def _prepare(image, source_mask, target_mask, config: MagicConfig, classifier, d
     autocast_dtype = resolve_precision(config.precision, torch_device)
     clf = load_classifier(classifier, torch_device, trust_checkpoint=trust_checkpoint)
     generator = torch.Generator().manual_seed(seed)
-    band = edit_band(region, config.edit_dilation)
+    diagonal = object_diagonal(inputs.source, inputs.target, config.context_margin, config.min_context)
+    feather = feather_width(diagonal, config.edit_feather)
+    band = edit_band(diagonal, config.edit_dilation, feather)
     native, matte = _region_images(inputs, region, band, torch_device, notes)
     coarse = native.at(first)
     if not coarse.target.any():
         coarse.target = resize_mask(native.target, first, cover="any")  # a thin target survives the scaling
     objective = MagicObjective(config, clf, clf.normalize(coarse.photo[None]), coarse.source[None, None].float(),
                                coarse.target[None, None].float(), autocast_dtype, network_seed=seed)
-    return _Run(config, inputs, region, levels, native, coarse, matte, clf, torch_device, autocast_dtype,
+    return _Run(config, inputs, region, band, feather, levels, native, coarse, matte, clf, torch_device, autocast_dtype,
                 generator, objective, notes)
 
 
@@ -411,8 +415,7 @@ def _note_soft_edge_beyond_reach(run: _Run) -> None:
         return
     beyond = int(((run.matte > 0) & ~run.native.footprint).sum())
     if beyond:
-        band = edit_band(run.region, run.config.edit_dilation)
-        run.notes.append(f"{beyond} px of the source selection's soft edge lie more than {band} px from the object "
+        run.notes.append(f"{beyond} px of the source selection's soft edge lie more than {run.band} px from the object "
                          f"(where it is 50 % selected), beyond what MAGIC edits around it; they stay where they are")
 
 
@@ -428,7 +431,7 @@ def _composite(run: _Run, refined: torch.Tensor, backgrounds: torch.Tensor):
                                           native.hole)
         alphas = [np.rint(a.clamp(0, 1).cpu().numpy() * 255).astype(np.uint8) for a in kept]
     variants = [np.ascontiguousarray(v) for v in _to_uint8(refined)]
-    weights = blend_weights(native.free.cpu(), feather_width(region, run.config.edit_feather)).numpy()
+    weights = blend_weights(native.free.cpu(), run.feather).numpy()
     composites = [composite(inputs.rgb, inputs.alpha, v, region, weights, a) for v, a in zip(variants, alphas)]
     edit_mask = np.zeros((inputs.height, inputs.width), np.uint8)
     edit_mask[region.slices] = np.rint(weights * 255).astype(np.uint8)

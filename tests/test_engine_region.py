@@ -7,7 +7,7 @@ import torch
 from engine_fixtures import disc
 from magic_common.region import widened
 from magic_engine.region import (Box, blend_weights, choose_region, composite, edit_area, edit_band,
-                                 edit_weights, feather_width, mask_box)
+                                 edit_weights, feather_width, mask_box, object_diagonal)
 
 
 def _masks(height, width, src_box, tgt_box):
@@ -38,14 +38,27 @@ def test_widened_grows_by_the_regions_own_size_within_the_image():
 def test_edit_area_is_both_masks_grown_by_the_band_and_weights_fade_inside_it():
     src, tgt = _masks(120, 200, (20, 40, 60, 80), (120, 40, 160, 80))
     region = choose_region(src, tgt, 0.25, 16)
-    band = edit_band(region, 0.02)
+    diagonal = object_diagonal(src, tgt, 0.25, 16)
+    feather = feather_width(diagonal, 0.006)
     ys, xs = region.slices
-    area = edit_area(torch.from_numpy(src[ys, xs]), torch.from_numpy(tgt[ys, xs]), band)
-    weights = blend_weights(area, feather_width(region, 0.006)).numpy()
+    area = edit_area(torch.from_numpy(src[ys, xs]), torch.from_numpy(tgt[ys, xs]), edit_band(diagonal, 0.02, feather))
+    weights = blend_weights(area, feather).numpy()
     assert (weights[src[ys, xs] | tgt[ys, xs]] == 1).all()  # both masks fully replaced
     assert (weights[~area.numpy()] == 0).all()  # nothing outside the area
     assert ((weights > 0) & (weights < 1)).any()  # a feathered edge
-    assert np.array_equal(edit_weights(src, tgt, region, 0.02, 0.006), weights)
+    assert np.array_equal(edit_weights(src, tgt, region, 0.02, 0.006, 0.25, 16), weights)
+
+
+def test_the_band_scales_with_the_object_not_with_how_far_it_moves():
+    # A 30 x 130 px post moved 60 px or 560 px: the same band, from the post's own region.
+    near = _masks(400, 1000, (100, 100, 130, 230), (160, 100, 190, 230))
+    far = _masks(400, 1000, (100, 100, 130, 230), (660, 100, 690, 230))
+    assert object_diagonal(*near, 0.25, 16) == object_diagonal(*far, 0.25, 16)
+    assert edit_band(object_diagonal(*far, 0.25, 16), 0.02, 1) == 6  # 3 px beyond the blend's 3 px ramp
+    assert choose_region(*far, 0.25, 16).diagonal * 0.02 > 15  # what the region spanning both would give
+    # A reshape into a larger target takes the larger object's band.
+    wider = _masks(400, 1000, (100, 100, 130, 230), (100, 100, 330, 230))
+    assert object_diagonal(*wider, 0.25, 16) > object_diagonal(*near, 0.25, 16)
 
 
 def test_composite_changes_only_the_edited_area_and_keeps_alpha():
@@ -56,7 +69,7 @@ def test_composite_changes_only_the_edited_area_and_keeps_alpha():
     src = disc(height, width, 60, 40, 15)
     tgt = disc(height, width, 60, 110, 15)
     region = choose_region(src, tgt, context_margin=0.25, min_context=16)
-    weights = edit_weights(src, tgt, region, dilation=0.02, feather=0.01)
+    weights = edit_weights(src, tgt, region, dilation=0.02, feather=0.01, context_margin=0.25, min_context=16)
     synthesized = np.full((region.height, region.width, 3), 7, np.uint8)
     out = composite(rgb, alpha, synthesized, region, weights)
     assert out.shape == (height, width, 4)
@@ -75,7 +88,7 @@ def test_composite_changes_only_the_edited_area_and_keeps_alpha():
 def test_an_object_cut_by_the_photo_edge_is_edited_up_to_that_edge():
     src, tgt = _masks(100, 100, (0, 30, 20, 60), (60, 30, 80, 60))
     region = choose_region(src, tgt, 0.25, 16)
-    weights = edit_weights(src, tgt, region, 0.05, 0.03)  # a 5 px band, a 3 px feather
+    weights = edit_weights(src, tgt, region, 0.05, 0.03, 0.25, 16)  # a band of 6 px, its outer 3 a ramp
     assert (weights[30 - region.top:60 - region.top, 0] == 1).all()  # no feather along the image border
     assert (weights[30 - region.top:60 - region.top, 20 + 5 - region.left] < 1).all()  # but inside the band
 

@@ -27,7 +27,8 @@ def engine_areas(case, target):
     """The scoring areas the engine's edit would give (preview preset), without running it."""
     cfg = make_config("preview", case.mode)
     region = choose_region(case.source, target, cfg.context_margin, cfg.min_context)
-    weights = edit_weights(case.source, target, region, cfg.edit_dilation, cfg.edit_feather)
+    weights = edit_weights(case.source, target, region, cfg.edit_dilation, cfg.edit_feather, cfg.context_margin,
+                           cfg.min_context)
     edit = np.zeros(case.source.shape, bool)
     edit[region.slices] = weights > 0
     return CaseAreas.of(dataclasses.replace(case, target=target), region, edit), edit
