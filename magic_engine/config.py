@@ -157,7 +157,7 @@ class MagicConfig:
     # Region of the input that is worked on, and how results are blended back.
     context_margin: float = CONTEXT_MARGIN  # margin around both masks, fraction of their box's long side
     min_context: int = MIN_CONTEXT  # ... but at least this many pixels
-    edit_dilation: float = 0.02  # the edit area: both masks grown by this fraction of the diagonal of each one's own region
+    edit_dilation: float = 0.02  # the edit area: both masks grown by this fraction of region.object_diagonal (at least 3 px beyond the feather)
     edit_feather: float = 0.006  # blend over this fraction of the same diagonal, inside the edit area
     max_image_pixels: int = MAX_IMAGE_PIXELS  # refuse larger inputs (memory)
 

@@ -117,8 +117,8 @@ def _probe_photo(width: int, height: int, seed: int = 0):
 
 def probe(config: MagicConfig, classifier, device, cancel=None, warm_up: bool = True) -> CostSample:
     """Measure `config`'s preset on `device`: the real engine for PROBE_STEPS
-    steps on a small synthetic photo, PROBE_RUNS times. Costs a few seconds
-    on a CPU.
+    steps on a small synthetic photo, PROBE_RUNS times. Costs up to about 20 s a preset
+    on a 2-core CPU.
 
     The first run in a process pays for torch's own start (kernels chosen,
     memory pools filled: 4x slower steps on a CPU), so `warm_up` runs the
@@ -146,7 +146,7 @@ def probe(config: MagicConfig, classifier, device, cancel=None, warm_up: bool = 
 def _fastest_parts(samples: list) -> CostSample:
     """Each part at its fastest over the runs: other work on the machine only ever
     adds time, and the few steps a probe times multiply a pause in them by the
-    preset's hundreds (one such pause once made preview look slower than standard)."""
+    preset's hundreds (a pause of seconds can make preview look slower than standard)."""
     first = samples[0]
     return CostSample(variants=first.variants, fixed_s=min(s.fixed_s for s in samples),
                       seconds_per_step=min(s.seconds_per_step for s in samples),

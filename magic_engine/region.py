@@ -87,7 +87,8 @@ def _ramp_radii(feather: int) -> tuple:
 
 
 def ramp_width(feather: int) -> int:
-    """Pixels inside the edit area's edge over which `blend_weights` is below 1."""
+    """Pixels inside the edit area's edge over which `blend_weights` may be below 1 (a
+    wide ramp's last pixel rounds to 1)."""
     return sum(_ramp_radii(feather))
 
 

@@ -222,7 +222,7 @@ class Engine(EngineOffer):
         self._describe_classifier(first.description, first.warning)
 
     def probe(self, preset: str, device: str, cancel=None):
-        """A CostSample of `preset` measured on `device` (a few seconds)."""
+        """A CostSample of `preset` measured on `device` (up to about 20 s on a 2-core CPU)."""
         from magic_engine.estimate import probe
 
         sample = probe(self.default_config(preset), self.classifiers[device], device, cancel=cancel,

@@ -7,7 +7,7 @@ import torch
 from engine_fixtures import disc
 from magic_common.region import widened
 from magic_engine.region import (Box, blend_weights, choose_region, composite, edit_area, edit_band,
-                                 edit_weights, feather_width, mask_box, object_diagonal)
+                                 edit_weights, feather_width, mask_box, object_diagonal, ramp_width)
 
 
 def _masks(height, width, src_box, tgt_box):
@@ -99,3 +99,12 @@ def test_mask_box():
     assert mask_box(m) == (3, 2, 9, 5)
     with pytest.raises(ValueError):
         mask_box(np.zeros((3, 3), bool))
+
+
+@pytest.mark.parametrize("feather", [1, 2, 3, 4, 7, 12, 25, 40])
+def test_the_blend_ramp_is_as_wide_as_ramp_width_says(feather):
+    area = torch.zeros(200, 200, dtype=torch.bool)
+    area[20:180, 20:180] = True
+    row = blend_weights(area, feather)[100]
+    below_one = int((row[20:100] < 1).sum())
+    assert ramp_width(feather) - 1 <= below_one <= ramp_width(feather)  # weights near 1 round to 1
