@@ -75,6 +75,15 @@ def feather_width(diagonal: float, feather: float) -> int:
     return max(1, int(round(feather * diagonal)))
 
 
+def edit_margins(source: np.ndarray, target: np.ndarray, dilation: float, feather: float, context_margin: float,
+                 min_context: int) -> tuple:
+    """(band, feather) in px for bool full-image masks: `edit_band` and `feather_width`
+    of their `object_diagonal`, as every edit and the baselines beside it use them."""
+    diagonal = object_diagonal(source, target, context_margin, min_context)
+    feather_px = feather_width(diagonal, feather)
+    return edit_band(diagonal, dilation, feather_px), feather_px
+
+
 def edit_area(source: torch.Tensor, target: torch.Tensor, band: int) -> torch.Tensor:
     """bool (h, w) pixels of the region that may change: both masks grown by `band`."""
     return dilate(source | target, band)
@@ -135,8 +144,7 @@ def edit_weights(source: np.ndarray, target: np.ndarray, region: Box, dilation: 
                  context_margin: float, min_context: int) -> np.ndarray:
     """float32 (region h, w) blend weights for bool full-image masks: what `synthesize` uses."""
     ys, xs = region.slices
-    diagonal = object_diagonal(source, target, context_margin, min_context)
-    feather_px = feather_width(diagonal, feather)
+    band, feather_px = edit_margins(source, target, dilation, feather, context_margin, min_context)
     area = edit_area(torch.from_numpy(np.ascontiguousarray(source[ys, xs])),
-                     torch.from_numpy(np.ascontiguousarray(target[ys, xs])), edit_band(diagonal, dilation, feather_px))
+                     torch.from_numpy(np.ascontiguousarray(target[ys, xs])), band)
     return blend_weights(area, feather_px).numpy()

@@ -30,7 +30,7 @@ from .objective import MagicObjective
 from .progress import Progress
 from .pyramid import Level, levels_for, resize_mask
 from .refine import RefineSettings, RegionImages, refine
-from .region import Box, blend_weights, choose_region, composite, edit_band, feather_width, object_diagonal
+from .region import Box, blend_weights, choose_region, composite, edit_margins
 from .report import RunReport, RunTimes
 from .schedule import cosine_with_warmup
 from .transparency import keep_transparency
@@ -161,7 +161,7 @@ class _Run:
     config: MagicConfig
     inputs: PreparedInput
     region: Box
-    band: int  # px the edit area reaches beyond both masks (region.edit_band)
+    band: int  # px the edit area reaches beyond both masks (region.edit_margins)
     feather: int  # px over which the results fade into the photo inside the edit area's edge
     levels: list  # Level, level 0 (the classifier's scale) first
     native: RegionImages  # the region at its own resolution
@@ -273,9 +273,8 @@ def _prepare(image, source_mask, target_mask, config: MagicConfig, classifier, d
     autocast_dtype = resolve_precision(config.precision, torch_device)
     clf = load_classifier(classifier, torch_device, trust_checkpoint=trust_checkpoint)
     generator = torch.Generator().manual_seed(seed)
-    diagonal = object_diagonal(inputs.source, inputs.target, config.context_margin, config.min_context)
-    feather = feather_width(diagonal, config.edit_feather)
-    band = edit_band(diagonal, config.edit_dilation, feather)
+    band, feather = edit_margins(inputs.source, inputs.target, config.edit_dilation, config.edit_feather,
+                                 config.context_margin, config.min_context)
     native, matte = _region_images(inputs, region, band, torch_device, notes)
     coarse = native.at(first)
     if not coarse.target.any():

@@ -26,7 +26,7 @@ from ..config import make_config
 from ..devices import resolve_device
 from ..inputs import load_source
 from ..progress import TerminalProgressBar
-from ..region import edit_band, feather_width, mask_box, object_diagonal, region_report
+from ..region import edit_margins, mask_box, region_report
 from ..synthesis import synthesize
 from .areas import CaseAreas
 from .baselines import BaselineUnavailable, copy_paste, paste_and_heal, uniform_noise
@@ -75,8 +75,8 @@ def run_methods(case: Case, config, classifier, device: str, seed: int):
     outputs = {"magic": ([c[..., :3] for c in result.composites], [edit] * len(result.composites), seconds)}
     region = result.region
     box = (region.left, region.top, region.right, region.bottom)
-    diagonal = object_diagonal(case.source, case.target, config.context_margin, config.min_context)
-    band = edit_band(diagonal, config.edit_dilation, feather_width(diagonal, config.edit_feather))
+    band, _ = edit_margins(case.source, case.target, config.edit_dilation, config.edit_feather,
+                           config.context_margin, config.min_context)
     try:
         opacity = case.source_values.astype(np.float32) / 255 if soft else None
         shift = move_shift(case.source, case.target) if soft else None
